@@ -1,0 +1,178 @@
+//! The plugin manifest: what `ferry plugins list` reads without loading code.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A plugin's self-description. The SDK embeds it in the library; `ferry
+/// plugins package` writes it beside the library as `ferry-plugin.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Unique id, used on the command line (`csv`, `powerschool`).
+    pub id: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// One line on what it does.
+    #[serde(default)]
+    pub description: String,
+    /// The plugin ABI version it was built against (ferry-plugin-abi's version).
+    pub abi_version: String,
+    /// The canonical model version it reads and writes, `"major.minor"`.
+    pub model_version: String,
+    /// Source, sink or both.
+    pub capabilities: Vec<Capability>,
+    /// Canonical entities it handles.
+    pub entities: Vec<String>,
+    /// Configuration keys.
+    #[serde(default)]
+    pub config: BTreeMap<String, ConfigField>,
+    /// The library file beside the manifest (set when packaged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// SHA-256 of the library (set when packaged; checked before loading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// What a plugin can be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    /// Produces records.
+    Source,
+    /// Consumes records.
+    Sink,
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Capability::Source => "source",
+            Capability::Sink => "sink",
+        })
+    }
+}
+
+/// One configuration key.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigField {
+    /// Type name (string, integer, boolean, table, array).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// What it means.
+    #[serde(default)]
+    pub description: String,
+    /// Must be given.
+    #[serde(default)]
+    pub required: bool,
+    /// A password or token: never logged or echoed.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// Why a manifest is unusable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestError(pub String);
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+fn parse_version(s: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = s.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch = parts.next().map_or(Some(0), |p| p.split(['-', '+']).next()?.parse().ok())?;
+    Some((major, minor, patch))
+}
+
+impl Manifest {
+    /// Whether a host speaking `host_abi` and `host_model` can load this
+    /// plugin; `Err` says why not and what to do.
+    ///
+    /// ABI rule (cargo's): `0.y` versions must share `y`; `x.y` versions share
+    /// `x`. Model rule: same major, and a minor no newer than the host's.
+    pub fn check_compatible(&self, host_abi: &str, host_model: (u16, u16)) -> Result<(), ManifestError> {
+        let bad = |m: String| Err(ManifestError(m));
+        let (Some(p), Some(h)) = (parse_version(&self.abi_version), parse_version(host_abi)) else {
+            return bad(format!(
+                "plugin '{}' declares ABI version {:?}, which is not a version number; rebuild it with ferry-sdk {host_abi}",
+                self.id, self.abi_version
+            ));
+        };
+        let same = if h.0 == 0 { p.0 == 0 && p.1 == h.1 } else { p.0 == h.0 };
+        if !same {
+            return bad(format!(
+                "plugin '{}' was built against ferry plugin ABI {}, this host speaks {host_abi}: rebuild the plugin against ferry-sdk {}.{}, or use a ferry release that speaks {}",
+                self.id, self.abi_version, h.0, h.1, self.abi_version
+            ));
+        }
+        let model = self.model_version.split_once('.').and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?)));
+        match model {
+            Some((maj, min)) if maj == host_model.0 && min <= host_model.1 => Ok(()),
+            Some((maj, min)) => bad(format!(
+                "plugin '{}' uses canonical model {maj}.{min}, this host knows model {}.{}: {}",
+                self.id,
+                host_model.0,
+                host_model.1,
+                if maj != host_model.0 { "rebuild the plugin against a matching ferry-sdk" } else { "upgrade ferry" }
+            )),
+            None => bad(format!("plugin '{}' declares model version {:?}, expected \"major.minor\"", self.id, self.model_version)),
+        }
+    }
+
+    /// Whether it can be a source.
+    pub fn is_source(&self) -> bool {
+        self.capabilities.contains(&Capability::Source)
+    }
+
+    /// Whether it can be a sink.
+    pub fn is_sink(&self) -> bool {
+        self.capabilities.contains(&Capability::Sink)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(abi: &str, model: &str) -> Manifest {
+        Manifest {
+            id: "x".into(),
+            version: "1.0.0".into(),
+            description: String::new(),
+            abi_version: abi.into(),
+            model_version: model.into(),
+            capabilities: vec![Capability::Source],
+            entities: vec![],
+            config: BTreeMap::new(),
+            library: None,
+            sha256: None,
+        }
+    }
+
+    #[test]
+    fn abi_rules_follow_cargo() {
+        assert!(manifest("0.1.0", "1.0").check_compatible("0.1.3", (1, 0)).is_ok());
+        assert!(manifest("0.1.7", "1.0").check_compatible("0.1.3", (1, 0)).is_ok());
+        let e = manifest("0.2.0", "1.0").check_compatible("0.1.3", (1, 0)).unwrap_err();
+        assert!(e.0.contains("ABI 0.2.0") && e.0.contains("0.1.3") && e.0.contains("rebuild"), "{e}");
+        assert!(manifest("1.4.0", "1.0").check_compatible("1.2.0", (1, 0)).is_ok());
+        assert!(manifest("2.0.0", "1.0").check_compatible("1.2.0", (1, 0)).is_err());
+        assert!(manifest("banana", "1.0").check_compatible("0.1.0", (1, 0)).is_err());
+    }
+
+    #[test]
+    fn model_rules() {
+        assert!(manifest("0.1.0", "1.0").check_compatible("0.1.0", (1, 2)).is_ok());
+        assert!(manifest("0.1.0", "1.3").check_compatible("0.1.0", (1, 2)).unwrap_err().0.contains("upgrade ferry"));
+        assert!(manifest("0.1.0", "2.0").check_compatible("0.1.0", (1, 2)).is_err());
+    }
+}

@@ -1,0 +1,201 @@
+//! The [`Plugin`] trait, [`OpenContext`], and the machinery behind
+//! [`export_plugin!`](crate::export_plugin).
+
+use std::path::{Path, PathBuf};
+
+use abi_stable::std_types::{RResult, RString};
+use ferry_model::MODEL_VERSION;
+use ferry_plugin_abi::{
+    ABI_VERSION, FfiSink_TO, FfiSource_TO, HostLogger, Manifest, OpenRequest, PluginError, SinkBox, SourceBox,
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+use crate::guard::{SinkAdapter, SourceAdapter, guard};
+use crate::sink::Sink;
+use crate::source::{BatchBuilder, Source};
+
+/// A connector plugin: its manifest and how to open its source and sink.
+pub trait Plugin: 'static {
+    /// The manifest as TOML: `id`, `description`, `capabilities`, `entities`
+    /// and `[config.<key>]` tables. `version` defaults to the crate's version;
+    /// the SDK adds `abi_version` and `model_version`.
+    const MANIFEST: &'static str;
+
+    /// Opens the source. The default says the plugin has none.
+    fn open_source(ctx: &OpenContext) -> Result<Box<dyn Source>, Error> {
+        let _ = ctx;
+        Err(Error::unsupported("this plugin is not a source"))
+    }
+
+    /// Opens the sink. The default says the plugin has none.
+    fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
+        let _ = ctx;
+        Err(Error::unsupported("this plugin is not a sink"))
+    }
+}
+
+/// What a plugin gets when a source or sink is opened.
+#[derive(Clone, Debug)]
+pub struct OpenContext {
+    /// The plugin's configuration.
+    pub config: serde_json::Value,
+    /// The folder relative paths in the configuration are relative to.
+    pub base_dir: PathBuf,
+    /// The run's id.
+    pub run_id: String,
+}
+
+impl OpenContext {
+    /// A context for tests and in-process use.
+    pub fn new(config: serde_json::Value, base_dir: impl Into<PathBuf>) -> OpenContext {
+        OpenContext { config, base_dir: base_dir.into(), run_id: "test".to_owned() }
+    }
+
+    /// The configuration as `T`; an error names the key at fault.
+    pub fn config<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_value(self.config.clone()).map_err(|e| Error::config(format!("invalid configuration: {e}")))
+    }
+
+    /// `path` resolved against [`OpenContext::base_dir`].
+    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
+        let p = path.as_ref();
+        if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
+    }
+}
+
+/// Builds the full manifest from a plugin's TOML.
+pub fn build_manifest(text: &str, crate_version: &str) -> Result<Manifest, String> {
+    let mut table: toml::Table = text.parse().map_err(|e| format!("the plugin's manifest is not valid TOML: {e}"))?;
+    table.entry("version").or_insert_with(|| crate_version.into());
+    table.insert("abi_version".into(), ABI_VERSION.into());
+    table.insert("model_version".into(), format!("{}.{}", MODEL_VERSION.0, MODEL_VERSION.1).into());
+    let m: Manifest =
+        toml::Value::Table(table).try_into().map_err(|e| format!("the plugin's manifest is invalid: {e}"))?;
+    for e in &m.entities {
+        if ferry_model::EntityKind::from_name(e).is_none() {
+            return Err(format!("the plugin's manifest names an unknown entity '{e}'"));
+        }
+    }
+    Ok(m)
+}
+
+fn open_ctx(req: &OpenRequest) -> Result<OpenContext, Error> {
+    let config = serde_json::from_str(&req.config_json)
+        .map_err(|e| Error::internal(format!("the host sent configuration that is not JSON: {e}")))?;
+    Ok(OpenContext { config, base_dir: PathBuf::from(req.base_dir.as_str()), run_id: req.run_id.to_string() })
+}
+
+fn plugin_id(m: &Result<Manifest, String>) -> &str {
+    m.as_ref().map_or("<invalid manifest>", |m| m.id.as_str())
+}
+
+#[doc(hidden)]
+pub fn manifest_text(m: &Result<Manifest, String>) -> RString {
+    match m {
+        Ok(m) => toml::to_string(m).unwrap_or_else(|e| format!("error: {e}")).into(),
+        Err(e) => format!("error: {e}").into(),
+    }
+}
+
+#[doc(hidden)]
+pub fn install_logger(logger: HostLogger, m: &Result<Manifest, String>) {
+    let id = plugin_id(m).to_owned();
+    let _ = std::panic::catch_unwind(move || crate::log::install(logger, &id));
+}
+
+#[doc(hidden)]
+pub fn open_source<P: Plugin>(m: &Result<Manifest, String>, req: OpenRequest) -> RResult<SourceBox, PluginError> {
+    let plugin = plugin_id(m).to_owned();
+    guard(&plugin.clone(), &mut false, || {
+        let inner = P::open_source(&open_ctx(&req)?)?;
+        let adapter = SourceAdapter { plugin, inner, builder: BatchBuilder::new(1), done: false, poisoned: false };
+        Ok(FfiSource_TO::from_value(adapter, abi_stable::sabi_trait::TD_Opaque))
+    })
+}
+
+#[doc(hidden)]
+pub fn open_sink<P: Plugin>(m: &Result<Manifest, String>, req: OpenRequest) -> RResult<SinkBox, PluginError> {
+    let plugin = plugin_id(m).to_owned();
+    guard(&plugin.clone(), &mut false, || {
+        let inner = P::open_sink(&open_ctx(&req)?)?;
+        Ok(FfiSink_TO::from_value(SinkAdapter { plugin, inner, poisoned: false }, abi_stable::sabi_trait::TD_Opaque))
+    })
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use std::string::String;
+    pub use std::sync::OnceLock;
+
+    pub use abi_stable::library::{CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader};
+    pub use abi_stable::prefix_type::PrefixTypeTrait;
+    pub use abi_stable::std_types::{RResult, RString};
+    pub use ferry_plugin_abi::{
+        HostLogger, Manifest, OpenRequest, PluginError, PluginModule, PluginModuleRef, SinkBox, SourceBox,
+    };
+
+    pub use super::{build_manifest, install_logger, manifest_text, open_sink, open_source};
+}
+
+/// Exports a [`Plugin`] as the library's root module. Use once, in the
+/// plugin crate's `lib.rs` (the crate must be a `cdylib`):
+///
+/// ```ignore
+/// ferry_sdk::export_plugin!(MyPlugin);
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        const _: () = {
+            use $crate::__private as p;
+            use p::PrefixTypeTrait as _;
+
+            static MANIFEST: p::OnceLock<::core::result::Result<p::Manifest, p::String>> = p::OnceLock::new();
+
+            fn manifest() -> &'static ::core::result::Result<p::Manifest, p::String> {
+                MANIFEST.get_or_init(|| {
+                    p::build_manifest(<$plugin as $crate::Plugin>::MANIFEST, ::core::env!("CARGO_PKG_VERSION"))
+                })
+            }
+            extern "C" fn manifest_fn() -> p::RString {
+                ::std::panic::catch_unwind(|| p::manifest_text(manifest()))
+                    .unwrap_or_else(|_| p::RString::from("error: building the manifest panicked"))
+            }
+            extern "C" fn set_logger_fn(logger: p::HostLogger) {
+                p::install_logger(logger, manifest())
+            }
+            extern "C" fn open_source_fn(req: p::OpenRequest) -> p::RResult<p::SourceBox, p::PluginError> {
+                p::open_source::<$plugin>(manifest(), req)
+            }
+            extern "C" fn open_sink_fn(req: p::OpenRequest) -> p::RResult<p::SinkBox, p::PluginError> {
+                p::open_sink::<$plugin>(manifest(), req)
+            }
+            fn root_module() -> p::PluginModuleRef {
+                p::PluginModule {
+                    manifest: manifest_fn,
+                    set_logger: set_logger_fn,
+                    open_source: open_source_fn,
+                    open_sink: open_sink_fn,
+                }
+                .leak_into_prefix()
+            }
+
+            // What abi_stable's `#[export_root_module]` writes, spelled out so
+            // that plugin crates need no direct abi_stable dependency. The
+            // symbol name is abi_stable's ROOT_MODULE_LOADER_NAME (checked by a
+            // test in ferry-sdk).
+            #[allow(unsafe_code, reason = "exporting the root module needs an unmangled static")]
+            #[unsafe(export_name = "_1as_0lib_1header_0root_bmodule_bloader")]
+            pub static FERRY_ROOT_MODULE_LOADER: p::LibHeader = {
+                extern "C" fn erased() -> p::RootModuleResult {
+                    p::__call_root_module_loader(root_module)
+                }
+                #[allow(unsafe_code, reason = "abi_stable's documented way to build the library header")]
+                unsafe {
+                    p::LibHeader::from_constructor::<p::PluginModuleRef>(erased, p::CheckTypeLayout::Yes)
+                }
+            };
+        };
+    };
+}

@@ -1,0 +1,2 @@
+//! Ferry's build and test tasks (being written).
+fn main() {}
