@@ -1,1 +1,18 @@
-//! Host library (being written).
+//! The Ferry host: finds plugins ([`discovery`]), checks and loads them
+//! ([`loader`]), reads jobs ([`job`]) and runs migrations ([`pipeline`]).
+//!
+//! Architecture invariants:
+//! - only this crate loads libraries; plugins are never unloaded;
+//! - `ferry plugins list` reads manifests only and loads no code;
+//! - every call into a plugin returns a value: plugin panics arrive as errors
+//!   naming the plugin (the SDK catches them), never as an unwind;
+//! - per entity, `read = written + rejected + skipped`, or the run fails.
+#![warn(missing_docs)]
+
+pub mod discovery;
+pub mod job;
+pub mod loader;
+pub mod pipeline;
+pub mod time;
+
+pub use ferry_plugin_abi::{ABI_VERSION, MODEL_VERSION};

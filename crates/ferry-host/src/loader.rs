@@ -1,0 +1,303 @@
+//! Loading plugin libraries: integrity check, abi_stable's version and layout
+//! checks, the log bridge, and the embedded manifest cross-check.
+//!
+//! Libraries are never unloaded (abi_stable leaks them on purpose: unloading
+//! Rust code with thread-locals is unsound), and each file is loaded once per
+//! process.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use abi_stable::sabi_types::VersionNumber;
+use abi_stable::std_types::{RResult, RStr};
+use ferry_plugin_abi::{
+    ABI_VERSION, HostLogger, LogLevel, Manifest, OpenRequest, PluginModuleRef, SinkBox, SourceBox,
+};
+use sha2::{Digest, Sha256};
+
+use crate::discovery::PluginEntry;
+
+/// Why a plugin could not be loaded. Every message names the file and says
+/// what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LoadError(pub String);
+
+/// A loaded plugin.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    /// Its manifest (as embedded in the library).
+    pub manifest: Manifest,
+    /// The library file.
+    pub library: PathBuf,
+    module: PluginModuleRef,
+}
+
+/// An error from a plugin call, with the plugin named.
+#[derive(Debug)]
+pub struct PluginCallError {
+    /// The plugin id.
+    pub plugin: String,
+    /// The plugin's error kind.
+    pub kind: ferry_plugin_abi::ErrorKind,
+    /// The plugin's message.
+    pub message: String,
+}
+
+impl std::fmt::Display for PluginCallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SDK's panic messages already name the plugin.
+        if self.message.starts_with(&format!("plugin '{}'", self.plugin)) {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "plugin '{}': {}", self.plugin, self.message)
+        }
+    }
+}
+
+impl std::error::Error for PluginCallError {}
+
+impl LoadedPlugin {
+    fn request(config_json: &str, base_dir: &Path, run_id: &str) -> OpenRequest {
+        OpenRequest {
+            config_json: config_json.into(),
+            base_dir: base_dir.to_string_lossy().into_owned().into(),
+            run_id: run_id.into(),
+        }
+    }
+
+    /// Opens the plugin's source.
+    pub fn open_source(
+        &self,
+        config_json: &str,
+        base_dir: &Path,
+        run_id: &str,
+    ) -> Result<SourceBox, PluginCallError> {
+        match (self.module.open_source())(Self::request(config_json, base_dir, run_id)) {
+            RResult::ROk(s) => Ok(s),
+            RResult::RErr(e) => Err(self.call_error(e)),
+        }
+    }
+
+    /// Opens the plugin's sink.
+    pub fn open_sink(
+        &self,
+        config_json: &str,
+        base_dir: &Path,
+        run_id: &str,
+    ) -> Result<SinkBox, PluginCallError> {
+        match (self.module.open_sink())(Self::request(config_json, base_dir, run_id)) {
+            RResult::ROk(s) => Ok(s),
+            RResult::RErr(e) => Err(self.call_error(e)),
+        }
+    }
+
+    /// Wraps an error the plugin returned.
+    pub fn call_error(&self, e: ferry_plugin_abi::PluginError) -> PluginCallError {
+        PluginCallError { plugin: self.manifest.id.clone(), kind: e.kind, message: e.message.into_string() }
+    }
+}
+
+extern "C" fn host_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
+    // A panic must not unwind into the plugin.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let (target, message) = (target.as_str(), message.as_str());
+        match level {
+            LogLevel::Error => tracing::error!(target: "ferry::plugin", plugin = target, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "ferry::plugin", plugin = target, "{message}"),
+            LogLevel::Info => tracing::info!(target: "ferry::plugin", plugin = target, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "ferry::plugin", plugin = target, "{message}"),
+            LogLevel::Trace => tracing::trace!(target: "ferry::plugin", plugin = target, "{message}"),
+        }
+    }));
+}
+
+fn host_max_level() -> LogLevel {
+    use tracing::level_filters::LevelFilter;
+    match LevelFilter::current() {
+        LevelFilter::TRACE => LogLevel::Trace,
+        LevelFilter::DEBUG => LogLevel::Debug,
+        LevelFilter::INFO => LogLevel::Info,
+        LevelFilter::WARN => LogLevel::Warn,
+        _ => LogLevel::Error,
+    }
+}
+
+/// SHA-256 of a file, lower-case hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn describe(e: &LibraryError, path: &Path, id: &str, lib_abi: Option<&str>) -> String {
+    let file = path.display();
+    let sdk = ABI_VERSION.rsplit_once('.').map_or(ABI_VERSION, |(mm, _)| mm);
+    match e {
+        LibraryError::OpenError { err, .. } => format!(
+            "cannot open plugin library {file}: {err}; check that the file exists and was built for this platform"
+        ),
+        LibraryError::GetSymbolError { .. } => format!(
+            "{file} is a shared library but not a Ferry plugin: it exports no Ferry root module; build it with ferry_sdk::export_plugin!"
+        ),
+        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => format!(
+            "plugin '{id}' ({file}) was built against ferry plugin ABI {actual_version}, this host speaks {expected_version}: rebuild the plugin against ferry-sdk {sdk}, or use a ferry release that speaks ABI {actual_version}"
+        ),
+        LibraryError::ParseVersionError(v) => {
+            format!(
+                "plugin '{id}' ({file}) declares an unreadable ABI version ({v}); rebuild it against ferry-sdk {sdk}"
+            )
+        }
+        LibraryError::AbiInstability(details) => {
+            tracing::debug!(target: "ferry::loader", "layout mismatch for {file}: {details}");
+            let declared = lib_abi.unwrap_or("unknown");
+            format!(
+                "plugin '{id}' ({file}) was built against ferry plugin ABI {declared} and its interface types do not match this host's (ABI {ABI_VERSION}): rebuild the plugin against ferry-sdk {sdk} (run with -vv for the layout difference)"
+            )
+        }
+        LibraryError::InvalidAbiHeader(h) => format!(
+            "plugin '{id}' ({file}) was built with an incompatible abi_stable (header {h:?}); rebuild it against ferry-sdk {sdk}"
+        ),
+        LibraryError::InvalidCAbi { .. } => {
+            format!(
+                "plugin '{id}' ({file}) was built by a compiler with a different C ABI; rebuild it with this toolchain"
+            )
+        }
+        LibraryError::RootModule { err, .. } => {
+            format!(
+                "plugin '{id}' ({file}) failed while initializing ({err}); report this to the plugin's author"
+            )
+        }
+        LibraryError::Many(list) => {
+            list.iter().map(|e| describe(e, path, id, lib_abi)).collect::<Vec<_>>().join("; ")
+        }
+    }
+}
+
+fn cache() -> &'static Mutex<HashMap<PathBuf, PluginModuleRef>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, PluginModuleRef>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Loads a library and runs abi_stable's checks; the library stays loaded for
+/// the life of the process.
+fn load_module(path: &Path, id: &str) -> Result<PluginModuleRef, LoadError> {
+    let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    let mut cache = cache().lock().map_err(|_| LoadError("plugin cache poisoned".into()))?;
+    if let Some(m) = cache.get(&key) {
+        return Ok(*m);
+    }
+    let header = lib_header_from_path(&key).map_err(|e| LoadError(describe(&e, path, id, None)))?;
+    let lib_abi = VersionNumber::new(header.version_strings()).ok().map(|v| v.to_string());
+    let module = header
+        .init_root_module::<PluginModuleRef>()
+        .map_err(|e| LoadError(describe(&e, path, id, lib_abi.as_deref())))?;
+    (module.set_logger())(HostLogger { log: host_log, max_level: host_max_level() });
+    cache.insert(key, module);
+    Ok(module)
+}
+
+fn embedded_manifest(module: PluginModuleRef, path: &Path) -> Result<Manifest, LoadError> {
+    let text = (module.manifest())().into_string();
+    if let Some(err) = text.strip_prefix("error: ") {
+        return Err(LoadError(format!(
+            "the plugin {} has an invalid embedded manifest: {err}",
+            path.display()
+        )));
+    }
+    toml::from_str(&text).map_err(|e| {
+        LoadError(format!("the plugin {} has an unreadable embedded manifest: {e}", path.display()))
+    })
+}
+
+/// Loads the library of a plugin found on the search path: checks that the
+/// manifest says it is compatible, that the file is the one packaged (SHA-256),
+/// runs abi_stable's checks, installs the log bridge and checks that the
+/// library's embedded manifest matches the one beside it.
+pub fn load(entry: &PluginEntry) -> Result<LoadedPlugin, LoadError> {
+    let id = &entry.manifest.id;
+    if let Err(why) = &entry.compatibility {
+        return Err(LoadError(format!("{why} (manifest {})", entry.manifest_path.display())));
+    }
+    if let Some(expected) = &entry.manifest.sha256 {
+        let actual = sha256_file(&entry.library)
+            .map_err(|e| LoadError(format!("cannot read plugin library {}: {e}", entry.library.display())))?;
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(LoadError(format!(
+                "plugin '{id}': {} is not the file that was packaged (SHA-256 differs from its manifest {}); re-package it with `ferry plugins package`",
+                entry.library.display(),
+                entry.manifest_path.display()
+            )));
+        }
+    }
+    let module = load_module(&entry.library, id)?;
+    let manifest = embedded_manifest(module, &entry.library)?;
+    if manifest.id != entry.manifest.id || manifest.version != entry.manifest.version {
+        return Err(LoadError(format!(
+            "{} says it is plugin '{}' {}, but its library is '{}' {}; re-package it with `ferry plugins package`",
+            entry.manifest_path.display(),
+            entry.manifest.id,
+            entry.manifest.version,
+            manifest.id,
+            manifest.version
+        )));
+    }
+    Ok(LoadedPlugin { manifest, library: entry.library.clone(), module })
+}
+
+/// Loads a library directly (for packaging) and returns its embedded manifest.
+pub fn inspect_library(path: &Path) -> Result<Manifest, LoadError> {
+    let name =
+        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let module = load_module(path, &name)?;
+    let manifest = embedded_manifest(module, path)?;
+    manifest
+        .check_compatible(ABI_VERSION, ferry_plugin_abi::MODEL_VERSION)
+        .map_err(|e| LoadError(format!("{e} ({})", path.display())))?;
+    Ok(manifest)
+}
+
+/// The platform's file name for a library called `name` (`libname.so`).
+pub fn library_file_name(name: &str) -> String {
+    format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
+/// Packages a library: writes `<out>/<id>/` with a copy of the library and its
+/// manifest (embedded manifest + library file name + SHA-256). Returns the
+/// plugin folder.
+pub fn package(library: &Path, out: &Path) -> Result<PathBuf, LoadError> {
+    let mut manifest = inspect_library(library)?;
+    let dir = out.join(&manifest.id);
+    let io = |e: std::io::Error, what: &Path| LoadError(format!("cannot write {}: {e}", what.display()));
+    std::fs::create_dir_all(&dir).map_err(|e| io(e, &dir))?;
+    let file_name =
+        library.file_name().ok_or_else(|| LoadError(format!("{} is not a file", library.display())))?;
+    let target = dir.join(file_name);
+    // Copy to a temporary name and rename, so a loaded copy is never overwritten in place.
+    let tmp = dir.join(format!(".{}.tmp", file_name.to_string_lossy()));
+    std::fs::copy(library, &tmp).map_err(|e| io(e, &tmp))?;
+    std::fs::rename(&tmp, &target).map_err(|e| io(e, &target))?;
+    manifest.library = Some(file_name.to_string_lossy().into_owned());
+    manifest.sha256 = Some(sha256_file(&target).map_err(|e| io(e, &target))?);
+    let text = toml::to_string(&manifest).map_err(|e| LoadError(format!("cannot write manifest: {e}")))?;
+    let mpath = dir.join(ferry_plugin_abi::MANIFEST_FILE);
+    std::fs::write(&mpath, text).map_err(|e| io(e, &mpath))?;
+    Ok(dir)
+}
+
+/// The name abi_stable's root module is registered under (for diagnostics).
+pub fn root_module_name() -> &'static str {
+    PluginModuleRef::NAME
+}

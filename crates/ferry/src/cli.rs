@@ -1,0 +1,105 @@
+//! Command-line syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Move a school district's records from one student information system to
+/// another, through connector plugins and one canonical model.
+#[derive(Parser, Debug)]
+#[command(name = "ferry", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug: may include personal data, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors; no progress bar.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List, inspect and package plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Run a migration: a source plugin → canonical records → a sink plugin.
+    Migrate(Box<MigrateArgs>),
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For scripts.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// List the plugins on the search path (reads manifests only; loads no code).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show one plugin: id, version, kind, entities, configuration, path, compatibility.
+    Info {
+        /// The plugin id.
+        id: String,
+        /// Also load the library and run the ABI checks.
+        #[arg(long)]
+        check: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Package a built plugin library: copy it with its manifest into a plugin folder.
+    Package {
+        /// The plugin library (`libferry_plugin_x.so`, `.dylib`, `.dll`).
+        library: PathBuf,
+        /// Where to put the plugin folder (default: $FERRY_HOME/plugins).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// A job file (TOML) with [source], [sink] and [run].
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub job: Option<PathBuf>,
+    /// The source: PLUGIN or PLUGIN:CONFIG.toml.
+    #[arg(long, required_unless_present = "job")]
+    pub from: Option<String>,
+    /// The sink: PLUGIN or PLUGIN:CONFIG.toml (default: a SQLite archive,
+    /// ferry-archive.sqlite in the current folder).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Set a source config key (dotted keys reach into tables): KEY=VALUE.
+    #[arg(long = "from-set", value_name = "KEY=VALUE")]
+    pub from_set: Vec<String>,
+    /// Set a sink config key: KEY=VALUE.
+    #[arg(long = "to-set", value_name = "KEY=VALUE")]
+    pub to_set: Vec<String>,
+    /// The rejects file, JSON Lines (default: ferry-rejects.jsonl).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Exit 0 even when records were rejected.
+    #[arg(long)]
+    pub allow_rejects: bool,
+    /// Put the offending values in the rejects file (they may be personal data).
+    #[arg(long)]
+    pub include_values: bool,
+    /// Only write these entities (comma separated); the rest are skipped.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Records per batch across the plugin boundary.
+    #[arg(long)]
+    pub batch_size: Option<u32>,
+    /// Output format of the run summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}

@@ -1,0 +1,154 @@
+//! `ferry plugins …`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use ferry_host::discovery::{self, PluginEntry};
+use ferry_host::loader;
+
+use crate::cli::{Format, PluginsCommand};
+
+fn kind(e: &PluginEntry) -> String {
+    e.manifest.capabilities.iter().map(ToString::to_string).collect::<Vec<_>>().join("+")
+}
+
+fn entry_json(e: &PluginEntry) -> serde_json::Value {
+    serde_json::json!({
+        "id": e.manifest.id,
+        "version": e.manifest.version,
+        "description": e.manifest.description,
+        "kind": e.manifest.capabilities,
+        "entities": e.manifest.entities,
+        "abi_version": e.manifest.abi_version,
+        "model_version": e.manifest.model_version,
+        "manifest": e.manifest_path,
+        "library": e.library,
+        "compatible": e.compatibility.is_ok(),
+        "incompatible_reason": e.compatibility.as_ref().err(),
+    })
+}
+
+pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PluginsCommand::List { format } => list(format),
+        PluginsCommand::Info { id, check, format } => info(&id, check, format),
+        PluginsCommand::Package { library, out } => {
+            let out = match out {
+                Some(o) => o,
+                None => discovery::ferry_home()
+                    .context("no $FERRY_HOME and no home directory: pass --out")?
+                    .join("plugins"),
+            };
+            let dir = loader::package(&library, &out)?;
+            println!("packaged {} into {}", library.display(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(format: Format) -> anyhow::Result<ExitCode> {
+    let dirs = discovery::search_dirs();
+    let found = discovery::discover(&dirs);
+    if format == Format::Json {
+        let v = serde_json::json!({
+            "search_path": dirs,
+            "plugins": found.plugins.iter().map(entry_json).collect::<Vec<_>>(),
+            "shadowed": found.shadowed.iter().map(entry_json).collect::<Vec<_>>(),
+            "invalid": found.bad,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.plugins.is_empty() {
+        println!("No plugins found. Searched:");
+    } else {
+        println!("{:<14} {:<10} {:<12} {:<12} PATH", "ID", "VERSION", "KIND", "COMPATIBLE");
+        for p in &found.plugins {
+            let compat = if p.compatibility.is_ok() { "yes" } else { "NO" };
+            println!(
+                "{:<14} {:<10} {:<12} {:<12} {}",
+                p.manifest.id,
+                p.manifest.version,
+                kind(p),
+                compat,
+                p.library.display()
+            );
+        }
+        for p in found.plugins.iter().filter(|p| p.compatibility.is_err()) {
+            if let Err(why) = &p.compatibility {
+                println!("  {}: {why}", p.manifest.id);
+            }
+        }
+        for p in &found.shadowed {
+            println!(
+                "  (shadowed: {} {} at {})",
+                p.manifest.id,
+                p.manifest.version,
+                p.manifest_path.display()
+            );
+        }
+        println!();
+        println!("Search path:");
+    }
+    for d in &dirs {
+        println!("  {} ({:?})", d.path.display(), d.origin);
+    }
+    for b in &found.bad {
+        println!("invalid manifest {}: {}", b.path.display(), b.reason);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
+    let found = discovery::discover(&discovery::search_dirs());
+    let Some(p) = found.find(id) else {
+        let known: Vec<&str> = found.plugins.iter().map(|p| p.manifest.id.as_str()).collect();
+        bail!("no plugin '{id}' on the search path (found: {}); see `ferry plugins list`", known.join(", "));
+    };
+    let load = if check { Some(loader::load(p).map(|_| ()).map_err(|e| e.0)) } else { None };
+    if format == Format::Json {
+        let mut v = entry_json(p);
+        v["config"] = serde_json::to_value(&p.manifest.config)?;
+        if let Some(l) = &load {
+            v["load_check"] = serde_json::json!({ "ok": l.is_ok(), "error": l.as_ref().err() });
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        let m = &p.manifest;
+        println!("{} {} — {}", m.id, m.version, m.description);
+        println!("kind:        {}", kind(p));
+        println!("entities:    {}", m.entities.join(", "));
+        println!("ABI:         {} (host speaks {})", m.abi_version, ferry_host::ABI_VERSION);
+        println!(
+            "model:       {} (host knows {}.{})",
+            m.model_version,
+            ferry_host::MODEL_VERSION.0,
+            ferry_host::MODEL_VERSION.1
+        );
+        println!("library:     {}", p.library.display());
+        println!("manifest:    {}", p.manifest_path.display());
+        match &p.compatibility {
+            Ok(()) => println!("compatible:  yes"),
+            Err(why) => println!("compatible:  NO — {why}"),
+        }
+        match &load {
+            Some(Ok(())) => println!("load check:  ok"),
+            Some(Err(e)) => println!("load check:  FAILED — {e}"),
+            None => {}
+        }
+        if !m.config.is_empty() {
+            println!("configuration:");
+            for (k, f) in &m.config {
+                let flags = [(f.required, "required"), (f.secret, "secret")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let flags = if flags.is_empty() { String::new() } else { format!(" [{flags}]") };
+                println!("  {k} ({}){flags}: {}", f.ty, f.description);
+            }
+        }
+    }
+    Ok(if load.is_some_and(|l| l.is_err()) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
