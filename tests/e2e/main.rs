@@ -1,1 +1,16 @@
-//! End-to-end tests (being written).
+//! End-to-end tests: the real `ferry` binary, with plugins really built,
+//! packaged and loaded. `cargo xtask test` builds everything and points these
+//! tests at it through `FERRY_E2E_*` variables.
+//!
+//! Modules:
+//! - `plugins_cli`: `ferry plugins list | info | package`;
+//! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
+//! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
+//! - `csv_to_csv`: the bundled sample through the CSV connector both ways.
+
+mod support;
+
+mod csv_to_csv;
+mod load_errors;
+mod plugins_cli;
+mod third_party;

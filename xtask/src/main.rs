@@ -1,2 +1,40 @@
-//! Ferry's build and test tasks (being written).
-fn main() {}
+//! Ferry's build and test tasks, run as `cargo xtask <task>`:
+//!
+//! - `build-plugins [--release]`: build the `ferry` binary and every plugin,
+//!   and package the plugins next to the binary (`target/<profile>/plugins`);
+//!   test fixtures go to `target/<profile>/test-plugins`.
+//! - `test`: formatting, clippy, build-plugins, then every test.
+//! - `demo`: build, then migrate the bundled sample into the embedded default
+//!   destination (a SQLite archive) and show what it holds.
+//! - `bench`: the benchmarks; figures go to `docs/performance.md`.
+//! - `gen powerschool …`: write a generated PowerSchool district.
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a task runner reports progress")]
+
+mod bench;
+mod tasks;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build-plugins") => tasks::build_plugins(args.iter().any(|a| a == "--release")).map(|_| ()),
+        Some("test") => tasks::test(&args[1..]),
+        Some("demo") => tasks::demo(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("gen") => tasks::gen_cmd(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n  build-plugins [--release]  build ferry and package every plugin\n  test [-- ARGS]             fmt, clippy, build plugins, run every test\n  demo                       migrate the bundled sample into a SQLite archive\n  bench [--quick]            run the benchmarks, write docs/performance.md\n  gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] --out DIR"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -114,11 +114,7 @@ impl Date {
         let m = if mp < 10 { mp + 3 } else { mp - 9 };
         let y = yoe + era * 400 + i64::from(m <= 2);
         let y = i32::try_from(y).map_err(|_| InvalidDate)?;
-        Date::new(
-            y,
-            u32::try_from(m).map_err(|_| InvalidDate)?,
-            u32::try_from(d).map_err(|_| InvalidDate)?,
-        )
+        Date::new(y, u32::try_from(m).map_err(|_| InvalidDate)?, u32::try_from(d).map_err(|_| InvalidDate)?)
     }
 
     /// This date moved by `days` (negative moves back).

@@ -16,7 +16,9 @@ use crate::validate::Problem;
 use crate::value::{FieldDef, FieldError, FieldValue, Value};
 
 /// A canonical record of one entity.
-pub trait Record: Clone + Default + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + 'static {
+pub trait Record:
+    Clone + Default + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + 'static
+{
     /// Which entity this is.
     const KIND: EntityKind;
     /// Identity, provenance and extensions.

@@ -26,6 +26,7 @@ mod codes;
 mod date;
 mod entities;
 mod meta;
+mod reference;
 mod validate;
 mod value;
 
@@ -39,7 +40,8 @@ pub use entities::{
     SchoolEnrollment, Section, SectionEnrollment, SectionStaff, Staff, Student, StudentContact,
 };
 pub use meta::{AltId, Extensions, Meta, Origin, SourceId};
-pub use validate::{validate, validate_into, Problem};
+pub use reference::reference_markdown;
+pub use validate::{Problem, validate, validate_into};
 pub use value::{FieldDef, FieldError, FieldType, FieldValue, Value};
 
 /// The version of the canonical model, `(major, minor)`.

@@ -217,9 +217,10 @@ impl<T: CodeSet> FieldValue for Option<Code<T>> {
         *self = match v {
             Value::Null => None,
             Value::Text(t) => Some(Code::normalize(t)),
-            Value::Code { code, original } => {
-                Some(Code { code: T::from_canonical(code).unwrap_or(T::OTHER), original: original.to_owned() })
-            }
+            Value::Code { code, original } => Some(Code {
+                code: T::from_canonical(code).unwrap_or(T::OTHER),
+                original: original.to_owned(),
+            }),
             _ => return mismatch(Self::TYPE),
         };
         Ok(())

@@ -1,0 +1,1 @@
+//! CSV to CSV (written once the CSV connector lands).

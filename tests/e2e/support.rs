@@ -1,0 +1,106 @@
+//! Shared helpers: where the built artefacts are, and running `ferry`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn var(name: &str) -> PathBuf {
+    match std::env::var_os(name) {
+        Some(v) => PathBuf::from(v),
+        None => panic!("{name} is not set: run the end-to-end tests with `cargo xtask test`, which builds the plugins they load"),
+    }
+}
+
+/// The `ferry` binary.
+pub fn ferry_bin() -> PathBuf {
+    var("FERRY_E2E_BIN")
+}
+
+/// The packaged first-party plugins.
+pub fn plugins_dir() -> PathBuf {
+    var("FERRY_E2E_PLUGINS")
+}
+
+/// The packaged fixture plugins (panicky, acme-roster).
+pub fn fixtures_dir() -> PathBuf {
+    var("FERRY_E2E_FIXTURES")
+}
+
+/// A raw library built by cargo (`libNAME.so`).
+pub fn lib(package: &str) -> PathBuf {
+    let stem = package.replace('-', "_");
+    var("FERRY_E2E_LIBS").join(format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
+}
+
+/// The bundled samples.
+pub fn samples() -> PathBuf {
+    var("FERRY_E2E_SAMPLES")
+}
+
+/// The result of running ferry.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        assert_eq!(self.code, Some(0), "ferry failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Runs ferry in `cwd` with `FERRY_PLUGIN_PATH` = `plugin_path` and a private
+/// `FERRY_HOME`, so the user's own plugins never interfere.
+pub fn ferry(cwd: &Path, plugin_path: &[PathBuf], args: &[&str]) -> Run {
+    let path = std::env::join_paths(plugin_path).expect("plugin path");
+    let out = Command::new(ferry_bin())
+        .current_dir(cwd)
+        .env("FERRY_PLUGIN_PATH", path)
+        .env("FERRY_HOME", cwd.join(".ferry-home"))
+        .env_remove("FERRY_LOG")
+        .args(args)
+        .output()
+        .expect("run ferry");
+    Run::from(out)
+}
+
+/// Writes a hand-made plugin folder around an existing library: what a
+/// manifest can claim, checked against what the library really is.
+pub fn fake_plugin(dir: &Path, id: &str, library: &Path, abi: &str) -> PathBuf {
+    let pdir = dir.join(id);
+    std::fs::create_dir_all(&pdir).unwrap();
+    let name = library.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::copy(library, pdir.join(&name)).unwrap();
+    std::fs::write(
+        pdir.join("ferry-plugin.toml"),
+        format!(
+            "id = \"{id}\"\nversion = \"0.1.0\"\nabi_version = \"{abi}\"\nmodel_version = \"1.0\"\ncapabilities = [\"source\"]\nentities = [\"students\"]\nlibrary = \"{name}\"\n"
+        ),
+    )
+    .unwrap();
+    pdir
+}
+
+/// Reads a file as UTF-8.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The lines of a JSON Lines file.
+pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    read(path).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}

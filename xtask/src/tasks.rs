@@ -1,0 +1,165 @@
+//! build-plugins, test, demo and gen.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The cargo target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a command, failing with its description.
+pub fn run(mut cmd: Command) -> Result {
+    let desc = format!("{cmd:?}");
+    eprintln!("$ {desc}");
+    let status = cmd.status().map_err(|e| format!("cannot run {desc}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{desc} failed ({status})")) }
+}
+
+fn package_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let text = std::fs::read_to_string(p.join("Cargo.toml")).map_err(|e| e.to_string())?;
+        let name = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_owned()))
+            .ok_or_else(|| format!("no package name in {}", p.display()))?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// What build-plugins produced.
+pub struct Built {
+    /// The `ferry` binary.
+    pub ferry: PathBuf,
+    /// Packaged plugins (next to the binary).
+    pub plugins: PathBuf,
+    /// Packaged test fixture plugins (debug builds only).
+    pub fixtures: PathBuf,
+    /// Where the raw libraries are.
+    pub libs: PathBuf,
+}
+
+fn lib_file(dir: &Path, package: &str) -> PathBuf {
+    let stem = package.replace('-', "_");
+    dir.join(format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
+}
+
+/// Builds `ferry` and every plugin (and, in debug, the test fixtures), then
+/// packages them.
+pub fn build_plugins(release: bool) -> Result<Built> {
+    let root = root();
+    let plugins = package_names(&root.join("plugins"))?;
+    let fixtures = if release { Vec::new() } else { package_names(&root.join("tests/plugins"))? };
+    let mut cmd = cargo();
+    cmd.args(["build", "--locked", "-p", "ferry"]);
+    for p in plugins.iter().chain(&fixtures) {
+        cmd.args(["-p", p]);
+    }
+    if release {
+        cmd.arg("--release");
+    }
+    run(cmd)?;
+    let profile = if release { "release" } else { "debug" };
+    let out = target_dir().join(profile);
+    let ferry = out.join(format!("ferry{}", std::env::consts::EXE_SUFFIX));
+
+    let plugin_dir = out.join("plugins");
+    let fixture_dir = out.join("test-plugins");
+    for d in [&plugin_dir, &fixture_dir] {
+        if d.exists() {
+            std::fs::remove_dir_all(d).map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
+        }
+    }
+    for p in &plugins {
+        package(&ferry, &lib_file(&out, p), &plugin_dir)?;
+    }
+    if !release {
+        // The third-party plugin: its own workspace, ferry-sdk only.
+        let mut oot = cargo();
+        oot.args(["build", "--manifest-path", "tests/out-of-tree-plugin/Cargo.toml", "--target-dir"]);
+        oot.arg(target_dir());
+        run(oot)?;
+        package(&ferry, &lib_file(&out, "acme-roster"), &fixture_dir)?;
+        package(&ferry, &lib_file(&out, "ferry-test-plugin-panicky"), &fixture_dir)?;
+    }
+    Ok(Built { ferry, plugins: plugin_dir, fixtures: fixture_dir, libs: out })
+}
+
+fn package(ferry: &Path, lib: &Path, out: &Path) -> Result {
+    let mut cmd = Command::new(ferry);
+    cmd.args(["--quiet", "plugins", "package"]).arg(lib).arg("--out").arg(out);
+    run(cmd)
+}
+
+/// fmt, clippy, build-plugins, then every test with the built artefacts.
+pub fn test(extra: &[String]) -> Result {
+    run({
+        let mut c = cargo();
+        c.args(["fmt", "--all", "--check"]);
+        c
+    })?;
+    run({
+        let mut c = cargo();
+        c.args(["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+        c
+    })?;
+    let built = build_plugins(false)?;
+    let mut c = cargo();
+    c.args(["test", "--locked", "--workspace"]);
+    c.args(extra);
+    c.env("FERRY_E2E_BIN", &built.ferry)
+        .env("FERRY_E2E_PLUGINS", &built.plugins)
+        .env("FERRY_E2E_FIXTURES", &built.fixtures)
+        .env("FERRY_E2E_LIBS", &built.libs)
+        .env("FERRY_E2E_SAMPLES", root().join("samples"));
+    run(c)
+}
+
+/// Migrates the bundled sample into the default destination and shows it.
+pub fn demo() -> Result {
+    let built = build_plugins(false)?;
+    let dir = root().join("ferry-demo");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let sample = root().join("samples/csv-district/source.toml");
+    let mut m = Command::new(&built.ferry);
+    m.current_dir(&dir)
+        .args(["migrate", "--allow-rejects", "--from"])
+        .arg(format!("csv:{}", sample.display()));
+    run(m)?;
+    println!("\nThe archive is {}", dir.join("ferry-archive.sqlite").display());
+    Ok(())
+}
+
+/// `gen powerschool …`.
+pub fn gen_cmd(args: &[String]) -> Result {
+    Err(format!("gen: not built yet ({args:?})"))
+}
+
+/// Today's date (UTC), from the system clock.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    // Day 0 of ferry_model::Date is 0001-01-01; the Unix epoch is day 719_162.
+    ferry_model::Date::from_day_number(719_162 + days).map_or_else(|_| "unknown date".into(), |d| d.to_string())
+}
