@@ -35,7 +35,11 @@ fn a_library_of_another_abi_is_refused_by_abi_stable_even_if_its_manifest_lies()
     assert!(run.stderr.contains("rebuild the plugin against ferry-sdk 0.1"), "{}", run.stderr);
     assert!(run.stderr.contains("libferry_test_plugin_wrong_abi"), "names the file: {}", run.stderr);
 
-    let pkg = ferry(tmp.path(), &[], &["plugins", "package", lib("ferry-test-plugin-wrong-abi").to_str().unwrap(), "--out", "x"]);
+    let pkg = ferry(
+        tmp.path(),
+        &[],
+        &["plugins", "package", lib("ferry-test-plugin-wrong-abi").to_str().unwrap(), "--out", "x"],
+    );
     assert_eq!(pkg.code, Some(1));
     assert!(pkg.stderr.contains("ABI 0.99.0"), "{}", pkg.stderr);
 }
@@ -57,7 +61,11 @@ fn a_shared_library_that_is_not_a_plugin_is_named_as_such() {
     fake_plugin(&garbage, "junk", &junk, "0.1.0");
     let run = migrate_from(tmp.path(), &[garbage, plugins_dir()], "junk");
     assert_eq!(run.code, Some(1));
-    assert!(run.stderr.contains("cannot open plugin library") && run.stderr.contains("junk.so"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot open plugin library") && run.stderr.contains("junk.so"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -69,7 +77,8 @@ fn a_panicking_plugin_becomes_an_error_naming_it() {
         ("next_batch", "index out of bounds"),
         ("write", "deliberate panic in write"),
     ] {
-        let (to, to_set) = if place == "write" { ("panicky", "panic_in=write") } else { ("csv", "directory=out") };
+        let (to, to_set) =
+            if place == "write" { ("panicky", "panic_in=write") } else { ("csv", "directory=out") };
         let from_set = format!("panic_in={}", if place == "write" { "none" } else { place });
         let run = ferry(
             tmp.path(),
@@ -87,7 +96,18 @@ fn a_panicking_plugin_becomes_an_error_naming_it() {
 fn a_library_changed_after_packaging_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pkgs");
-    ferry(tmp.path(), &[], &["plugins", "package", lib("ferry-test-plugin-panicky").to_str().unwrap(), "--out", out.to_str().unwrap()]).ok();
+    ferry(
+        tmp.path(),
+        &[],
+        &[
+            "plugins",
+            "package",
+            lib("ferry-test-plugin-panicky").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
     let libfile = std::fs::read_dir(out.join("panicky"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -97,7 +117,21 @@ fn a_library_changed_after_packaging_is_refused() {
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
     std::fs::write(&libfile, bytes).unwrap();
-    let run = ferry(tmp.path(), &[out, plugins_dir()], &["migrate", "--from", "panicky", "--from-set", "panic_in=none", "--to", "csv", "--to-set", "directory=o"]);
+    let run = ferry(
+        tmp.path(),
+        &[out, plugins_dir()],
+        &[
+            "migrate",
+            "--from",
+            "panicky",
+            "--from-set",
+            "panic_in=none",
+            "--to",
+            "csv",
+            "--to-set",
+            "directory=o",
+        ],
+    );
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("is not the file that was packaged"), "{}", run.stderr);
 }

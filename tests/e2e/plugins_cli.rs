@@ -15,7 +15,11 @@ fn list_shows_first_party_plugins_without_loading_code() {
     assert!(csv["library"].as_str().unwrap().contains("ferry_plugin_csv"));
 
     let text = ferry(tmp.path(), &[plugins_dir()], &["plugins", "list"]);
-    assert!(text.ok().stdout.lines().any(|l| l.starts_with("csv ") && l.contains("source+sink")), "{}", text.stdout);
+    assert!(
+        text.ok().stdout.lines().any(|l| l.starts_with("csv ") && l.contains("source+sink")),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -53,8 +57,12 @@ fn info_describes_a_plugin_and_checks_it() {
 fn package_writes_manifest_with_hash_and_library() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pkgs");
-    ferry(tmp.path(), &[], &["plugins", "package", lib("ferry-plugin-csv").to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .ok();
+    ferry(
+        tmp.path(),
+        &[],
+        &["plugins", "package", lib("ferry-plugin-csv").to_str().unwrap(), "--out", out.to_str().unwrap()],
+    )
+    .ok();
     let manifest = read(&out.join("csv/ferry-plugin.toml"));
     assert!(manifest.contains("id = \"csv\""), "{manifest}");
     assert!(manifest.contains("sha256 = \""), "{manifest}");

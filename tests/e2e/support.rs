@@ -6,7 +6,9 @@ use std::process::{Command, Output};
 fn var(name: &str) -> PathBuf {
     match std::env::var_os(name) {
         Some(v) => PathBuf::from(v),
-        None => panic!("{name} is not set: run the end-to-end tests with `cargo xtask test`, which builds the plugins they load"),
+        None => panic!(
+            "{name} is not set: run the end-to-end tests with `cargo xtask test`, which builds the plugins they load"
+        ),
     }
 }
 
@@ -28,7 +30,11 @@ pub fn fixtures_dir() -> PathBuf {
 /// A raw library built by cargo (`libNAME.so`).
 pub fn lib(package: &str) -> PathBuf {
     let stem = package.replace('-', "_");
-    var("FERRY_E2E_LIBS").join(format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX))
+    var("FERRY_E2E_LIBS").join(format!(
+        "{}{stem}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ))
 }
 
 /// The bundled samples.

@@ -5,17 +5,31 @@ use crate::support::*;
 #[test]
 fn an_out_of_tree_plugin_runs_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("roster.txt"), "000123|José|Núñez|K\n000124|Ana|Li|3\nbroken line\n").unwrap();
+    std::fs::write(tmp.path().join("roster.txt"), "000123|José|Núñez|K\n000124|Ana|Li|3\nbroken line\n")
+        .unwrap();
     std::fs::write(tmp.path().join("acme.toml"), "file = \"roster.txt\"\n").unwrap();
-    let list = ferry(tmp.path(), &[fixtures_dir(), plugins_dir()], &["plugins", "list", "--format", "json"]).ok().json();
-    let acme = list["plugins"].as_array().unwrap().iter().find(|p| p["id"] == "acme-roster").cloned().unwrap();
+    let list = ferry(tmp.path(), &[fixtures_dir(), plugins_dir()], &["plugins", "list", "--format", "json"])
+        .ok()
+        .json();
+    let acme =
+        list["plugins"].as_array().unwrap().iter().find(|p| p["id"] == "acme-roster").cloned().unwrap();
     assert_eq!(acme["version"], "1.2.0");
     assert_eq!(acme["compatible"], true);
 
     let run = ferry(
         tmp.path(),
         &[fixtures_dir(), plugins_dir()],
-        &["migrate", "--from", "acme-roster:acme.toml", "--to", "csv", "--to-set", "directory=out", "--format", "json"],
+        &[
+            "migrate",
+            "--from",
+            "acme-roster:acme.toml",
+            "--to",
+            "csv",
+            "--to-set",
+            "directory=out",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(run.code, Some(3), "one rejected line → exit 3: {}", run.stderr);
     let v = run.json();

@@ -26,7 +26,10 @@ pub struct Measured {
 
 fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Runs ferry with `args` in `dir`, pinned to CPU 0 when `one_core`.
@@ -81,7 +84,8 @@ fn gen_students_csv(path: &Path, rows: u64) -> Result {
     let f = std::fs::File::create(path).map_err(|e| e.to_string())?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
     let first = ["Ana", "José", "Zoë", "Liam", "Noah", "Emma", "Mía", "Chloé", "Omar", "Yuki"];
-    let last = ["García", "Smith", "Núñez", "Nguyen", "Okafor", "Müller", "Kowalski", "Brontë", "Lee", "Haddad"];
+    let last =
+        ["García", "Smith", "Núñez", "Nguyen", "Okafor", "Müller", "Kowalski", "Brontë", "Lee", "Haddad"];
     let io = |e: std::io::Error| e.to_string();
     writeln!(w, "id,number,first,last,dob,grade,school,email,phone,locker").map_err(io)?;
     for i in 0..rows {
@@ -122,15 +126,27 @@ phone = "phone"
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_owned())))
         .unwrap_or_default();
-    let rustc = Command::new("rustc").arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default();
-    format!("{cpu}, {cores} cores, {mem} memory; {} {}; {rustc}; release build", std::env::consts::OS, std::env::consts::ARCH)
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!(
+        "{cpu}, {cores} cores, {mem} memory; {} {}; {rustc}; release build",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 fn rate(n: u64, secs: f64) -> f64 {
@@ -155,7 +171,11 @@ pub fn run(args: &[String]) -> Result {
     let noop_dir = bench_dir.join("plugins");
     let mut pkg = Command::new(&ferry);
     pkg.args(["--quiet", "plugins", "package"])
-        .arg(rel.join(format!("{}ferry_test_plugin_noop{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)))
+        .arg(rel.join(format!(
+            "{}ferry_test_plugin_noop{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        )))
         .arg("--out")
         .arg(&noop_dir);
     tasks::run(pkg)?;
@@ -165,13 +185,22 @@ pub fn run(args: &[String]) -> Result {
     let mut md = String::new();
     let _ = writeln!(md, "# Performance\n");
     let _ = writeln!(md, "Written by `cargo xtask bench` on {}. Machine: {}.\n", tasks::today(), machine());
-    let _ = writeln!(md, "Figures are from one run each; wall time is the run's own report, peak memory the process's high-water mark (VmHWM). \"1 core\" runs are pinned with `taskset -c 0`.\n");
+    let _ = writeln!(
+        md,
+        "Figures are from one run each; wall time is the run's own report, peak memory the process's high-water mark (VmHWM). \"1 core\" runs are pinned with `taskset -c 0`.\n"
+    );
 
     // 1. The plugin boundary.
     let n_noop: u64 = if quick { 500_000 } else { 4_000_000 };
     std::fs::create_dir_all(&bench_dir).map_err(|e| e.to_string())?;
     let count = format!("count={n_noop}");
-    let noop = measure(&ferry, &plugin_path, &bench_dir, &["migrate", "--from", "noop", "--from-set", &count, "--to", "noop"], true)?;
+    let noop = measure(
+        &ferry,
+        &plugin_path,
+        &bench_dir,
+        &["migrate", "--from", "noop", "--from-set", &count, "--to", "noop"],
+        true,
+    )?;
     let noop_ns = noop.seconds * 1e9 / {
         #[allow(clippy::cast_precision_loss, reason = "display")]
         let n = n_noop as f64;
@@ -179,13 +208,25 @@ pub fn run(args: &[String]) -> Result {
     };
     let _ = writeln!(md, "## 1. The plugin boundary (no-op source → host → no-op sink)\n");
     let _ = writeln!(md, "| records | seconds | records/s | ns/record | peak MB |\n|---|---|---|---|---|");
-    let _ = writeln!(md, "| {n_noop} | {:.2} | {:.0} | {noop_ns:.0} | {:.1} |\n", noop.seconds, rate(n_noop, noop.seconds), noop.peak_rss_mb);
-    let _ = writeln!(md, "Each record is built in the source plugin, validated, encoded, carried across two library boundaries in batches of 4096 with the host's accounting, then decoded in the sink plugin. This is the whole cost a record pays for crossing plugins.\n");
+    let _ = writeln!(
+        md,
+        "| {n_noop} | {:.2} | {:.0} | {noop_ns:.0} | {:.1} |\n",
+        noop.seconds,
+        rate(n_noop, noop.seconds),
+        noop.peak_rss_mb
+    );
+    let _ = writeln!(
+        md,
+        "Each record is built in the source plugin, validated, encoded, carried across two library boundaries in batches of 4096 with the host's accounting, then decoded in the sink plugin. This is the whole cost a record pays for crossing plugins.\n"
+    );
 
     // 2. CSV → CSV.
     let sizes: Vec<u64> = if quick { vec![200_000, 400_000] } else { vec![1_000_000, 2_000_000] };
     let _ = writeln!(md, "## 2. CSV → CSV (generic connector, 10 columns, MM/DD/YYYY dates → ISO)\n");
-    let _ = writeln!(md, "| rows | cores | seconds | rows/s | peak MB | boundary share |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| rows | cores | seconds | rows/s | peak MB | boundary share |\n|---|---|---|---|---|---|"
+    );
     for &rows in &sizes {
         let dir = bench_dir.join(format!("csv-{rows}"));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -221,7 +262,10 @@ pub fn run(args: &[String]) -> Result {
             );
         }
     }
-    let _ = writeln!(md, "\n\"Boundary share\" is the no-op boundary cost per record divided by the CSV → CSV time per row.\n");
+    let _ = writeln!(
+        md,
+        "\n\"Boundary share\" is the no-op boundary cost per record divided by the CSV → CSV time per row.\n"
+    );
 
     let path = root.join("docs/performance.md");
     std::fs::write(&path, md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -161,5 +161,6 @@ pub fn today() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     // Day 0 of ferry_model::Date is 0001-01-01; the Unix epoch is day 719_162.
-    ferry_model::Date::from_day_number(719_162 + days).map_or_else(|_| "unknown date".into(), |d| d.to_string())
+    ferry_model::Date::from_day_number(719_162 + days)
+        .map_or_else(|_| "unknown date".into(), |d| d.to_string())
 }

@@ -26,6 +26,56 @@ pub enum Command {
     Plugins(PluginsCommand),
     /// Run a migration: a source plugin → canonical records → a sink plugin.
     Migrate(Box<MigrateArgs>),
+    /// Read a Ferry archive (the SQLite backup of the old system).
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+}
+
+/// How to print rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// Aligned columns for a terminal (long values are shortened).
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ArchiveCommand {
+    /// Entities, counts and runs of an archive.
+    Info {
+        /// The archive file.
+        file: PathBuf,
+        /// Output format (table or json).
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+    /// Run read-only SQL against an archive (see docs/archive.md for examples).
+    Query {
+        /// The archive file.
+        file: PathBuf,
+        /// The SQL.
+        sql: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+    /// Print the records of one entity.
+    Extract {
+        /// The archive file.
+        file: PathBuf,
+        /// The entity (students, attendance, …).
+        #[arg(long)]
+        entity: String,
+        /// An SQL condition on the entity's columns, e.g. "school_id = '101'".
+        #[arg(long = "where")]
+        condition: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
+    },
 }
 
 /// Output format.

@@ -2,6 +2,7 @@
 //! `ferry-host`; no migration logic lives here.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command line prints its results")]
 
+mod archive;
 mod cli;
 mod migrate;
 mod output;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Plugins(cmd) => plugins::run(cmd),
         cli::Command::Migrate(args) => migrate::run(*args, cli.quiet),
+        cli::Command::Archive(cmd) => archive::run(cmd),
     };
     match result {
         Ok(code) => code,

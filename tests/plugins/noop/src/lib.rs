@@ -4,7 +4,9 @@
 //! costs: encoding, the cross-library calls, the host's accounting, decoding.
 
 use ferry_sdk::model::{Code, Date, EntityKind, GradeLevel, Meta, Origin, Sex, Student};
-use ferry_sdk::{BatchBuilder, Committed, Error, OpenContext, Plugin, RecordBatch, RunSummary, Sink, Source, Written};
+use ferry_sdk::{
+    BatchBuilder, Committed, Error, OpenContext, Plugin, RecordBatch, RunSummary, Sink, Source, Written,
+};
 
 struct Noop;
 

@@ -1,0 +1,92 @@
+//! `ferry archive info | query | extract`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use ferry_archive::{Archive, Table, text};
+
+use crate::cli::{ArchiveCommand, TableFormat};
+
+pub fn run(cmd: ArchiveCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ArchiveCommand::Info { file, format } => {
+            let info = Archive::open(&file)?.info()?;
+            if format == TableFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("{}", info.path.display());
+            for (k, v) in &info.meta {
+                println!("  {k}: {v}");
+            }
+            println!("\nentities:");
+            for (e, n) in &info.entities {
+                println!("  {e:<22} {n:>12}");
+            }
+            println!("\nruns:");
+            print_table(&info.runs, TableFormat::Table)?;
+        }
+        ArchiveCommand::Query { file, sql, format } => {
+            print_table(&Archive::open(&file)?.query(&sql)?, format)?;
+        }
+        ArchiveCommand::Extract { file, entity, condition, format } => {
+            print_table(&Archive::open(&file)?.extract(&entity, condition.as_deref())?, format)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(t: &Table, format: TableFormat) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        TableFormat::Json => {
+            let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+                t.rows.iter().map(|r| t.columns.iter().cloned().zip(r.iter().cloned()).collect()).collect();
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        TableFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(&t.columns)?;
+            for r in &t.rows {
+                w.write_record(r.iter().map(text))?;
+            }
+            w.flush()?;
+        }
+        TableFormat::Table => {
+            const MAX: usize = 40;
+            let cell = |s: String| -> String {
+                let s = s.replace(['\n', '\r', '\t'], " ");
+                if s.chars().count() > MAX {
+                    format!("{}…", s.chars().take(MAX - 1).collect::<String>())
+                } else {
+                    s
+                }
+            };
+            let cells: Vec<Vec<String>> =
+                t.rows.iter().map(|r| r.iter().map(|v| cell(text(v))).collect()).collect();
+            let mut widths: Vec<usize> = t.columns.iter().map(|c| c.chars().count()).collect();
+            for r in &cells {
+                for (w, c) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+            let line = |vals: &[String], out: &mut dyn Write| -> std::io::Result<()> {
+                let parts: Vec<String> = vals
+                    .iter()
+                    .zip(&widths)
+                    .map(|(v, w)| format!("{v}{}", " ".repeat(w - v.chars().count())))
+                    .collect();
+                writeln!(out, "{}", parts.join("  ").trim_end())
+            };
+            line(&t.columns, &mut out)?;
+            line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), &mut out)?;
+            for r in &cells {
+                line(r, &mut out)?;
+            }
+            writeln!(out, "({} row{})", t.rows.len(), if t.rows.len() == 1 { "" } else { "s" })?;
+        }
+    }
+    Ok(())
+}
