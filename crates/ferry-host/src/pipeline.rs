@@ -200,8 +200,9 @@ pub fn run(m: &Migration, observer: &mut dyn Observer) -> Result<RunReport, RunE
     let mut source = m.source.plugin.open_source(&m.source.config.to_string(), &m.source.base_dir, run_id)?;
     let mut sink = m.sink.plugin.open_sink(&m.sink.config.to_string(), &m.sink.base_dir, run_id)?;
 
+    // What the sink takes as configured (not merely what its plugin can take).
     let sink_entities: Vec<EntityKind> =
-        m.sink.plugin.manifest.entities.iter().filter_map(|e| EntityKind::from_name(e)).collect();
+        sink.entities().iter().filter_map(|e| EntityKind::from_name(e)).collect();
     let wanted = |e: EntityKind| sink_entities.contains(&e) && m.only.as_ref().is_none_or(|o| o.contains(&e));
 
     let mut ledger = Ledger::default();

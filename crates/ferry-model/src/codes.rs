@@ -69,8 +69,14 @@ mod code_serde {
     }
 }
 
-fn fold(s: &str) -> String {
-    s.trim().chars().filter(|c| !matches!(c, ' ' | '_')).flat_map(char::to_lowercase).collect()
+/// The characters compared when normalizing: lower case, without blanks and
+/// underscores. No allocation: codes are normalized once per source value.
+fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.trim().chars().filter(|c| !matches!(c, ' ' | '_')).flat_map(char::to_lowercase)
+}
+
+fn folded_eq(a: &str, b: &str) -> bool {
+    folded(a).eq(folded(b))
 }
 
 macro_rules! code_set {
@@ -102,9 +108,8 @@ macro_rules! code_set {
                 if let Some(v) = Self::from_canonical(s.trim()) {
                     return v;
                 }
-                let f = fold(s);
                 $(
-                    if f == fold($canon) $(|| f == fold($alias))* {
+                    if folded_eq(s, $canon) $(|| folded_eq(s, $alias))* {
                         return $name::$var;
                     }
                 )*

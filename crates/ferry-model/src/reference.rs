@@ -10,7 +10,12 @@ use crate::value::FieldType;
 /// Renders every entity's fields as Markdown tables.
 pub fn reference_markdown() -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Canonical model {}.{}: field reference\n", crate::MODEL_VERSION.0, crate::MODEL_VERSION.1);
+    let _ = writeln!(
+        out,
+        "# Canonical model {}.{}: field reference\n",
+        crate::MODEL_VERSION.0,
+        crate::MODEL_VERSION.1
+    );
     out.push_str("Generated from `ferry-model` (`UPDATE_EXPECT=1 cargo test -p ferry-model` rewrites it); see `canonical-model.md` for the rules.\n\n");
     out.push_str("Every record also has `source_system` and `source_id` (its identity), `alt.<kind>` alternative ids, `ext.<name>` extensions and an origin (file, line, raw row).\n");
     for kind in EntityKind::ALL {

@@ -114,7 +114,10 @@ impl Manifest {
                 self.id, self.abi_version, h.0, h.1, self.abi_version
             ));
         }
-        let model = self.model_version.split_once('.').and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?)));
+        let model = self
+            .model_version
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?)));
         match model {
             Some((maj, min)) if maj == host_model.0 && min <= host_model.1 => Ok(()),
             Some((maj, min)) => bad(format!(
@@ -122,9 +125,16 @@ impl Manifest {
                 self.id,
                 host_model.0,
                 host_model.1,
-                if maj != host_model.0 { "rebuild the plugin against a matching ferry-sdk" } else { "upgrade ferry" }
+                if maj != host_model.0 {
+                    "rebuild the plugin against a matching ferry-sdk"
+                } else {
+                    "upgrade ferry"
+                }
             )),
-            None => bad(format!("plugin '{}' declares model version {:?}, expected \"major.minor\"", self.id, self.model_version)),
+            None => bad(format!(
+                "plugin '{}' declares model version {:?}, expected \"major.minor\"",
+                self.id, self.model_version
+            )),
         }
     }
 
@@ -172,7 +182,13 @@ mod tests {
     #[test]
     fn model_rules() {
         assert!(manifest("0.1.0", "1.0").check_compatible("0.1.0", (1, 2)).is_ok());
-        assert!(manifest("0.1.0", "1.3").check_compatible("0.1.0", (1, 2)).unwrap_err().0.contains("upgrade ferry"));
+        assert!(
+            manifest("0.1.0", "1.3")
+                .check_compatible("0.1.0", (1, 2))
+                .unwrap_err()
+                .0
+                .contains("upgrade ferry")
+        );
         assert!(manifest("0.1.0", "2.0").check_compatible("0.1.0", (1, 2)).is_err());
     }
 }

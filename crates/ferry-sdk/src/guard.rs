@@ -28,11 +28,16 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Runs `f`, turning errors and panics into ABI values.
-pub(crate) fn guard<T>(plugin: &str, poisoned: &mut bool, f: impl FnOnce() -> Result<T, Error>) -> RResult<T, PluginError> {
+pub(crate) fn guard<T>(
+    plugin: &str,
+    poisoned: &mut bool,
+    f: impl FnOnce() -> Result<T, Error>,
+) -> RResult<T, PluginError> {
     if *poisoned {
         return RResult::RErr(PluginError {
             kind: ErrorKind::Panic,
-            message: format!("plugin '{plugin}' panicked earlier in this run and cannot be used further").into(),
+            message: format!("plugin '{plugin}' panicked earlier in this run and cannot be used further")
+                .into(),
         });
     }
     match catch_unwind(AssertUnwindSafe(f)) {
@@ -73,8 +78,10 @@ fn to_batch(b: &mut BatchBuilder) -> Batch {
 impl FfiSource for SourceAdapter {
     fn entities(&self) -> RVec<RString> {
         let inner = &self.inner;
-        catch_unwind(AssertUnwindSafe(|| inner.entities().into_iter().map(|e| RString::from(e.name())).collect()))
-            .unwrap_or_default()
+        catch_unwind(AssertUnwindSafe(|| {
+            inner.entities().into_iter().map(|e| RString::from(e.name())).collect()
+        }))
+        .unwrap_or_default()
     }
 
     fn next_batch(&mut self, max_records: u32) -> RResult<ROption<Batch>, PluginError> {
@@ -107,6 +114,14 @@ pub(crate) struct SinkAdapter {
 }
 
 impl FfiSink for SinkAdapter {
+    fn entities(&self) -> RVec<RString> {
+        let inner = &self.inner;
+        catch_unwind(AssertUnwindSafe(|| {
+            inner.entities().into_iter().map(|e| RString::from(e.name())).collect()
+        }))
+        .unwrap_or_default()
+    }
+
     fn write_batch(&mut self, batch: Batch) -> RResult<WriteReport, PluginError> {
         let SinkAdapter { plugin, inner, poisoned } = self;
         guard(plugin, poisoned, || {

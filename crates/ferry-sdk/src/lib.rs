@@ -62,9 +62,10 @@ mod reject;
 mod sink;
 mod source;
 pub mod testkit;
+pub mod text;
 
 pub use error::{Error, Result};
-pub use plugin::{OpenContext, Plugin, __private, build_manifest};
+pub use plugin::{__private, OpenContext, Plugin, build_manifest};
 pub use reject::Reject;
 pub use sink::{Committed, RecordBatch, Sink, Written};
 pub use source::{BatchBuilder, Source};

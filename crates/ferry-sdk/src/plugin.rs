@@ -54,7 +54,8 @@ impl OpenContext {
 
     /// The configuration as `T`; an error names the key at fault.
     pub fn config<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_value(self.config.clone()).map_err(|e| Error::config(format!("invalid configuration: {e}")))
+        serde_json::from_value(self.config.clone())
+            .map_err(|e| Error::config(format!("invalid configuration: {e}")))
     }
 
     /// `path` resolved against [`OpenContext::base_dir`].
@@ -66,7 +67,8 @@ impl OpenContext {
 
 /// Builds the full manifest from a plugin's TOML.
 pub fn build_manifest(text: &str, crate_version: &str) -> Result<Manifest, String> {
-    let mut table: toml::Table = text.parse().map_err(|e| format!("the plugin's manifest is not valid TOML: {e}"))?;
+    let mut table: toml::Table =
+        text.parse().map_err(|e| format!("the plugin's manifest is not valid TOML: {e}"))?;
     table.entry("version").or_insert_with(|| crate_version.into());
     table.insert("abi_version".into(), ABI_VERSION.into());
     table.insert("model_version".into(), format!("{}.{}", MODEL_VERSION.0, MODEL_VERSION.1).into());
@@ -105,11 +107,15 @@ pub fn install_logger(logger: HostLogger, m: &Result<Manifest, String>) {
 }
 
 #[doc(hidden)]
-pub fn open_source<P: Plugin>(m: &Result<Manifest, String>, req: OpenRequest) -> RResult<SourceBox, PluginError> {
+pub fn open_source<P: Plugin>(
+    m: &Result<Manifest, String>,
+    req: OpenRequest,
+) -> RResult<SourceBox, PluginError> {
     let plugin = plugin_id(m).to_owned();
     guard(&plugin.clone(), &mut false, || {
         let inner = P::open_source(&open_ctx(&req)?)?;
-        let adapter = SourceAdapter { plugin, inner, builder: BatchBuilder::new(1), done: false, poisoned: false };
+        let adapter =
+            SourceAdapter { plugin, inner, builder: BatchBuilder::new(1), done: false, poisoned: false };
         Ok(FfiSource_TO::from_value(adapter, abi_stable::sabi_trait::TD_Opaque))
     })
 }
@@ -119,7 +125,10 @@ pub fn open_sink<P: Plugin>(m: &Result<Manifest, String>, req: OpenRequest) -> R
     let plugin = plugin_id(m).to_owned();
     guard(&plugin.clone(), &mut false, || {
         let inner = P::open_sink(&open_ctx(&req)?)?;
-        Ok(FfiSink_TO::from_value(SinkAdapter { plugin, inner, poisoned: false }, abi_stable::sabi_trait::TD_Opaque))
+        Ok(FfiSink_TO::from_value(
+            SinkAdapter { plugin, inner, poisoned: false },
+            abi_stable::sabi_trait::TD_Opaque,
+        ))
     })
 }
 
@@ -128,7 +137,7 @@ pub mod __private {
     pub use std::string::String;
     pub use std::sync::OnceLock;
 
-    pub use abi_stable::library::{CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader};
+    pub use abi_stable::library::{__call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult};
     pub use abi_stable::prefix_type::PrefixTypeTrait;
     pub use abi_stable::std_types::{RResult, RString};
     pub use ferry_plugin_abi::{
@@ -148,14 +157,17 @@ pub mod __private {
 macro_rules! export_plugin {
     ($plugin:ty) => {
         const _: () = {
-            use $crate::__private as p;
             use p::PrefixTypeTrait as _;
+            use $crate::__private as p;
 
             static MANIFEST: p::OnceLock<::core::result::Result<p::Manifest, p::String>> = p::OnceLock::new();
 
             fn manifest() -> &'static ::core::result::Result<p::Manifest, p::String> {
                 MANIFEST.get_or_init(|| {
-                    p::build_manifest(<$plugin as $crate::Plugin>::MANIFEST, ::core::env!("CARGO_PKG_VERSION"))
+                    p::build_manifest(
+                        <$plugin as $crate::Plugin>::MANIFEST,
+                        ::core::env!("CARGO_PKG_VERSION"),
+                    )
                 })
             }
             extern "C" fn manifest_fn() -> p::RString {

@@ -86,7 +86,8 @@ impl BatchBuilder {
         self.problems.clear();
         validate_into(record, &mut self.problems);
         if !self.problems.is_empty() {
-            let reasons: Vec<String> = self.problems.iter().map(|p| format!("{}: {}", p.field, p.reason)).collect();
+            let reasons: Vec<String> =
+                self.problems.iter().map(|p| format!("{}: {}", p.field, p.reason)).collect();
             let field = if self.problems.len() == 1 { self.problems[0].field } else { "" };
             self.rejects.push(Reject::new(R::KIND, reasons.join("; ")).of(record.meta()).field(field));
             return Ok(false);
