@@ -31,6 +31,8 @@ pub trait Record:
     fn get(&self, field: &str) -> Option<Value<'_>>;
     /// Sets a field by canonical name.
     fn set(&mut self, field: &str, value: Value<'_>) -> Result<(), FieldError>;
+    /// Required fields that are missing, pushed to `problems`.
+    fn check_required(&self, problems: &mut Vec<Problem>);
     /// Rules beyond required fields (date order…), pushed to `problems`.
     fn check(&self, problems: &mut Vec<Problem>);
 }
@@ -96,6 +98,13 @@ macro_rules! entity {
                     $( stringify!($field) => FieldValue::set(&mut self.$field, value), )*
                     _ => Err(FieldError::UnknownField),
                 }
+            }
+            fn check_required(&self, problems: &mut Vec<Problem>) {
+                $(
+                    if (false $($(|| $crate::__flag!(required, $flag))*)?) && FieldValue::get(&self.$field).is_null() {
+                        problems.push(Problem::new(stringify!($field), "required field is missing"));
+                    }
+                )*
             }
             #[allow(unused_variables, reason = "not every entity has extra rules")]
             fn check(&self, problems: &mut Vec<Problem>) {

@@ -63,6 +63,26 @@ impl Extensions {
             None => self.0.push((key, value)),
         }
     }
+    /// Replaces every entry with `pairs`, in order, reusing the strings
+    /// already held: a source that refills one record per row makes no
+    /// allocation once warmed up. The keys must be distinct (a file's
+    /// column names); this is not checked.
+    pub fn replace_with<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut n = 0;
+        for (k, v) in pairs {
+            match self.0.get_mut(n) {
+                Some((key, value)) => {
+                    key.clear();
+                    key.push_str(k);
+                    value.clear();
+                    value.push_str(v);
+                }
+                None => self.0.push((k.to_owned(), v.to_owned())),
+            }
+            n += 1;
+        }
+        self.0.truncate(n);
+    }
     /// Iterates over `(key, value)` in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -93,5 +113,22 @@ impl Meta {
             Some(a) => a.value = value,
             None => self.alt_ids.push(AltId { kind: kind.to_owned(), value }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_with_reuses_and_truncates() {
+        let mut e = Extensions::default();
+        e.insert("a", "1");
+        e.replace_with([("x", "10"), ("y", "20"), ("z", "30")]);
+        assert_eq!(e.iter().collect::<Vec<_>>(), [("x", "10"), ("y", "20"), ("z", "30")]);
+        e.replace_with([("q", "")]);
+        assert_eq!(e.iter().collect::<Vec<_>>(), [("q", "")]);
+        e.replace_with(std::iter::empty());
+        assert!(e.is_empty());
     }
 }

@@ -10,9 +10,27 @@ use crate::error::Error;
 
 /// Appends one encoded record to `buf`.
 pub fn encode<R: Record>(record: &R, buf: &mut Vec<u8>) -> Result<(), Error> {
-    postcard::to_io(record, &mut *buf)
-        .map(|_| ())
+    postcard::serialize_with_flavor(record, AppendVec(buf))
         .map_err(|e| Error::internal(format!("cannot encode a {} record: {e}", R::KIND)))
+}
+
+/// A postcard flavor appending to a borrowed `Vec` (one batch buffer for all
+/// records, slices copied whole).
+struct AppendVec<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for AppendVec<'_> {
+    type Output = ();
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
 }
 
 /// Decodes the records in `bytes`, one at a time.

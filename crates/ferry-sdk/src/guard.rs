@@ -63,12 +63,14 @@ pub(crate) struct SourceAdapter {
 
 fn to_batch(b: &mut BatchBuilder) -> Batch {
     let diagnostics: Vec<Diagnostic> = b.rejects.drain(..).map(Diagnostic::from).collect();
+    // The next batch is likely as big: reserve it once instead of regrowing.
+    let next_capacity = b.buf.len() + b.buf.len() / 8;
     let batch = Batch {
         entity: b.entity.map_or("", EntityKind::name).into(),
         model_major: MODEL_VERSION.0,
         model_minor: MODEL_VERSION.1,
         count: b.count,
-        records: RVec::from(std::mem::take(&mut b.buf)),
+        records: RVec::from(std::mem::replace(&mut b.buf, Vec::with_capacity(next_capacity))),
         diagnostics: RVec::from(diagnostics),
     };
     b.reset();

@@ -105,7 +105,7 @@ impl BatchBuilder {
 
     pub(crate) fn reset(&mut self) {
         self.entity = None;
-        self.buf = Vec::new();
+        self.buf.clear();
         self.count = 0;
         self.rejects.clear();
     }
