@@ -6,10 +6,12 @@
 //! - `plugins_cli`: `ferry plugins list | info | package`;
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
-//! - `csv_to_csv`: the bundled sample through the CSV connector both ways.
+//! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
+//! - `archive`: the SQLite archive, the default destination, and `ferry archive`.
 
 mod support;
 
+mod archive;
 mod csv_to_csv;
 mod load_errors;
 mod plugins_cli;

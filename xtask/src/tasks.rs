@@ -147,7 +147,24 @@ pub fn demo() -> Result {
         .args(["migrate", "--allow-rejects", "--from"])
         .arg(format!("csv:{}", sample.display()));
     run(m)?;
-    println!("\nThe archive is {}", dir.join("ferry-archive.sqlite").display());
+    let archive = dir.join("ferry-archive.sqlite");
+    let mut info = Command::new(&built.ferry);
+    info.current_dir(&dir).args(["archive", "info", "ferry-archive.sqlite"]);
+    run(info)?;
+    let mut q = Command::new(&built.ferry);
+    q.current_dir(&dir).args([
+        "archive",
+        "query",
+        "ferry-archive.sqlite",
+        "SELECT entity, origin_file, origin_line, source_row FROM student_records WHERE student_number = '000123' ORDER BY entity, origin_line",
+    ]);
+    run(q)?;
+    println!(
+        "\nThe archive is {}; the rejected rows are in {}.",
+        archive.display(),
+        dir.join("ferry-rejects.jsonl").display()
+    );
+    println!("Try: {} archive query {} \"SELECT * FROM students\"", built.ferry.display(), archive.display());
     Ok(())
 }
 
