@@ -1,0 +1,219 @@
+//! Finding the export files in the folder, sniffing how each is written
+//! (delimiter, quoting, encoding), reading its header and deciding which
+//! PowerSchool table it is.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use ferry_sdk::text::{DateFormat, Delimiter, Dialect, Encoding, EncodingChoice, TextReader, is_valid_utf8};
+use ferry_sdk::{Error, tracing};
+
+use crate::config::SourceConfig;
+use crate::header::{self, Column};
+use crate::tables::{Table, fold};
+
+/// One export file, ready to be read.
+#[derive(Clone, Debug)]
+pub struct FileSpec {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its name, as records and rejects cite it.
+    pub name: String,
+    /// The table it exports.
+    pub table: Table,
+    /// How it is written; the encoding is fixed after detection.
+    pub dialect: Dialect,
+    /// Its columns.
+    pub columns: Vec<Column>,
+    /// The encoding it is read with.
+    pub encoding: Encoding,
+}
+
+impl FileSpec {
+    /// Opens a reader positioned after the header.
+    pub fn open(&self) -> Result<TextReader<File>, Error> {
+        let file =
+            File::open(&self.path).map_err(|e| Error::io(format!("cannot open {}: {e}", self.name)))?;
+        TextReader::with_encoding(file, &self.dialect, self.encoding).map_err(|e| e.context(&self.name))
+    }
+
+    /// Whether the file has a column with `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.columns.iter().any(|c| c.key == key)
+    }
+}
+
+/// The first bytes of a file, for sniffing.
+fn sample(path: &Path) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    File::open(path)?.take(64 * 1024).read_to_end(&mut buf)?;
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
+    }
+    Ok(buf)
+}
+
+/// The delimiter and quoting a sample suggests. Tab-delimited files are
+/// read without quote processing, as PowerSchool writes them; other
+/// delimiters quote when some field starts with a quote.
+pub fn sniff(sample: &[u8]) -> (Delimiter, bool) {
+    let first = sample.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| first.iter().filter(|&&b| b == c).count();
+    let candidates = [
+        (Delimiter::TAB, count(b'\t')),
+        (Delimiter::COMMA, count(b',')),
+        (Delimiter::PIPE, count(b'|')),
+        (Delimiter::SEMICOLON, count(b';')),
+    ];
+    let mut best = (Delimiter::TAB, 0);
+    for (d, n) in candidates {
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    let delimiter = best.0;
+    if delimiter == Delimiter::TAB {
+        return (delimiter, false);
+    }
+    let d = delimiter.byte();
+    let quoted = sample
+        .split(|&b| b == b'\n')
+        .take(50)
+        .any(|line| line.first() == Some(&b'"') || line.windows(2).any(|w| w[0] == d && w[1] == b'"'));
+    (delimiter, quoted)
+}
+
+/// PowerSchool's date formats, most common first: `M/D/YYYY` (also
+/// zero-padded), ISO `YYYY-MM-DD`, `M/D/YY`; a time of day after the date
+/// is ignored.
+pub fn powerschool_date_formats() -> Vec<DateFormat> {
+    ["%-m/%-d/%Y", "%Y-%m-%d", "%-m/%-d/%y"].iter().filter_map(|f| DateFormat::new(f).ok()).collect()
+}
+
+fn is_data_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !name.starts_with('.')
+        && [".txt", ".csv", ".tsv", ".tab", ".dat"].iter().any(|e| lower.ends_with(e))
+        && lower != "import-guide.md"
+}
+
+/// Every export file of the folder with its table, in name order. A file
+/// whose table cannot be recognized is a configuration error (name its table,
+/// or ignore it on purpose); an empty file is skipped.
+pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::config(format!("directory {}: cannot read it: {e}", dir.display())))?;
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("reading {}: {e}", dir.display())))?;
+        if !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            continue;
+        }
+        let Ok(name) = entry.file_name().into_string() else {
+            tracing::warn!("skipping a file whose name is not valid Unicode in {}", dir.display());
+            continue;
+        };
+        let configured = cfg.files.contains_key(&name);
+        if (configured || is_data_file(&name)) && !cfg.ignore.contains(&name) {
+            names.push(name);
+        }
+    }
+    for configured in cfg.files.keys() {
+        if !names.contains(configured) && !cfg.ignore.contains(configured) {
+            return Err(Error::config(format!("files.\"{configured}\": no such file in {}", dir.display())));
+        }
+    }
+    names.sort();
+    let pivot = cfg.two_digit_year_pivot.unwrap_or(50);
+    let mut out = Vec::new();
+    for name in names {
+        let fc = cfg.files.get(&name).cloned().unwrap_or_default();
+        if fc.ignore {
+            continue;
+        }
+        let path = dir.join(&name);
+        let sample = sample(&path).map_err(|e| Error::io(format!("{name}: cannot read: {e}")))?;
+        let (delimiter, quoting) = sniff(&sample);
+        let mut dialect = Dialect {
+            delimiter,
+            quoting,
+            two_digit_year_pivot: pivot,
+            date_formats: powerschool_date_formats(),
+            ..Dialect::default()
+        };
+        if let Some(global) = &cfg.dialect {
+            dialect = dialect.with(global);
+        }
+        dialect = dialect.with(&fc.dialect());
+        dialect.check().map_err(|e| Error::config(format!("files.\"{name}\": {e}")))?;
+        let encoding = match dialect.encoding {
+            EncodingChoice::Fixed(e) => e,
+            EncodingChoice::Auto => {
+                let f = File::open(&path).map_err(|e| Error::io(format!("{name}: cannot open: {e}")))?;
+                if is_valid_utf8(f).map_err(|e| Error::io(format!("{name}: cannot read: {e}")))? {
+                    Encoding::UTF_8
+                } else {
+                    Encoding::WINDOWS_1252
+                }
+            }
+        };
+        dialect.encoding = EncodingChoice::Fixed(encoding);
+        let file = File::open(&path).map_err(|e| Error::io(format!("{name}: cannot open: {e}")))?;
+        let reader = TextReader::with_encoding(file, &dialect, encoding).map_err(|e| e.context(&name))?;
+        let headers = reader.columns().to_vec();
+        let encoding = reader.encoding();
+        drop(reader);
+        if headers.is_empty() {
+            tracing::warn!("{name}: empty file, skipped");
+            continue;
+        }
+        let configured = match &fc.table {
+            Some(t) => Some(Table::from_name(t).ok_or_else(|| {
+                let known: Vec<&str> = Table::all().map(Table::name).collect();
+                Error::config(format!(
+                    "files.\"{name}\".table: unknown table {t:?}; known tables: {}",
+                    known.join(", ")
+                ))
+            })?),
+            None => None,
+        };
+        let table = configured
+            .or_else(|| header::table_from_headers(&headers))
+            .or_else(|| Table::from_file_name(&name))
+            .or_else(|| {
+                let keys: Vec<String> = headers.iter().map(|h| fold(header::split(h).1)).collect();
+                Table::from_columns(&keys)
+            });
+        // A file nobody can read is not skipped quietly: its rows would be lost.
+        let Some(table) = table else {
+            return Err(Error::config(format!(
+                "{name}: not recognized as a PowerSchool table (by headers, file name or columns). Name its table in [files.\"{name}\"] table = \"…\", or list the file in `ignore` to leave it out on purpose"
+            )));
+        };
+        let columns = header::columns(&headers, table);
+        tracing::info!(
+            "{name}: table {table}, {} columns, delimiter {:?}, quoting {}, {}",
+            columns.len(),
+            dialect.delimiter,
+            dialect.quoting,
+            encoding
+        );
+        out.push(FileSpec { path, name, table, dialect, columns, encoding });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_delimiters_and_quoting() {
+        assert_eq!(sniff(b"a\tb\tc\n1\t\"x\"\t3\n"), (Delimiter::TAB, false));
+        assert_eq!(sniff(b"\"a\",\"b\"\r\n\"1\",\"2\"\r\n"), (Delimiter::COMMA, true));
+        assert_eq!(sniff(b"a,b\n1,O\"Neil\n"), (Delimiter::COMMA, false));
+        assert_eq!(sniff(b"a|b|c\n1|2|3\n"), (Delimiter::PIPE, false));
+        assert_eq!(sniff(b"single\n1\n"), (Delimiter::TAB, false));
+    }
+}

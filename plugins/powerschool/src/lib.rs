@@ -1,0 +1,109 @@
+//! The PowerSchool connector.
+//!
+//! As a source it reads a folder of PowerSchool text exports (Quick Export,
+//! Data Export Manager, DDE, AutoSend: any header style, delimiter, quoting,
+//! line ending and encoding) into the canonical model. As a sink it writes
+//! the tab-delimited files PowerSchool's import tools take, with a generated
+//! `IMPORT-GUIDE.md`. See the crate's `README.md` for the configuration, the
+//! id rules and code mappings.
+//!
+//! Built on [`ferry_sdk`] only.
+
+mod codes;
+mod config;
+mod files;
+mod guide;
+mod header;
+mod lookups;
+mod map_activity;
+mod map_people;
+mod map_school;
+mod row;
+mod sink;
+pub mod source;
+mod tables;
+mod values;
+
+use ferry_sdk::{Error, OpenContext, Plugin, Sink, Source};
+
+/// The PowerSchool plugin.
+pub struct PowerSchoolPlugin;
+
+impl Plugin for PowerSchoolPlugin {
+    const MANIFEST: &'static str = r#"
+id = "powerschool"
+description = "PowerSchool SIS: reads a folder of PowerSchool text exports; writes PowerSchool import files"
+capabilities = ["source", "sink"]
+entities = [
+    "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
+    "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",
+]
+
+[config.directory]
+type = "string"
+required = true
+description = "Source: the folder of export files. Sink: the folder the import files are written to. Relative to the job file."
+
+[config.dialect]
+type = "table"
+description = "Source: dialect keys for every file, over what is sniffed: delimiter, quoting, header, columns, encoding (auto, utf-8, windows-1252), date_formats, two_digit_year_pivot, null_values, true_values, false_values, trim."
+
+[config.files]
+type = "table"
+description = "Source: [files.\"name.txt\"] per file: table (Students, CC, Attendance_Code…), columns (for a file without a header line), header, delimiter, quoting, encoding, date_formats, ignore."
+
+[config.two_digit_year_pivot]
+type = "integer"
+description = "Source: two-digit years below this are 20yy, the others 19yy (default 50)."
+
+[config.keep_raw_rows]
+type = "boolean"
+description = "Source: keep each decoded row in the record's origin, for the archive (default true). Rows hold personal data."
+
+[config.school_year_start_month]
+type = "integer"
+description = "Source: the month school years start in, for school years derived from dates (default 7)."
+
+[config.legacy_contacts]
+type = "string"
+description = "Source: contacts from the Students Mother/Father/Guardian/Emerg_Contact fields: auto (when there is no Person export), always, never."
+
+[config.ignore]
+type = "array"
+description = "Source: file names to leave alone."
+
+[config.attendance_codes]
+type = "table"
+description = "Source: Att_Code = canonical category (present, excusedAbsence, unexcusedAbsence, absent, tardy, earlyDeparture), over the rules."
+
+[config.entry_codes]
+type = "table"
+description = "Source: entry code = canonical entry kind (newToDistrict, transferInDistrict, transferIn, reEntry, continuing)."
+
+[config.exit_codes]
+type = "table"
+description = "Source: exit code = canonical exit kind (graduated, endOfYear, transferInDistrict, transferOut, dropout, deceased, expelled)."
+
+[config.race_codes]
+type = "table"
+description = "Source: RaceCD = race field (white, asian, black_or_african_american, american_indian_or_alaska_native, native_hawaiian_or_other_pacific_islander, hispanic_or_latino)."
+
+[config.encoding]
+type = "string"
+description = "Sink: utf-8 (default) or windows-1252."
+
+[config.line_ending]
+type = "string"
+description = "Sink: crlf (default) or lf."
+"#;
+
+    fn open_source(ctx: &OpenContext) -> Result<Box<dyn Source>, Error> {
+        Ok(Box::new(source::PowerSchoolSource::open(ctx)?))
+    }
+
+    fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
+        Ok(Box::new(sink::PowerSchoolSink::open(ctx)?))
+    }
+}
+
+ferry_sdk::export_plugin!(PowerSchoolPlugin);
