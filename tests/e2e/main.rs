@@ -7,7 +7,8 @@
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
 //! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
-//! - `archive`: the SQLite archive, the default destination, and `ferry archive`.
+//! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
+//! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector.
 
 mod support;
 
@@ -15,4 +16,5 @@ mod archive;
 mod csv_to_csv;
 mod load_errors;
 mod plugins_cli;
+mod powerschool;
 mod third_party;

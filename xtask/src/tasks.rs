@@ -136,41 +136,111 @@ pub fn test(extra: &[String]) -> Result {
     run(c)
 }
 
-/// Migrates the bundled sample into the default destination and shows it.
+/// Migrates the bundled CSV sample, then a generated PowerSchool district,
+/// each into the embedded default destination (a SQLite archive), and shows
+/// what the archives hold.
 pub fn demo() -> Result {
     let built = build_plugins(false)?;
     let dir = root().join("ferry-demo");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let ferry = |cwd: &Path, args: &[&str]| {
+        let mut c = Command::new(&built.ferry);
+        c.current_dir(cwd).args(args);
+        run(c)
+    };
+
+    // 1. The bundled CSV sample: Windows-1252, a BOM, a headerless tab file, bad rows.
+    let csv_dir = dir.join("csv-sample");
+    std::fs::create_dir_all(&csv_dir).map_err(|e| format!("cannot create {}: {e}", csv_dir.display()))?;
     let sample = root().join("samples/csv-district/source.toml");
-    let mut m = Command::new(&built.ferry);
-    m.current_dir(&dir)
-        .args(["migrate", "--allow-rejects", "--from"])
-        .arg(format!("csv:{}", sample.display()));
-    run(m)?;
-    let archive = dir.join("ferry-archive.sqlite");
-    let mut info = Command::new(&built.ferry);
-    info.current_dir(&dir).args(["archive", "info", "ferry-archive.sqlite"]);
-    run(info)?;
-    let mut q = Command::new(&built.ferry);
-    q.current_dir(&dir).args([
-        "archive",
-        "query",
-        "ferry-archive.sqlite",
-        "SELECT entity, origin_file, origin_line, source_row FROM student_records WHERE student_number = '000123' ORDER BY entity, origin_line",
-    ]);
-    run(q)?;
+    ferry(&csv_dir, &["migrate", "--allow-rejects", "--from", &format!("csv:{}", sample.display())])?;
+    ferry(&csv_dir, &["archive", "info", "ferry-archive.sqlite"])?;
+    ferry(
+        &csv_dir,
+        &[
+            "archive",
+            "query",
+            "ferry-archive.sqlite",
+            "SELECT entity, origin_file, origin_line, source_row FROM student_records WHERE student_number = '000123' ORDER BY entity, origin_line",
+        ],
+    )?;
+
+    // 2. A generated PowerSchool district with every export quirk, in Windows-1252.
+    let ps_dir = dir.join("powerschool");
+    let export = ps_dir.join("export");
+    gen_cmd(
+        &["powerschool", "--students", "500", "--seed", "2026", "--quirks", "--encoding", "cp1252", "--out"]
+            .iter()
+            .map(ToString::to_string)
+            .chain([export.display().to_string()])
+            .collect::<Vec<_>>(),
+    )?;
+    let config = export.join(ferry_gen::SOURCE_CONFIG_FILE);
+    ferry(&ps_dir, &["migrate", "--allow-rejects", "--from", &format!("powerschool:{}", config.display())])?;
+    ferry(
+        &ps_dir,
+        &[
+            "archive",
+            "query",
+            "ferry-archive.sqlite",
+            "SELECT o.name AS school, count(*) AS students_who_left FROM school_enrollments e JOIN orgs o ON o.source_system = e.source_system AND o.source_id = e.school_id WHERE e.exit_code IS NOT NULL GROUP BY o.name ORDER BY 2 DESC",
+        ],
+    )?;
+
     println!(
-        "\nThe archive is {}; the rejected rows are in {}.",
-        archive.display(),
-        dir.join("ferry-rejects.jsonl").display()
+        "\nArchives: {} and {}",
+        csv_dir.join("ferry-archive.sqlite").display(),
+        ps_dir.join("ferry-archive.sqlite").display()
     );
-    println!("Try: {} archive query {} \"SELECT * FROM students\"", built.ferry.display(), archive.display());
+    println!("Rejected rows, with file, line and reason: ferry-rejects.jsonl in each folder.");
+    println!(
+        "Try: {} archive query {} \"SELECT * FROM student_records LIMIT 5\"",
+        built.ferry.display(),
+        ps_dir.join("ferry-archive.sqlite").display()
+    );
     Ok(())
 }
 
-/// `gen powerschool …`.
+/// `gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] [--out DIR]`.
 pub fn gen_cmd(args: &[String]) -> Result {
-    Err(format!("gen: not built yet ({args:?})"))
+    if args.first().map(String::as_str) != Some("powerschool") {
+        return Err("usage: cargo xtask gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] [--out DIR]".into());
+    }
+    let mut opts = ferry_gen::PsGenOptions {
+        students: 1000,
+        seed: 1,
+        quirks: false,
+        encoding: ferry_gen::TextEncoding::Utf8,
+    };
+    let mut out = None;
+    let mut it = args[1..].iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--students" => opts.students = value(a)?.parse().map_err(|e| format!("--students: {e}"))?,
+            "--seed" => opts.seed = value(a)?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--quirks" => opts.quirks = true,
+            "--encoding" => {
+                let v = value(a)?;
+                opts.encoding = ferry_gen::TextEncoding::from_label(&v)
+                    .ok_or_else(|| format!("--encoding: unknown {v:?}; use utf8 or cp1252"))?;
+            }
+            "--out" => out = Some(PathBuf::from(value(a)?)),
+            other => return Err(format!("gen powerschool: unknown argument {other:?}")),
+        }
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("powerschool-{}-{}", opts.students, opts.seed)));
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let m =
+        ferry_gen::powerschool(&opts, &out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    println!(
+        "wrote {} files, {} rows ({} of them bad on purpose) into {}; read it with: ferry migrate --from powerschool:{}",
+        m.files.len(),
+        m.total_rows(),
+        m.total_rejects(),
+        out.display(),
+        out.join(ferry_gen::SOURCE_CONFIG_FILE).display()
+    );
+    Ok(())
 }
 
 /// Today's date (UTC), from the system clock.

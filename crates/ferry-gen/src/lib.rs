@@ -36,5 +36,5 @@ mod powerschool;
 mod rng;
 mod table;
 
-pub use manifest::{GenFile, GenManifest, HeaderStyle, MANIFEST_FILE, TextEncoding};
+pub use manifest::{GenFile, GenManifest, HeaderStyle, MANIFEST_FILE, SOURCE_CONFIG_FILE, TextEncoding};
 pub use powerschool::{MISSING_COURSE_NUMBER, MISSING_STUDENT_ID, PsGenOptions, powerschool};

@@ -34,6 +34,9 @@
 
 use std::fmt::Write as _;
 
+/// The name of the source configuration written beside a generated export.
+pub const SOURCE_CONFIG_FILE: &str = "ferry-source.toml";
+
 /// Name of the manifest file the generator writes into its output folder.
 pub const MANIFEST_FILE: &str = "manifest.toml";
 
@@ -222,6 +225,28 @@ impl GenManifest {
             let _ = writeln!(s, "encoding = {}", quote(f.encoding.label()));
             let rej: Vec<String> = f.rejects.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             let _ = writeln!(s, "rejects = {{ {} }}", rej.join(", "));
+        }
+        s
+    }
+
+    /// A `ferry` source configuration for the `powerschool` plugin that reads
+    /// this export from the folder it is in (headerless files are named with
+    /// their table and columns, as a district would).
+    pub fn source_config_toml(&self) -> String {
+        let mut s = String::new();
+        let _ =
+            writeln!(s, "# Written by ferry-gen: read this generated export with the powerschool plugin.");
+        let _ = writeln!(s, "directory = \".\"");
+        let _ = writeln!(s, "ignore = [{}, {}]", quote(MANIFEST_FILE), quote(SOURCE_CONFIG_FILE));
+        for f in self.files.iter().filter(|f| f.header == HeaderStyle::None) {
+            let cols: Vec<String> = f.columns.iter().map(|c| quote(c)).collect();
+            let _ = writeln!(
+                s,
+                "\n[files.{}]\ntable = {}\ncolumns = [{}]",
+                quote(&f.name),
+                quote(&f.table),
+                cols.join(", ")
+            );
         }
         s
     }

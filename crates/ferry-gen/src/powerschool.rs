@@ -15,7 +15,7 @@ use crate::catalog::{
     self, Catalog, FIRST_YEAR_ID, GRADUATED, Level, SCHOOLS, TeacherKey, TermKind, YEARS, YearCal,
 };
 use crate::day::{DateStyle, Day};
-use crate::manifest::{GenManifest, HeaderStyle, MANIFEST_FILE, TextEncoding};
+use crate::manifest::{GenManifest, HeaderStyle, MANIFEST_FILE, SOURCE_CONFIG_FILE, TextEncoding};
 use crate::names;
 use crate::rng::Rng;
 use crate::table::{Layout, TableWriter};
@@ -2405,6 +2405,7 @@ pub fn powerschool(opts: &PsGenOptions, out_dir: &Path) -> io::Result<GenManifes
         files,
     };
     std::fs::write(out_dir.join(MANIFEST_FILE), manifest.to_toml())?;
+    std::fs::write(out_dir.join(SOURCE_CONFIG_FILE), manifest.source_config_toml())?;
     Ok(manifest)
 }
 

@@ -1,0 +1,162 @@
+//! A generated PowerSchool district through the real binary: every row is
+//! accounted for, with and without quirks, in UTF-8 and Windows-1252.
+
+use std::path::Path;
+
+use ferry_gen::{GenManifest, PsGenOptions, SOURCE_CONFIG_FILE, TextEncoding};
+
+use crate::support::*;
+
+fn generate(dir: &Path, quirks: bool, encoding: TextEncoding) -> GenManifest {
+    let out = dir.join("export");
+    std::fs::create_dir_all(&out).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 120, seed: 11, quirks, encoding }, &out).unwrap()
+}
+
+fn entity(report: &serde_json::Value, name: &str) -> (u64, u64, u64, u64) {
+    let e = report["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity"] == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    let n = |k: &str| e[k].as_u64().unwrap();
+    (n("read"), n("written"), n("rejected"), n("skipped"))
+}
+
+/// Rows of the files of `table` in the manifest, and their expected rejects.
+fn rows(m: &GenManifest, table: &str) -> (u64, u64) {
+    m.files
+        .iter()
+        .filter(|f| f.table.eq_ignore_ascii_case(table))
+        .fold((0, 0), |a, f| (a.0 + f.rows, a.1 + f.rejected()))
+}
+
+fn check_district(quirks: bool, encoding: TextEncoding) {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = generate(tmp.path(), quirks, encoding);
+    let from = format!("powerschool:{}", tmp.path().join("export").join(SOURCE_CONFIG_FILE).display());
+    let run = ferry(
+        tmp.path(),
+        &[plugins_dir()],
+        &[
+            "migrate",
+            "--from",
+            &from,
+            "--to",
+            "csv",
+            "--to-set",
+            "directory=out",
+            "--format",
+            "json",
+            "--allow-rejects",
+        ],
+    );
+    let report = run.ok().json();
+    for e in report["entities"].as_array().unwrap() {
+        let n = |k: &str| e[k].as_u64().unwrap();
+        assert_eq!(n("read"), n("written") + n("rejected") + n("skipped"), "{e}");
+    }
+    // Every bad row the generator planted is rejected, and nothing else.
+    let rejected: u64 =
+        report["entities"].as_array().unwrap().iter().map(|e| e["rejected"].as_u64().unwrap()).sum();
+    assert_eq!(rejected, m.total_rejects(), "quirks={quirks}");
+    assert_eq!(jsonl(&tmp.path().join("ferry-rejects.jsonl")).len() as u64, m.total_rejects());
+    // One record per row for the big tables: rows = written + rejected.
+    for (table, entity_name) in [
+        ("Attendance", "attendance"),
+        ("CC", "section_enrollments"),
+        ("Students", "students"),
+        ("Courses", "courses"),
+    ] {
+        let (file_rows, file_rejects) = rows(&m, table);
+        let (read, written, rej, _) = entity(&report, entity_name);
+        assert_eq!(read, file_rows, "{table}: rows in the export vs records read");
+        assert_eq!((written, rej), (file_rows - file_rejects, file_rejects), "{table}");
+    }
+    let (sg_rows, sg_rejects) = rows(&m, "StoredGrades");
+    let (pg_rows, pg_rejects) = rows(&m, "PGFinalGrades");
+    let (read, written, _, _) = entity(&report, "grades");
+    assert_eq!(read, sg_rows + pg_rows);
+    assert_eq!(written, sg_rows + pg_rows - sg_rejects - pg_rejects);
+    // Accents survive either encoding; dates are ISO in the output.
+    let students = read_text(&tmp.path().join("out/students.csv"));
+    assert!(students.chars().any(|c| "áéíóúñüçãõàèìòùâêîôûäëïöÿ".contains(c)), "accented names expected");
+    assert!(!students.contains('\u{fffd}'), "no replacement characters");
+}
+
+fn read_text(p: &Path) -> String {
+    read(p)
+}
+
+#[test]
+fn generated_district_plain_utf8() {
+    check_district(false, TextEncoding::Utf8);
+}
+
+#[test]
+fn generated_district_with_quirks_utf8() {
+    check_district(true, TextEncoding::Utf8);
+}
+
+#[test]
+fn generated_district_with_quirks_windows_1252() {
+    check_district(true, TextEncoding::Cp1252);
+}
+
+#[test]
+fn powerschool_into_the_archive_and_import_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = generate(tmp.path(), true, TextEncoding::Cp1252);
+    let from = format!("powerschool:{}", tmp.path().join("export").join(SOURCE_CONFIG_FILE).display());
+    let run = ferry(tmp.path(), &[plugins_dir()], &["migrate", "--from", &from, "--format", "json"]);
+    assert_eq!(run.code, Some(3), "planted bad rows are rejected: {}", run.stderr);
+    let total: u64 =
+        run.json()["entities"].as_array().unwrap().iter().map(|e| e["written"].as_u64().unwrap()).sum();
+    let info = ferry(
+        tmp.path(),
+        &[plugins_dir()],
+        &[
+            "archive",
+            "query",
+            "ferry-archive.sqlite",
+            "SELECT count(*) AS n FROM attendance WHERE source_row IS NOT NULL",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(info.ok().json()[0]["n"].as_u64().unwrap() > 0, "raw PowerSchool rows are archived");
+    assert!(total > m.total_rows() / 2);
+
+    // PowerSchool import files, with the guide.
+    let to = ferry(
+        tmp.path(),
+        &[plugins_dir()],
+        &[
+            "migrate",
+            "--from",
+            &from,
+            "--to",
+            "powerschool",
+            "--to-set",
+            "directory=import",
+            "--allow-rejects",
+        ],
+    );
+    to.ok();
+    let guide = read(&tmp.path().join("import/IMPORT-GUIDE.md"));
+    assert!(guide.to_lowercase().contains("students"), "{guide}");
+    let students = std::fs::read(
+        tmp.path().join("import").join(
+            std::fs::read_dir(tmp.path().join("import"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .find(|n| n.to_lowercase().contains("student"))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    let head =
+        String::from_utf8_lossy(&students[..students.iter().position(|&b| b == b'\n').unwrap()]).into_owned();
+    assert!(head.contains("Student_Number") && head.contains('\t'), "{head}");
+}
