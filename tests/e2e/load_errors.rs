@@ -12,7 +12,9 @@ fn a_library_of_another_abi_version_is_refused_by_its_manifest() {
     let tmp = tempfile::tempdir().unwrap();
     let plugins = tmp.path().join("p");
     fake_plugin(&plugins, "future", &lib("ferry-test-plugin-wrong-abi"), "0.99.0");
-    let v = ferry(tmp.path(), &[plugins.clone()], &["plugins", "list", "--format", "json"]).ok().json();
+    let v = ferry(tmp.path(), std::slice::from_ref(&plugins), &["plugins", "list", "--format", "json"])
+        .ok()
+        .json();
     let future = &v["plugins"][0];
     assert_eq!(future["compatible"], false);
     let why = future["incompatible_reason"].as_str().unwrap();

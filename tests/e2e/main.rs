@@ -10,6 +10,8 @@
 //! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
 //! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector.
 
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
+
 mod support;
 
 mod archive;

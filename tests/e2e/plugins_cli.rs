@@ -68,6 +68,7 @@ fn package_writes_manifest_with_hash_and_library() {
     assert!(manifest.contains("sha256 = \""), "{manifest}");
     assert!(manifest.contains("abi_version = \"0.1.0\""), "{manifest}");
     assert!(manifest.contains("model_version = \"1.0\""), "{manifest}");
-    let v = ferry(tmp.path(), &[out.clone()], &["plugins", "list", "--format", "json"]).ok().json();
+    let v =
+        ferry(tmp.path(), std::slice::from_ref(&out), &["plugins", "list", "--format", "json"]).ok().json();
     assert_eq!(v["plugins"][0]["id"], "csv");
 }
