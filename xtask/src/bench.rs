@@ -5,6 +5,9 @@
 //!    encoded, passed through the host, decoded, dropped).
 //! 2. CSV → CSV through the generic connector on generated files of 1 and 2
 //!    million rows, pinned to one core, with peak memory (flat = streaming).
+//! 3. A generated 100,000-student PowerSchool district into the CSV sink.
+//! 4. The same district into the SQLite archive, against `sqlite3 .import`
+//!    of the same files (the raw floor).
 //!
 //! Wall time comes from the run report; peak memory is the process's VmHWM,
 //! polled from /proc while it runs (Linux).
@@ -267,8 +270,121 @@ pub fn run(args: &[String]) -> Result {
         "\n\"Boundary share\" is the no-op boundary cost per record divided by the CSV → CSV time per row.\n"
     );
 
+    // 3 and 4. A generated PowerSchool district through the PowerSchool source.
+    let students: u32 = if quick { 10_000 } else { 100_000 };
+    let ps_dir = bench_dir.join(format!("powerschool-{students}"));
+    let export = ps_dir.join("export");
+    let manifest = if export.join(ferry_gen::MANIFEST_FILE).exists() {
+        let text =
+            std::fs::read_to_string(export.join(ferry_gen::MANIFEST_FILE)).map_err(|e| e.to_string())?;
+        ferry_gen::GenManifest::parse(&text)?
+    } else {
+        std::fs::create_dir_all(&export).map_err(|e| e.to_string())?;
+        let opts = ferry_gen::PsGenOptions {
+            students,
+            seed: 42,
+            quirks: false,
+            encoding: ferry_gen::TextEncoding::Utf8,
+        };
+        ferry_gen::powerschool(&opts, &export).map_err(|e| format!("cannot generate the district: {e}"))?
+    };
+    let rows = manifest.total_rows();
+    let from = format!("powerschool:{}", export.join(ferry_gen::SOURCE_CONFIG_FILE).display());
+    let _ = writeln!(
+        md,
+        "## 3. PowerSchool export → CSV ({students} students, {rows} source rows in {} files)\n",
+        manifest.files.len()
+    );
+    let _ = writeln!(md, "| cores | seconds | source rows/s | peak MB |\n|---|---|---|---|");
+    for one_core in [false, true] {
+        let out = ps_dir.join("csv-out");
+        let m = measure(
+            &ferry,
+            &plugin_path,
+            &ps_dir,
+            &["migrate", "--from", &from, "--to", "csv", "--to-set", &format!("directory={}", out.display())],
+            one_core,
+        )?;
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} | {:.0} | {:.1} |",
+            if one_core { 1 } else { 2 },
+            m.seconds,
+            rate(rows, m.seconds),
+            m.peak_rss_mb
+        );
+    }
+    let _ =
+        writeln!(md, "\nThe source keeps each raw row for the archive (`keep_raw_rows`, on by default).\n");
+
+    let archive = ps_dir.join("archive.sqlite");
+    let _ = std::fs::remove_file(&archive);
+    let a = measure(
+        &ferry,
+        &plugin_path,
+        &ps_dir,
+        &["migrate", "--from", &from, "--to", "sqlite", "--to-set", &format!("path={}", archive.display())],
+        false,
+    )?;
+    let _ = writeln!(md, "## 4. PowerSchool export → SQLite archive (same district)\n");
+    let _ = writeln!(md, "| what | seconds | rows/s | peak MB | file MB |\n|---|---|---|---|---|");
+    let size_mb = |p: &Path| {
+        #[allow(clippy::cast_precision_loss, reason = "display")]
+        let mb = std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / 1_048_576.0;
+        mb
+    };
+    let _ = writeln!(
+        md,
+        "| ferry → archive (typed, indexed, raw rows, checksums, atomic) | {:.2} | {:.0} | {:.1} | {:.0} |",
+        a.seconds,
+        rate(rows, a.seconds),
+        a.peak_rss_mb,
+        size_mb(&archive)
+    );
+    match sqlite_import(&export, &manifest, &ps_dir.join("import.sqlite")) {
+        Ok(secs) => {
+            let _ = writeln!(
+                md,
+                "| `sqlite3 .import` of the same files into plain text tables (no typing, no index) | {secs:.2} | {:.0} | | {:.0} |",
+                rate(rows, secs),
+                size_mb(&ps_dir.join("import.sqlite"))
+            );
+            let _ =
+                writeln!(md, "\nFerry takes {:.1}× the time of the raw `.import` floor.\n", a.seconds / secs);
+        }
+        Err(e) => {
+            let _ = writeln!(md, "\n`sqlite3 .import` not measured: {e}.\n");
+        }
+    }
+
     let path = root.join("docs/performance.md");
     std::fs::write(&path, md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// Times `sqlite3 .import` of every export file into a fresh database.
+fn sqlite_import(export: &Path, manifest: &ferry_gen::GenManifest, db: &Path) -> Result<f64> {
+    let _ = std::fs::remove_file(db);
+    let mut script = String::from(".mode tabs\nBEGIN;\n");
+    for f in &manifest.files {
+        let table = f.name.trim_end_matches(".txt").replace(['.', '-'], "_");
+        let _ = writeln!(script, ".import '{}' '{table}'", export.join(&f.name).display());
+    }
+    script.push_str("COMMIT;\n");
+    let start = Instant::now();
+    let mut child = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("sqlite3 is not installed ({e})"))?;
+    child.stdin.take().ok_or("no stdin")?.write_all(script.as_bytes()).map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let secs = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(format!("sqlite3 failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(secs)
 }
