@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 
 use crate::tasks::{self, Result};
 
+/// Everything after this line of docs/performance.md is kept across runs.
+const NOTES_MARKER: &str = "<!-- analysis: kept across `cargo xtask bench` runs -->";
+
 /// One measured run.
 pub struct Measured {
     pub seconds: f64,
@@ -358,6 +361,17 @@ pub fn run(args: &[String]) -> Result {
     }
 
     let path = root.join("docs/performance.md");
+    // The hand-written analysis below the marker survives a new run.
+    if let Some(notes) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|old| old.split_once(NOTES_MARKER).map(|(_, n)| n.to_owned()))
+    {
+        md.push_str(NOTES_MARKER);
+        md.push_str(&notes);
+    } else {
+        md.push_str(NOTES_MARKER);
+        md.push_str("\n\n## Analysis\n\n(Written by hand; kept when the figures above are regenerated.)\n");
+    }
     std::fs::write(&path, md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())

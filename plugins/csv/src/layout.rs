@@ -12,12 +12,8 @@
 //! - lists: items joined by `,` (`\,` inside an item); dates ISO; booleans
 //!   `true`/`false`.
 
-use std::fmt;
-
 use ferry_sdk::model::{EntityKind, Extensions, FieldType, Meta};
-use ferry_sdk::serde::de::{MapAccess, Visitor};
-use ferry_sdk::serde::{Deserialize, Deserializer};
-use ferry_sdk::text::CodeStyle;
+use ferry_sdk::text::{CodeStyle, json};
 
 use crate::paths::FieldPath;
 
@@ -127,69 +123,18 @@ pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static s
     finish(&mut kind, &mut value, in_value)
 }
 
-fn push_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Writes extensions as a JSON object, in order; nothing when there are none.
 pub(crate) fn write_extensions(ext: &Extensions, out: &mut String) {
     if ext.is_empty() {
         return;
     }
-    out.push('{');
-    for (i, (k, v)) in ext.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_json_string(k, out);
-        out.push(':');
-        push_json_string(v, out);
-    }
-    out.push('}');
-}
-
-/// A JSON object's entries in document order.
-struct Entries(Vec<(String, String)>);
-
-impl<'de> Deserialize<'de> for Entries {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Entries;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object of text values")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(entry) = map.next_entry::<String, String>()? {
-                    out.push(entry);
-                }
-                Ok(Entries(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
+    json::push_object(out, ext.iter());
 }
 
 /// Reads an `extensions` cell into `meta`.
 pub(crate) fn read_extensions(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
-    let entries: Entries =
-        ferry_sdk::serde_json::from_str(cell).map_err(|_| "not a JSON object of text values")?;
-    for (k, v) in entries.0 {
+    let entries = json::read_object(cell).map_err(|_| "not a flat JSON object")?;
+    for (k, v) in entries {
         meta.ext.insert(k, v);
     }
     Ok(())
@@ -236,7 +181,10 @@ mod tests {
         read_extensions(&s, &mut back).unwrap();
         assert_eq!(back.ext, m.ext);
         assert!(read_extensions("[1]", &mut back).is_err());
-        assert!(read_extensions("{\"a\": 1}", &mut back).is_err());
+        // A hand-edited number reads as its text.
+        let mut lenient = Meta::default();
+        read_extensions("{\"a\": 1}", &mut lenient).unwrap();
+        assert_eq!(lenient.ext.get("a"), Some("1"));
         s.clear();
         write_extensions(&Extensions::default(), &mut s);
         assert!(s.is_empty());

@@ -21,7 +21,6 @@
 
 pub mod archive;
 pub mod hash;
-mod json;
 pub mod schema;
 mod sink;
 mod source;

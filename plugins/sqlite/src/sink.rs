@@ -36,8 +36,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
 
 use crate::archive::{self, Probe, WRITER, db_error};
 use crate::hash::{Cell, KeySet, RowEncoder, TableChecksum, key_hash};
-use crate::json;
 use crate::schema::{RUNS_TABLE, Role, SCHEMA_VERSION, Table, quote, tables};
+use ferry_sdk::text::json as flat_json;
 
 /// Page size of new archives: larger pages mean fewer page splits on bulk
 /// loads and shallower indexes.
@@ -743,7 +743,7 @@ fn bind_record<R: Record>(
                     b.text(i + 1, Some(original))?;
                 }
                 Value::List(items) => {
-                    json::write_array(json, items);
+                    flat_json::write_array(json, items);
                     b.text(i, Some(json))?;
                 }
             },
@@ -751,12 +751,15 @@ fn bind_record<R: Record>(
             Role::CodeOriginal(_) => {}
             Role::AltIds if meta.alt_ids.is_empty() => b.cell(i, Cell::Null)?,
             Role::AltIds => {
-                json::write_object(json, meta.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str())));
+                flat_json::write_object(
+                    json,
+                    meta.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str())),
+                );
                 b.text(i, Some(json))?;
             }
             Role::Extensions if meta.ext.is_empty() => b.cell(i, Cell::Null)?,
             Role::Extensions => {
-                json::write_object(json, meta.ext.iter());
+                flat_json::write_object(json, meta.ext.iter());
                 b.text(i, Some(json))?;
             }
             Role::OriginFile => b.text(i, meta.origin.as_ref().map(|o| o.file.as_str()))?,

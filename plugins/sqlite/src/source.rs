@@ -12,8 +12,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 
 use crate::archive::{self, db_error};
-use crate::json;
 use crate::schema::{Role, Table, quote};
+use ferry_sdk::text::json as flat_json;
 
 /// The source's configuration.
 #[derive(Debug, Deserialize)]
@@ -289,7 +289,7 @@ fn read_field<R: Record>(
         }
         (FieldType::List, _) => {
             let t = text(v, f.name)?.unwrap_or_default();
-            *list = json::read_array(&t)
+            *list = flat_json::read_array(&t)
                 .map_err(|e| bad(f.name, format!("is not a JSON array of text: {e}"), show(v)))?;
             Value::List(list)
         }
@@ -319,7 +319,7 @@ fn decode<R: Record>(plan: &TablePlan, row: &Row<'_>, list: &mut Vec<String>) ->
             Role::CodeOriginal(_) | Role::RunId => {}
             Role::AltIds => {
                 if let Some(t) = text(v, &col.name)? {
-                    let pairs = json::read_object(&t)
+                    let pairs = flat_json::read_object(&t)
                         .map_err(|e| bad(&col.name, format!("is not a JSON object: {e}"), show(v)))?;
                     rec.meta_mut().alt_ids =
                         pairs.into_iter().map(|(kind, value)| AltId { kind, value }).collect();
@@ -327,7 +327,7 @@ fn decode<R: Record>(plan: &TablePlan, row: &Row<'_>, list: &mut Vec<String>) ->
             }
             Role::Extensions => {
                 if let Some(t) = text(v, &col.name)? {
-                    let pairs = json::read_object(&t)
+                    let pairs = flat_json::read_object(&t)
                         .map_err(|e| bad(&col.name, format!("is not a JSON object: {e}"), show(v)))?;
                     for (k, val) in pairs {
                         rec.meta_mut().ext.insert(k, val);

@@ -37,6 +37,7 @@
 mod date;
 mod dialect;
 mod encoding;
+pub mod json;
 mod reader;
 mod value;
 mod writer;

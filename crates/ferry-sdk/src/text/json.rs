@@ -1,14 +1,13 @@
-//! The JSON the archive stores: flat objects of text (`alt_ids`,
-//! `extensions`) and arrays of text (list fields).
+//! Flat JSON, as connectors store extensions, alternative ids and lists in a
+//! single cell or column: objects of text and arrays of text.
 //!
-//! Writing is hand-rolled into a reused buffer (it runs for every record);
-//! reading keeps the stored order of keys, which `serde_json`'s map does not.
+//! Writing goes straight into a reused buffer (it runs for every record);
+//! reading keeps the keys in stored order, which `serde_json`'s map does not.
 
 use std::fmt;
 
-use ferry_sdk::serde::Deserialize;
-use ferry_sdk::serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
-use ferry_sdk::serde_json;
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// Appends `s` as a JSON string literal.
 pub fn push_str(out: &mut String, s: &str) {
@@ -42,6 +41,11 @@ pub fn push_str(out: &mut String, s: &str) {
 /// Writes `{"k":"v",…}` into `out` (cleared first).
 pub fn write_object<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
     out.clear();
+    push_object(out, pairs);
+}
+
+/// Appends `{"k":"v",…}` to `out`.
+pub fn push_object<'a>(out: &mut String, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
     out.push('{');
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
