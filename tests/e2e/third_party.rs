@@ -45,3 +45,23 @@ fn an_out_of_tree_plugin_runs_end_to_end() {
     assert_eq!(rejects[0]["line"], 3);
     assert_eq!(rejects[0]["file"], "roster.txt");
 }
+
+#[test]
+fn plugin_logs_reach_the_host_log_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("roster.txt"), "1|A|B|K\n").unwrap();
+    std::fs::write(tmp.path().join("acme.toml"), "file = \"roster.txt\"\n").unwrap();
+    let args = ["migrate", "--from", "acme-roster:acme.toml", "--to", "csv", "--to-set", "directory=out"];
+    let quiet = ferry(tmp.path(), &[fixtures_dir(), plugins_dir()], &args);
+    assert!(
+        !quiet.ok().stderr.contains("Acme roster read to the end"),
+        "info is off by default: {}",
+        quiet.stderr
+    );
+    let mut verbose_args = vec!["-v"];
+    verbose_args.extend(args);
+    let verbose = ferry(tmp.path(), &[fixtures_dir(), plugins_dir()], &verbose_args);
+    let err = &verbose.ok().stderr;
+    assert!(err.contains("Acme roster read to the end.") && err.contains("lines=1"), "{err}");
+    assert!(err.contains("acme_roster"), "the plugin's target is named: {err}");
+}
