@@ -256,3 +256,45 @@ fn bad_configuration_names_the_key() {
     assert!(run.stderr.contains("pupils"), "{}", run.stderr);
     assert!(!Path::new(&tmp.path().join("o")).join("students.csv").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_rolls_the_run_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = std::env::join_paths([fixtures_dir(), plugins_dir()]).unwrap();
+    let child = std::process::Command::new(ferry_bin())
+        .current_dir(tmp.path())
+        .env("FERRY_PLUGIN_PATH", paths)
+        .env("FERRY_HOME", tmp.path().join(".ferry-home"))
+        .args([
+            "migrate",
+            "--from",
+            "noop",
+            "--from-set",
+            "count=1000000000",
+            "--to",
+            "csv",
+            "--to-set",
+            "directory=out",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let it start writing, then interrupt it as a terminal would.
+    let out_dir = tmp.path().join("out");
+    for _ in 0..200 {
+        if out_dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("nothing was committed"), "{stderr}");
+    let left: Vec<_> =
+        out_dir.read_dir().map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "no output and no temporary file after an interrupted run: {left:?}");
+}

@@ -102,6 +102,7 @@ pub fn build_plugins(release: bool) -> Result<Built> {
         run(oot)?;
         package(&ferry, &lib_file(&out, "acme-roster"), &fixture_dir)?;
         package(&ferry, &lib_file(&out, "ferry-test-plugin-panicky"), &fixture_dir)?;
+        package(&ferry, &lib_file(&out, "ferry-test-plugin-noop"), &fixture_dir)?;
     }
     Ok(Built { ferry, plugins: plugin_dir, fixtures: fixture_dir, libs: out })
 }
@@ -182,7 +183,7 @@ pub fn demo() -> Result {
             "archive",
             "query",
             "ferry-archive.sqlite",
-            "SELECT o.name AS school, count(*) AS students_who_left FROM school_enrollments e JOIN orgs o ON o.source_system = e.source_system AND o.source_id = e.school_id WHERE e.exit_code IS NOT NULL GROUP BY o.name ORDER BY 2 DESC",
+            "SELECT o.name AS school, count(*) AS transferred_out FROM school_enrollments e JOIN orgs o ON o.source_system = e.source_system AND o.source_id = e.school_id WHERE e.exit_code = 'transferOut' GROUP BY o.name ORDER BY 2 DESC",
         ],
     )?;
 

@@ -63,6 +63,11 @@ pub trait Observer {
     fn reject(&mut self, stage: Stage, diagnostic: &Diagnostic);
     /// Counts changed (after each batch).
     fn progress(&mut self, totals: &Totals);
+    /// Whether the user asked to stop (checked between batches); the run is
+    /// then aborted like a failed one.
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 /// Running totals.
@@ -159,6 +164,9 @@ pub enum RunError {
     /// The records did not add up.
     #[error("{0}")]
     Accounting(String),
+    /// The user interrupted the run.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 #[derive(Default)]
@@ -266,6 +274,9 @@ pub fn run(m: &Migration, observer: &mut dyn Observer) -> Result<RunReport, RunE
                 }
             }
             observer.progress(&ledger.totals);
+            if observer.interrupted() {
+                return Err(RunError::Interrupted);
+            }
         }
         Ok(())
     });

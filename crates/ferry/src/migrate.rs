@@ -91,11 +91,27 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let rejects_path = job.run.rejects.clone().unwrap_or_else(|| PathBuf::from("ferry-rejects.jsonl"));
     let rejects = RejectsFile::create(&rejects_path, job.run.include_values)?;
     let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
-    let mut observer = RunObserver::new(rejects, show_progress);
+    // Ctrl-C stops the run between batches and rolls it back; a second one exits at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\nInterrupted: stopping after the current batch and rolling back (Ctrl-C again to quit at once)."
+        );
+    });
+    let mut observer = RunObserver::new(rejects, show_progress, stop);
     let result = pipeline::run(&migration, &mut observer);
     observer.finish();
     let report = match result {
         Ok(r) => r,
+        Err(pipeline::RunError::Interrupted) => {
+            observer.rejects.flush_partial();
+            eprintln!("Interrupted: nothing was committed; earlier outputs are intact.");
+            return Ok(ExitCode::from(130));
+        }
         Err(e) => {
             observer.rejects.flush_partial();
             let partial = observer.rejects.partial_path().display().to_string();

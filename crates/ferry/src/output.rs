@@ -86,14 +86,19 @@ impl RejectsFile {
     }
 }
 
-/// Progress bar plus rejects file.
+/// Progress bar plus rejects file, and the Ctrl-C flag.
 pub struct RunObserver {
     pub rejects: RejectsFile,
     bar: ProgressBar,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunObserver {
-    pub fn new(rejects: RejectsFile, show_progress: bool) -> RunObserver {
+    pub fn new(
+        rejects: RejectsFile,
+        show_progress: bool,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> RunObserver {
         let target = if show_progress { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
@@ -101,7 +106,7 @@ impl RunObserver {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        RunObserver { rejects, bar }
+        RunObserver { rejects, bar, stop }
     }
 
     pub fn finish(&self) {
@@ -112,6 +117,10 @@ impl RunObserver {
 impl Observer for RunObserver {
     fn reject(&mut self, stage: Stage, diagnostic: &Diagnostic) {
         self.rejects.write(stage, diagnostic);
+    }
+
+    fn interrupted(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn progress(&mut self, totals: &Totals) {
