@@ -137,3 +137,30 @@ fn a_library_changed_after_packaging_is_refused() {
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("is not the file that was packaged"), "{}", run.stderr);
 }
+
+#[test]
+fn a_sink_whose_counts_do_not_add_up_fails_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = ferry(
+        tmp.path(),
+        &[fixtures_dir()],
+        &[
+            "migrate",
+            "--from",
+            "panicky",
+            "--from-set",
+            "panic_in=none",
+            "--to",
+            "panicky",
+            "--to-set",
+            "panic_in=miscount",
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("was given 1 orgs records but accounted for 2 written and 0 rejected"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("bug in the sink"), "{}", run.stderr);
+}

@@ -1,5 +1,7 @@
 //! Test fixture: a plugin that panics where its config says
-//! (`panic_in = "open" | "next_batch" | "write"`), to prove the host survives.
+//! (`panic_in = "open" | "next_batch" | "write"`), to prove the host survives,
+//! or whose sink miscounts (`panic_in = "miscount"`: it claims one record more
+//! than it was given), to prove the host's accounting catches it.
 
 use ferry_sdk::model::{Code, EntityKind, Meta, Org, OrgKind};
 use ferry_sdk::{
@@ -21,7 +23,7 @@ impl Plugin for Panicky {
         entities = ["orgs"]
         [config.panic_in]
         type = "string"
-        description = "open, next_batch or write"
+        description = "open, next_batch, write, or miscount (the sink claims one record too many)"
         required = true
     "#;
 
@@ -35,7 +37,7 @@ impl Plugin for Panicky {
 
     fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
         let c: Config = ctx.config()?;
-        Ok(Box::new(PanickySink { panic: c.panic_in == "write" }))
+        Ok(Box::new(PanickySink { panic: c.panic_in == "write", miscount: c.panic_in == "miscount" }))
     }
 }
 
@@ -68,6 +70,7 @@ impl Source for PanickySource {
 
 struct PanickySink {
     panic: bool,
+    miscount: bool,
 }
 
 impl Sink for PanickySink {
@@ -78,7 +81,7 @@ impl Sink for PanickySink {
         if self.panic {
             panic!("deliberate panic in write");
         }
-        Ok(Written { written: u64::from(batch.count), rejects: vec![] })
+        Ok(Written { written: u64::from(batch.count) + u64::from(self.miscount), rejects: vec![] })
     }
     fn commit(&mut self, _summary: &RunSummary) -> Result<Committed, Error> {
         Ok(Committed::default())
