@@ -288,7 +288,9 @@ fn ctrl_c_rolls_the_run_back() {
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    // The shell's own `kill`, so the test needs no extra package.
+    let status =
+        std::process::Command::new("sh").args(["-c", &format!("kill -INT {}", child.id())]).status().unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
