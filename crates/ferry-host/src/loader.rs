@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::{RResult, RStr};
 use ferry_plugin_abi::{
@@ -295,9 +295,4 @@ pub fn package(library: &Path, out: &Path) -> Result<PathBuf, LoadError> {
     let mpath = dir.join(ferry_plugin_abi::MANIFEST_FILE);
     std::fs::write(&mpath, text).map_err(|e| io(e, &mpath))?;
     Ok(dir)
-}
-
-/// The name abi_stable's root module is registered under (for diagnostics).
-pub fn root_module_name() -> &'static str {
-    PluginModuleRef::NAME
 }
