@@ -6,15 +6,11 @@ use std::path::Path;
 
 use crate::support::*;
 
-fn sample() -> String {
-    format!("csv:{}", samples().join("csv-district/source.toml").display())
-}
-
 fn migrate_to_archive(dir: &Path) -> serde_json::Value {
     let run = ferry(
         dir,
         &[plugins_dir()],
-        &["migrate", "--from", &sample(), "--allow-rejects", "--format", "json"],
+        &["migrate", "--from", &sample_source(), "--allow-rejects", "--format", "json"],
     );
     run.ok().json()
 }
@@ -140,7 +136,16 @@ fn the_archive_reads_back_into_the_same_canonical_records() {
     ferry(
         tmp.path(),
         &[plugins_dir()],
-        &["migrate", "--from", &sample(), "--to", "csv", "--to-set", "directory=direct", "--allow-rejects"],
+        &[
+            "migrate",
+            "--from",
+            &sample_source(),
+            "--to",
+            "csv",
+            "--to-set",
+            "directory=direct",
+            "--allow-rejects",
+        ],
     )
     .ok();
     let via = ferry(
@@ -190,7 +195,7 @@ fn files_that_are_not_archives_are_refused_clearly() {
         &[
             "migrate",
             "--from",
-            &sample(),
+            &sample_source(),
             "--to",
             "sqlite",
             "--to-set",

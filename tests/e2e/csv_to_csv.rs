@@ -5,26 +5,6 @@ use std::path::Path;
 
 use crate::support::*;
 
-fn sample_source() -> String {
-    format!("csv:{}", samples().join("csv-district/source.toml").display())
-}
-
-fn entity<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["entity"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {report}"))
-}
-
-fn assert_balanced(report: &serde_json::Value) {
-    for e in report["entities"].as_array().unwrap() {
-        let n = |k: &str| e[k].as_u64().unwrap();
-        assert_eq!(n("read"), n("written") + n("rejected") + n("skipped"), "{e}");
-    }
-}
-
 #[test]
 fn sample_district_csv_to_csv() {
     let tmp = tempfile::tempdir().unwrap();

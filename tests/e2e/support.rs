@@ -110,3 +110,31 @@ pub fn read(path: &Path) -> String {
 pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
     read(path).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
+
+/// The bundled CSV sample as a `--from` argument.
+pub fn sample_source() -> String {
+    format!("csv:{}", samples().join("csv-district/source.toml").display())
+}
+
+/// One entity's line of a JSON run report.
+pub fn entity<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {report}"))
+}
+
+/// Every entity of a run report: read = written + rejected + skipped.
+pub fn assert_balanced(report: &serde_json::Value) {
+    for e in report["entities"].as_array().unwrap() {
+        let n = |k: &str| e[k].as_u64().unwrap();
+        assert_eq!(n("read"), n("written") + n("rejected") + n("skipped"), "{e}");
+    }
+}
+
+/// The sum of one count over every entity of a run report.
+pub fn total(report: &serde_json::Value, count: &str) -> u64 {
+    report["entities"].as_array().unwrap().iter().map(|e| e[count].as_u64().unwrap()).sum()
+}
