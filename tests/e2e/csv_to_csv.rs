@@ -27,10 +27,13 @@ fn sample_district_csv_to_csv() {
     let report = run.json();
     assert_balanced(&report);
     let students = entity(&report, "students");
+    // The impossible birth date (line 7) is an optional field: the student is
+    // written without it, with a warning (the field policy's default).
     assert_eq!(
         (students["read"].as_u64(), students["written"].as_u64(), students["rejected"].as_u64()),
-        (Some(8), Some(5), Some(3))
+        (Some(8), Some(6), Some(2))
     );
+    assert_eq!(students["warned"], 1);
     assert_eq!(entity(&report, "orgs")["written"], 3);
     assert_eq!(entity(&report, "school_enrollments")["written"], 5);
     assert_eq!(entity(&report, "attendance")["written"], 5);
@@ -53,18 +56,21 @@ fn sample_district_csv_to_csv() {
     let att = read(&tmp.path().join("out/attendance.csv"));
     assert!(att.contains("Dr. said \"\"rest\"\""), "a literal quote in an unquoted file survives: {att}");
 
-    // Rejects: file, line, field, reason; no values unless asked.
+    // Rejects and warnings: file, line, field, reason; no values unless asked.
     let rejects = jsonl(&tmp.path().join("ferry-rejects.jsonl"));
-    let lines: Vec<u64> = rejects.iter().map(|r| r["line"].as_u64().unwrap()).collect();
-    assert_eq!(lines, vec![6, 7, 8]);
+    let mut lines: Vec<(u64, &str)> =
+        rejects.iter().map(|r| (r["line"].as_u64().unwrap(), r["severity"].as_str().unwrap())).collect();
+    lines.sort_unstable();
+    assert_eq!(lines, vec![(6, "reject"), (7, "warning"), (8, "reject")]);
     assert!(
         rejects
             .iter()
             .all(|r| r["file"] == "students.csv" && r["entity"] == "students" && r.get("value").is_none())
     );
-    assert_eq!(rejects[0]["field"], "last_name");
-    assert_eq!(rejects[1]["field"], "birth_date");
-    assert!(rejects[2]["reason"].as_str().unwrap().contains("9 fields"), "{}", rejects[2]);
+    let at = |line: u64| rejects.iter().find(|r| r["line"] == line).unwrap();
+    assert_eq!(at(6)["field"], "last_name");
+    assert_eq!(at(7)["field"], "birth_date");
+    assert!(at(8)["reason"].as_str().unwrap().contains("9 fields"), "{}", at(8));
     assert!(!read(&tmp.path().join("ferry-rejects.jsonl")).contains("García"), "no personal data in reasons");
 }
 
@@ -88,7 +94,7 @@ fn values_only_when_asked_and_allow_rejects() {
     );
     run.ok();
     assert!(
-        run.stdout.contains("students") && run.stdout.contains("Rejects: ferry-rejects.jsonl (3 records)"),
+        run.stdout.contains("students") && run.stdout.contains("Rejects: ferry-rejects.jsonl (2 records)"),
         "{}",
         run.stdout
     );
@@ -123,7 +129,7 @@ fn only_writes_the_planned_entities_and_counts_the_rest_as_skipped() {
     let report = run.ok().json();
     assert_balanced(&report);
     assert_eq!(entity(&report, "school_enrollments")["skipped"], 5);
-    assert_eq!(entity(&report, "students")["skipped"], 5);
+    assert_eq!(entity(&report, "students")["skipped"], 6);
     assert_eq!(entity(&report, "orgs")["written"], 3);
     assert!(!tmp.path().join("out/students.csv").exists());
 }
@@ -174,7 +180,10 @@ allow_rejects = true
     let text: String = bytes.iter().map(|&b| char::from(b)).collect(); // Windows-1252 ≈ Latin-1 for these letters
     assert!(text.starts_with("Student_Number\tLast_Name\tDOB\tGrade_Level\tEnroll_Status\r\n"), "{text}");
     assert!(text.contains("000123\tNúñez\t06/09/2011\t8\t0\r\n"), "{text}");
-    assert_eq!(jsonl(&tmp.path().join("rejects/students.jsonl")).len(), 3);
+    // Two rejects and one warning (the student with an impossible birth date is written).
+    let diags = jsonl(&tmp.path().join("rejects/students.jsonl"));
+    assert_eq!(diags.iter().filter(|d| d["severity"] == "reject").count(), 2);
+    assert_eq!(diags.iter().filter(|d| d["severity"] == "warning").count(), 1);
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn a_library_of_another_abi_version_is_refused_by_its_manifest() {
     let future = &v["plugins"][0];
     assert_eq!(future["compatible"], false);
     let why = future["incompatible_reason"].as_str().unwrap();
-    assert!(why.contains("ABI 0.99.0") && why.contains("0.1.0") && why.contains("rebuild"), "{why}");
+    assert!(why.contains("ABI 0.99.0") && why.contains("0.2.0") && why.contains("rebuild"), "{why}");
 
     let run = migrate_from(tmp.path(), &[plugins, plugins_dir()], "future");
     assert_eq!(run.code, Some(1), "{}", run.stderr);
@@ -29,12 +29,12 @@ fn a_library_of_another_abi_version_is_refused_by_its_manifest() {
 fn a_library_of_another_abi_is_refused_by_abi_stable_even_if_its_manifest_lies() {
     let tmp = tempfile::tempdir().unwrap();
     let plugins = tmp.path().join("p");
-    fake_plugin(&plugins, "liar", &lib("ferry-test-plugin-wrong-abi"), "0.1.0");
+    fake_plugin(&plugins, "liar", &lib("ferry-test-plugin-wrong-abi"), "0.2.0");
     let run = migrate_from(tmp.path(), &[plugins, plugins_dir()], "liar");
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("plugin 'liar'"), "{}", run.stderr);
     assert!(run.stderr.contains("built against ferry plugin ABI 0.99.0"), "{}", run.stderr);
-    assert!(run.stderr.contains("rebuild the plugin against ferry-sdk 0.1"), "{}", run.stderr);
+    assert!(run.stderr.contains("rebuild the plugin against ferry-sdk 0.2"), "{}", run.stderr);
     assert!(run.stderr.contains("libferry_test_plugin_wrong_abi"), "names the file: {}", run.stderr);
 
     let pkg = ferry(
@@ -50,7 +50,7 @@ fn a_library_of_another_abi_is_refused_by_abi_stable_even_if_its_manifest_lies()
 fn a_shared_library_that_is_not_a_plugin_is_named_as_such() {
     let tmp = tempfile::tempdir().unwrap();
     let plugins = tmp.path().join("p");
-    fake_plugin(&plugins, "notplugin", &lib("ferry-test-plugin-not-a-plugin"), "0.1.0");
+    fake_plugin(&plugins, "notplugin", &lib("ferry-test-plugin-not-a-plugin"), "0.2.0");
     let run = migrate_from(tmp.path(), &[plugins, plugins_dir()], "notplugin");
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("is a shared library but not a Ferry plugin"), "{}", run.stderr);
@@ -60,7 +60,7 @@ fn a_shared_library_that_is_not_a_plugin_is_named_as_such() {
     std::fs::create_dir_all(&garbage).unwrap();
     let junk = garbage.join("junk.so");
     std::fs::write(&junk, b"\x7fELF but not really").unwrap();
-    fake_plugin(&garbage, "junk", &junk, "0.1.0");
+    fake_plugin(&garbage, "junk", &junk, "0.2.0");
     let run = migrate_from(tmp.path(), &[garbage, plugins_dir()], "junk");
     assert_eq!(run.code, Some(1));
     assert!(

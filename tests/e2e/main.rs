@@ -8,13 +8,16 @@
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
 //! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
 //! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
-//! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector.
+//! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector;
+//! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
+//!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`).
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod support;
 
 mod archive;
+mod core2;
 mod csv_to_csv;
 mod load_errors;
 mod plugins_cli;

@@ -35,7 +35,7 @@ fn list_reads_manifests_only() {
 
 /// The ABI version this host speaks, as `plugins info` reports it.
 pub fn ferry_abi() -> &'static str {
-    "0.1.0"
+    "0.2.0"
 }
 
 #[test]
@@ -46,7 +46,9 @@ fn info_describes_a_plugin_and_checks_it() {
     assert!(out.contains("kind:        source+sink"), "{out}");
     assert!(out.contains("compatible:  yes"), "{out}");
     assert!(out.contains("load check:  ok"), "{out}");
-    assert!(out.contains("host speaks 0.1.0"), "{out}");
+    assert!(out.contains("host speaks 0.2.0"), "{out}");
+    assert!(out.contains("location:    a bare --from/--to csv:PATH sets `directory`"), "{out}");
+    assert!(out.contains("transactional") && out.contains("dry runs supported"), "{out}");
 
     let missing = ferry(tmp.path(), &[plugins_dir()], &["plugins", "info", "nope"]);
     assert_eq!(missing.code, Some(1));
@@ -66,8 +68,8 @@ fn package_writes_manifest_with_hash_and_library() {
     let manifest = read(&out.join("csv/ferry-plugin.toml"));
     assert!(manifest.contains("id = \"csv\""), "{manifest}");
     assert!(manifest.contains("sha256 = \""), "{manifest}");
-    assert!(manifest.contains("abi_version = \"0.1.0\""), "{manifest}");
-    assert!(manifest.contains("model_version = \"1.0\""), "{manifest}");
+    assert!(manifest.contains("abi_version = \"0.2.0\""), "{manifest}");
+    assert!(manifest.contains("model_version = \"2.1\""), "{manifest}");
     let v =
         ferry(tmp.path(), std::slice::from_ref(&out), &["plugins", "list", "--format", "json"]).ok().json();
     assert_eq!(v["plugins"][0]["id"], "csv");

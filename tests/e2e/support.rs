@@ -94,7 +94,7 @@ pub fn fake_plugin(dir: &Path, id: &str, library: &Path, abi: &str) -> PathBuf {
     std::fs::write(
         pdir.join("ferry-plugin.toml"),
         format!(
-            "id = \"{id}\"\nversion = \"0.1.0\"\nabi_version = \"{abi}\"\nmodel_version = \"1.0\"\ncapabilities = [\"source\"]\nentities = [\"students\"]\nlibrary = \"{name}\"\n"
+            "id = \"{id}\"\nversion = \"0.1.0\"\nabi_version = \"{abi}\"\nmodel_version = \"2.0\"\ncapabilities = [\"source\"]\nentities = [\"students\"]\nlibrary = \"{name}\"\n"
         ),
     )
     .unwrap();

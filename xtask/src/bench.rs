@@ -211,7 +211,7 @@ pub fn run(args: &[String]) -> Result {
         &ferry,
         &plugin_path,
         &bench_dir,
-        &["migrate", "--from", "noop", "--from-set", &count, "--to", "noop", "--to-set", "decode=false"],
+        &["migrate", "--from", "noop", "--from-set", &count, "--to", "noop", "--to-set", "read=false"],
         true,
     )?;
     let per_record = |secs: f64| {

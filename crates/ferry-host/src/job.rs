@@ -17,13 +17,25 @@
 //! rejects = "rejects.jsonl"
 //! only = ["students", "school_enrollments"]
 //! allow_rejects = false
+//!
+//! [run.field_policy]            # what a bad value in a field does
+//! default = "null"              # null (default) | reject | keep_as_text
+//! students = { birth_date = "reject", "*" = "keep_as_text" }
 //! ```
+//!
+//! Secrets (configuration keys the plugin's manifest marks `secret`) are
+//! never written in a configuration: they are given as `{ env = "VAR" }` or
+//! `{ file = "path" }` and filled in just before the plugin is opened. They
+//! are left out of the configuration hash kept in run metadata.
 
 use std::path::{Path, PathBuf};
 
 use ferry_model::EntityKind;
+use ferry_plugin_abi::Manifest;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use crate::stages::FieldPolicyConfig;
 
 /// A configuration problem, with the file and key named.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +51,9 @@ pub struct EndpointSpec {
     pub config: serde_json::Value,
     /// Where relative paths in the configuration start.
     pub base_dir: PathBuf,
+    /// A bare data location from the command line (`--from csv:export/`),
+    /// to be put in the configuration key the plugin's manifest names.
+    pub location: Option<String>,
 }
 
 /// A whole job.
@@ -66,6 +81,10 @@ pub struct RunOptions {
     pub allow_rejects: bool,
     /// Put offending values (possibly personal data) in the rejects file.
     pub include_values: bool,
+    /// What a bad value in a field does.
+    pub field_policy: FieldPolicyConfig,
+    /// The receipts file (JSON Lines), written when the sink assigns ids.
+    pub receipts: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -76,6 +95,8 @@ impl Default for RunOptions {
             only: None,
             allow_rejects: false,
             include_values: false,
+            field_policy: FieldPolicyConfig::default(),
+            receipts: None,
         }
     }
 }
@@ -135,12 +156,13 @@ fn endpoint(e: EndpointFile, job_dir: &Path, what: &str, job: &Path) -> Result<E
         }
         (Some(c), None) => {
             let (config, base_dir) = read_config_file(&job_dir.join(c))?;
-            Ok(EndpointSpec { plugin: e.plugin, config, base_dir })
+            Ok(EndpointSpec { plugin: e.plugin, config, base_dir, location: None })
         }
         (None, s) => Ok(EndpointSpec {
             plugin: e.plugin,
             config: toml_to_json(s.unwrap_or_default()),
             base_dir: job_dir.to_owned(),
+            location: None,
         }),
     }
 }
@@ -151,6 +173,7 @@ pub fn default_sink() -> EndpointSpec {
         plugin: "sqlite".into(),
         config: serde_json::json!({ "path": "ferry-archive.sqlite" }),
         base_dir: PathBuf::from("."),
+        location: None,
     }
 }
 
@@ -165,6 +188,10 @@ pub fn read_job(path: &Path) -> Result<JobSpec, JobError> {
     if let Some(r) = &run.rejects {
         run.rejects = Some(dir.join(r));
     }
+    if let Some(r) = &run.receipts {
+        run.receipts = Some(dir.join(r));
+    }
+    run.field_policy.check().map_err(|e| JobError(format!("{}: [run] {e}", path.display())))?;
     Ok(JobSpec {
         source: endpoint(job.source, &dir, "source", path)?,
         sink: match job.sink {
@@ -175,20 +202,100 @@ pub fn read_job(path: &Path) -> Result<JobSpec, JobError> {
     })
 }
 
-/// Parses the one-liner form `ID[:CONFIG.toml]`.
+/// Parses the one-liner form `ID`, `ID:CONFIG.toml` or `ID:LOCATION` (a
+/// folder, a file, a URL: the data itself, put into the configuration key the
+/// plugin's manifest declares; see [`apply_location`]). A path ending in
+/// `.toml` that names an existing file is a configuration file.
 pub fn parse_endpoint(arg: &str) -> Result<EndpointSpec, JobError> {
     match arg.split_once(':') {
         Some((id, path)) if !id.is_empty() && !path.is_empty() => {
-            let (config, base_dir) = read_config_file(Path::new(path))?;
-            Ok(EndpointSpec { plugin: id.to_owned(), config, base_dir })
+            let p = Path::new(path);
+            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) && p.is_file() {
+                let (config, base_dir) = read_config_file(p)?;
+                Ok(EndpointSpec { plugin: id.to_owned(), config, base_dir, location: None })
+            } else {
+                Ok(EndpointSpec {
+                    plugin: id.to_owned(),
+                    config: serde_json::json!({}),
+                    base_dir: PathBuf::from("."),
+                    location: Some(path.to_owned()),
+                })
+            }
         }
         None if !arg.is_empty() => Ok(EndpointSpec {
             plugin: arg.to_owned(),
             config: serde_json::json!({}),
             base_dir: PathBuf::from("."),
+            location: None,
         }),
-        _ => Err(JobError(format!("'{arg}' is not PLUGIN or PLUGIN:CONFIG.toml"))),
+        _ => Err(JobError(format!("'{arg}' is not PLUGIN, PLUGIN:CONFIG.toml or PLUGIN:LOCATION"))),
     }
+}
+
+/// Puts a bare location into the configuration key `manifest` declares.
+pub fn apply_location(spec: &mut EndpointSpec, manifest: &Manifest) -> Result<(), JobError> {
+    let Some(location) = spec.location.take() else { return Ok(()) };
+    let Some(key) = &manifest.location else {
+        return Err(JobError(format!(
+            "plugin '{}' takes no bare location: give a configuration file ({0}:CONFIG.toml), or settings with --from-set/--to-set",
+            manifest.id
+        )));
+    };
+    if !spec.config.is_object() {
+        spec.config = serde_json::json!({});
+    }
+    if let Some(obj) = spec.config.as_object_mut() {
+        obj.insert(key.clone(), serde_json::Value::String(location));
+    }
+    Ok(())
+}
+
+/// The configuration keys `manifest` marks secret.
+pub fn secret_keys(manifest: &Manifest) -> Vec<String> {
+    manifest.config.iter().filter(|(_, f)| f.secret).map(|(k, _)| k.clone()).collect()
+}
+
+/// Fills in secrets: each secret key given as `{ env = "VAR" }` or
+/// `{ file = "path" }` (relative to `base_dir`) becomes its value. A secret
+/// written in the configuration itself is refused. Errors name the key, never
+/// the value.
+pub fn resolve_secrets(
+    config: &mut serde_json::Value,
+    manifest: &Manifest,
+    base_dir: &Path,
+) -> Result<(), JobError> {
+    let Some(obj) = config.as_object_mut() else { return Ok(()) };
+    for key in secret_keys(manifest) {
+        let Some(v) = obj.get(&key) else { continue };
+        let how = format!(
+            "give it as {key} = {{ env = \"VARIABLE\" }} or {key} = {{ file = \"path\" }}, so that it stays out of configuration files, logs and archives"
+        );
+        let value = match v {
+            serde_json::Value::Object(m) => match (m.get("env"), m.get("file")) {
+                (Some(serde_json::Value::String(var)), None) => std::env::var(var).map_err(|_| {
+                    JobError(format!("plugin '{}': the secret '{key}' comes from the environment variable {var}, which is not set", manifest.id))
+                })?,
+                (None, Some(serde_json::Value::String(file))) => {
+                    let p = base_dir.join(file);
+                    std::fs::read_to_string(&p)
+                        .map_err(|e| {
+                            JobError(format!("plugin '{}': cannot read the secret '{key}' from {}: {e}", manifest.id, p.display()))
+                        })?
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned()
+                }
+                _ => return Err(JobError(format!("plugin '{}': the secret '{key}' must be {{ env = ... }} or {{ file = ... }}; {how}", manifest.id))),
+            },
+            _ => {
+                return Err(JobError(format!(
+                    "plugin '{}': the secret '{key}' is written in the configuration; {how}",
+                    manifest.id
+                )));
+            }
+        };
+        obj.insert(key, serde_json::Value::String(value));
+    }
+    Ok(())
 }
 
 /// Applies `key=value` overrides (dotted keys reach into tables; the value is
@@ -218,11 +325,21 @@ pub fn apply_override(config: &mut serde_json::Value, assignment: &str) -> Resul
     Err(JobError(format!("'{assignment}' has an empty key")))
 }
 
-/// SHA-256 over the plugins and their configurations (for run metadata).
-pub fn config_hash(job: &JobSpec) -> String {
+/// SHA-256 over the plugins and their configurations (for run metadata),
+/// with the secret keys left out entirely.
+pub fn config_hash(job: &JobSpec, source_secrets: &[String], sink_secrets: &[String]) -> String {
+    let without = |config: &serde_json::Value, secrets: &[String]| {
+        let mut c = config.clone();
+        if let Some(obj) = c.as_object_mut() {
+            for k in secrets {
+                obj.remove(k);
+            }
+        }
+        c
+    };
     let canonical = serde_json::json!({
-        "source": { "plugin": job.source.plugin, "config": job.source.config },
-        "sink": { "plugin": job.sink.plugin, "config": job.sink.config },
+        "source": { "plugin": job.source.plugin, "config": without(&job.source.config, source_secrets) },
+        "sink": { "plugin": job.sink.plugin, "config": without(&job.sink.config, sink_secrets) },
     });
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -264,6 +381,55 @@ mod tests {
         std::fs::write(dir.path().join("bad.toml"), "[source]\nplugin = \"csv\"\nsetings = {}\n").unwrap();
         let e = read_job(&dir.path().join("bad.toml")).unwrap_err();
         assert!(e.0.contains("bad.toml") && e.0.contains("setings"), "{e}");
+    }
+
+    #[test]
+    fn a_bare_location_fills_the_key_the_manifest_names() {
+        let mut spec = parse_endpoint("powerschool:export/").unwrap();
+        assert_eq!(spec.location.as_deref(), Some("export/"));
+        let mut m: Manifest = toml::from_str(
+            "id = \"powerschool\"\nversion = \"1\"\nabi_version = \"0.2.0\"\nmodel_version = \"2.0\"\ncapabilities = [\"source\"]\nentities = []\nlocation = \"directory\"\n[config.token]\ntype = \"string\"\nsecret = true\n",
+        )
+        .unwrap();
+        apply_location(&mut spec, &m).unwrap();
+        assert_eq!(spec.config, serde_json::json!({"directory": "export/"}));
+        m.location = None;
+        let mut spec = parse_endpoint("powerschool:export/").unwrap();
+        assert!(apply_location(&mut spec, &m).unwrap_err().0.contains("takes no bare location"));
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_or_a_file_and_stay_out_of_the_hash() {
+        let m: Manifest = toml::from_str(
+            "id = \"api\"\nversion = \"1\"\nabi_version = \"0.2.0\"\nmodel_version = \"2.0\"\ncapabilities = [\"source\"]\nentities = []\n[config.token]\ntype = \"string\"\nsecret = true\n",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tok"), "s3cr3t-from-file\n").unwrap();
+        let mut c = serde_json::json!({"token": {"file": "tok"}, "url": "https://x"});
+        resolve_secrets(&mut c, &m, dir.path()).unwrap();
+        assert_eq!(c["token"], "s3cr3t-from-file");
+        let mut literal = serde_json::json!({"token": "written-in-the-file"});
+        let e = resolve_secrets(&mut literal, &m, dir.path()).unwrap_err();
+        assert!(
+            e.0.contains("'token' is written in the configuration") && !e.0.contains("written-in-the-file"),
+            "{e}"
+        );
+        let mut unset = serde_json::json!({"token": {"env": "FERRY_TEST_SURELY_UNSET_VAR"}});
+        assert!(resolve_secrets(&mut unset, &m, dir.path()).unwrap_err().0.contains("not set"));
+        let job = |token: &str| JobSpec {
+            source: EndpointSpec {
+                plugin: "api".into(),
+                config: serde_json::json!({"token": token}),
+                base_dir: ".".into(),
+                location: None,
+            },
+            sink: default_sink(),
+            run: RunOptions::default(),
+        };
+        let secrets = vec!["token".to_owned()];
+        assert_eq!(config_hash(&job("a"), &secrets, &[]), config_hash(&job("b"), &secrets, &[]));
+        assert_ne!(config_hash(&job("a"), &[], &[]), config_hash(&job("b"), &[], &[]));
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! - per entity, `read = written + rejected + skipped`, or the run fails.
 #![warn(missing_docs)]
 
+pub mod control;
 pub mod discovery;
 pub mod job;
 pub mod loader;
 pub mod pipeline;
+pub mod stages;
 pub mod time;
 
 pub use ferry_plugin_abi::{ABI_VERSION, MODEL_VERSION};

@@ -15,7 +15,8 @@ use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::{RResult, RStr};
 use ferry_plugin_abi::{
-    ABI_VERSION, HostLogger, LogLevel, Manifest, OpenRequest, PluginModuleRef, SinkBox, SourceBox,
+    ABI_VERSION, CancelFlag, ErrorKind, HostLogger, LogLevel, Manifest, OpenOptions, OpenRequest,
+    PluginModuleRef, SinkBox, SourceBox,
 };
 use sha2::{Digest, Sha256};
 
@@ -43,7 +44,9 @@ pub struct PluginCallError {
     /// The plugin id.
     pub plugin: String,
     /// The plugin's error kind.
-    pub kind: ferry_plugin_abi::ErrorKind,
+    pub kind: ErrorKind,
+    /// Whether trying again may succeed.
+    pub retryable: bool,
     /// The plugin's message.
     pub message: String,
 }
@@ -61,36 +64,42 @@ impl std::fmt::Display for PluginCallError {
 
 impl std::error::Error for PluginCallError {}
 
+/// What opening a source or sink needs besides the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenArgs<'a> {
+    /// The folder relative paths in the configuration are relative to.
+    pub base_dir: &'a Path,
+    /// The run's id.
+    pub run_id: &'a str,
+    /// Whether this is a dry run.
+    pub dry_run: bool,
+    /// The run's cancel flag.
+    pub cancel: CancelFlag,
+}
+
 impl LoadedPlugin {
-    fn request(config_json: &str, base_dir: &Path, run_id: &str) -> OpenRequest {
+    fn request(config_json: &str, args: OpenArgs<'_>) -> OpenRequest {
+        let options = OpenOptions { dry_run: args.dry_run };
         OpenRequest {
             config_json: config_json.into(),
-            base_dir: base_dir.to_string_lossy().into_owned().into(),
-            run_id: run_id.into(),
+            base_dir: args.base_dir.to_string_lossy().into_owned().into(),
+            run_id: args.run_id.into(),
+            options_json: serde_json::to_string(&options).unwrap_or_default().into(),
+            cancel: args.cancel,
         }
     }
 
     /// Opens the plugin's source.
-    pub fn open_source(
-        &self,
-        config_json: &str,
-        base_dir: &Path,
-        run_id: &str,
-    ) -> Result<SourceBox, PluginCallError> {
-        match (self.module.open_source())(Self::request(config_json, base_dir, run_id)) {
+    pub fn open_source(&self, config_json: &str, args: OpenArgs<'_>) -> Result<SourceBox, PluginCallError> {
+        match (self.module.open_source())(Self::request(config_json, args)) {
             RResult::ROk(s) => Ok(s),
             RResult::RErr(e) => Err(self.call_error(e)),
         }
     }
 
     /// Opens the plugin's sink.
-    pub fn open_sink(
-        &self,
-        config_json: &str,
-        base_dir: &Path,
-        run_id: &str,
-    ) -> Result<SinkBox, PluginCallError> {
-        match (self.module.open_sink())(Self::request(config_json, base_dir, run_id)) {
+    pub fn open_sink(&self, config_json: &str, args: OpenArgs<'_>) -> Result<SinkBox, PluginCallError> {
+        match (self.module.open_sink())(Self::request(config_json, args)) {
             RResult::ROk(s) => Ok(s),
             RResult::RErr(e) => Err(self.call_error(e)),
         }
@@ -98,7 +107,17 @@ impl LoadedPlugin {
 
     /// Wraps an error the plugin returned.
     pub fn call_error(&self, e: ferry_plugin_abi::PluginError) -> PluginCallError {
-        PluginCallError { plugin: self.manifest.id.clone(), kind: e.kind, message: e.message.into_string() }
+        PluginCallError {
+            plugin: self.manifest.id.clone(),
+            kind: e.error_kind(),
+            retryable: e.retryable,
+            message: e.message.into_string(),
+        }
+    }
+
+    /// An error of this plugin found by the host (a malformed batch, say).
+    pub fn host_error(&self, kind: ErrorKind, message: impl Into<String>) -> PluginCallError {
+        PluginCallError { plugin: self.manifest.id.clone(), kind, retryable: false, message: message.into() }
     }
 }
 
@@ -125,6 +144,23 @@ fn host_max_level() -> LogLevel {
         LevelFilter::WARN => LogLevel::Warn,
         _ => LogLevel::Error,
     }
+}
+
+/// SHA-256 of a library, computed once per process: the library is loaded
+/// once and never unloaded, so a second check (the same plugin as source and
+/// sink) would hash the same bytes again for nothing.
+fn verified_sha256(path: &Path) -> std::io::Result<String> {
+    static HASHES: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    let hashes = HASHES.get_or_init(Default::default);
+    if let Some(h) = hashes.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(h);
+    }
+    let h = sha256_file(&key)?;
+    if let Ok(mut m) = hashes.lock() {
+        m.insert(key, h.clone());
+    }
+    Ok(h)
 }
 
 /// SHA-256 of a file, lower-case hex.
@@ -232,7 +268,7 @@ pub fn load(entry: &PluginEntry) -> Result<LoadedPlugin, LoadError> {
         return Err(LoadError(format!("{why} (manifest {})", entry.manifest_path.display())));
     }
     if let Some(expected) = &entry.manifest.sha256 {
-        let actual = sha256_file(&entry.library)
+        let actual = verified_sha256(&entry.library)
             .map_err(|e| LoadError(format!("cannot read plugin library {}: {e}", entry.library.display())))?;
         if !actual.eq_ignore_ascii_case(expected) {
             return Err(LoadError(format!(

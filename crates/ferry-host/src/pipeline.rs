@@ -1,30 +1,38 @@
-//! The run: pull batches from a source, account for every record, push to a
-//! sink, then commit (or abort on failure).
+//! The run: pull batches from a source, through the stages, into a sink;
+//! account for every record; prepare, check the accounting, then commit (or
+//! abort on failure, on a stop request, and always in a dry run).
 //!
 //! The source is read on its own thread, one bounded batch ahead of the sink,
 //! so reading and writing overlap on two cores while memory stays bounded.
+//! That thread also imports each batch and validates it in full (offsets,
+//! UTF-8, the model's layout), so sinks can read values in place.
 //!
 //! Accounting invariant, per entity: `read = written + rejected + skipped`.
-//! A sink that accounts for fewer or more records than it was given fails the
-//! run: nothing is lost silently.
+//! It is checked after every batch the sink takes and once more after the
+//! sink has reported its late rejects; a run that does not add up fails and
+//! commits nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use abi_stable::std_types::{ROption, RResult};
-use ferry_model::EntityKind;
-use ferry_plugin_abi::{Batch, Diagnostic, EntityCounts, ErrorKind, RunSummary};
+use abi_stable::std_types::{ROption, RResult, RString};
+use ferry_model::{Diagnostic, EntityKind, FieldsView, MetaView, Receipt, RecordBatch, Severity};
+use ferry_plugin_abi::{
+    Batch, CommitInfo, EntityCounts, EntityPlan, ErrorKind, PrepareInfo, RunSummary, SinkBox, SourceBox,
+};
 
-use crate::loader::{LoadedPlugin, PluginCallError};
+use crate::control::RunControl;
+use crate::loader::{LoadedPlugin, OpenArgs, PluginCallError};
+use crate::stages::{self, Effects, FieldPolicyConfig, StageBatch, Tap};
 use crate::time;
 
 /// One end of a migration: a loaded plugin and its configuration.
 pub struct Endpoint {
     /// The plugin.
     pub plugin: LoadedPlugin,
-    /// Its configuration, as JSON.
+    /// Its configuration, as JSON (secrets filled in).
     pub config: serde_json::Value,
     /// The folder relative paths in the configuration are relative to.
     pub base_dir: PathBuf,
@@ -43,31 +51,32 @@ pub struct Migration {
     pub only: Option<Vec<EntityKind>>,
     /// The run's id.
     pub run_id: String,
-    /// SHA-256 of the job's configuration.
+    /// SHA-256 of the job's configuration (secrets left out).
     pub config_sha256: String,
+    /// Validate and plan everything, write nothing.
+    pub dry_run: bool,
+    /// What bad values in fields do.
+    pub field_policy: FieldPolicyConfig,
 }
 
-/// Where a reject was found.
+/// Who rejected (or warned about) a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Stage {
-    /// The source could not produce the record.
+pub enum Reporter {
+    /// The source could not produce the record (or repaired a field).
     Source,
-    /// The sink could not write it.
+    /// A stage of the host (field policy, cascade).
+    Host,
+    /// The sink could not write it (at write time, or late, at prepare).
     Sink,
 }
 
 /// Receives what happens during a run (rejects file, progress bar).
 pub trait Observer {
-    /// A record was rejected.
-    fn reject(&mut self, stage: Stage, diagnostic: &Diagnostic);
+    /// A record was rejected, or written with a warning.
+    fn diagnostic(&mut self, by: Reporter, diagnostic: &Diagnostic);
     /// Counts changed (after each batch).
     fn progress(&mut self, totals: &Totals);
-    /// Whether the user asked to stop (checked between batches); the run is
-    /// then aborted like a failed one.
-    fn interrupted(&self) -> bool {
-        false
-    }
 }
 
 /// Running totals.
@@ -101,14 +110,22 @@ impl Totals {
 pub struct EntityTotals {
     /// Records or rows read by the source.
     pub read: u64,
-    /// Records the sink accepted.
+    /// Records the sink accepted (in a dry run: would accept).
     pub written: u64,
-    /// Records rejected by the source or the sink.
+    /// Records rejected by the source, a stage or the sink.
     pub rejected: u64,
     /// Records skipped by a rule of the plan.
     pub skipped: u64,
+    /// Records written with a warning.
+    pub warned: u64,
     /// Reject reasons with counts, most frequent first (no values in them).
     pub top_reasons: Vec<(String, u64)>,
+}
+
+impl EntityTotals {
+    fn balanced(&self) -> bool {
+        self.read == self.written + self.rejected + self.skipped
+    }
 }
 
 /// One entity's line in a run report.
@@ -121,11 +138,13 @@ pub struct EntityLine {
     pub totals: EntityTotals,
 }
 
-/// The outcome of a successful run.
+/// The outcome of a successful run (or dry run).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunReport {
     /// The run's id.
     pub run_id: String,
+    /// Whether nothing was written (a dry run).
+    pub dry_run: bool,
     /// `id version` of the source plugin.
     pub source: String,
     /// `id version` of the sink plugin.
@@ -138,6 +157,15 @@ pub struct RunReport {
     pub seconds: f64,
     /// Per entity counts, in dependency order.
     pub entities: Vec<EntityLine>,
+    /// Per entity, what the run did (or would do) to the destination.
+    pub plan: Vec<EntityPlan>,
+    /// Records the sink refused at prepare, after counting them as written.
+    pub late_rejects: u64,
+    /// Ids the destination assigned.
+    #[serde(skip)]
+    pub receipts: Vec<Receipt>,
+    /// Receipts per entity.
+    pub receipt_counts: BTreeMap<String, u64>,
     /// Where the sink put the output.
     pub location: String,
     /// The sink's extra notes.
@@ -161,10 +189,10 @@ pub enum RunError {
     /// A plugin returned an error or panicked.
     #[error(transparent)]
     Plugin(#[from] PluginCallError),
-    /// The records did not add up.
+    /// The records did not add up, or a stage failed.
     #[error("{0}")]
     Accounting(String),
-    /// The user interrupted the run.
+    /// The run was asked to stop (Ctrl-C, SIGTERM, SIGHUP).
     #[error("interrupted")]
     Interrupted,
 }
@@ -173,159 +201,203 @@ pub enum RunError {
 struct Ledger {
     totals: Totals,
     reasons: HashMap<(EntityKind, String), u64>,
-    unknown_entity_rejects: u64,
 }
 
 impl Ledger {
-    fn reject(&mut self, observer: &mut dyn Observer, stage: Stage, d: &Diagnostic, read_too: bool) {
-        observer.reject(stage, d);
-        match EntityKind::from_name(&d.entity) {
-            Some(e) => {
-                let t = self.totals.entities.entry(e).or_default();
-                t.rejected += 1;
-                if read_too {
-                    t.read += 1;
-                }
-                *self.reasons.entry((e, d.reason.to_string())).or_default() += 1;
-            }
-            None => self.unknown_entity_rejects += 1,
-        }
+    fn entity(&mut self, e: EntityKind) -> &mut EntityTotals {
+        self.totals.entities.entry(e).or_default()
     }
-}
 
-enum Msg {
-    Batch(Batch),
-    Failed(PluginCallError),
-}
-
-/// Runs a migration to the end. On failure the sink is aborted.
-pub fn run(m: &Migration, observer: &mut dyn Observer) -> Result<RunReport, RunError> {
-    let started = Instant::now();
-    let started_at = time::now();
-    let label = |p: &LoadedPlugin| format!("{} {}", p.manifest.id, p.manifest.version);
-    let run_id = m.run_id.as_str();
-
-    let mut source = m.source.plugin.open_source(&m.source.config.to_string(), &m.source.base_dir, run_id)?;
-    let mut sink = m.sink.plugin.open_sink(&m.sink.config.to_string(), &m.sink.base_dir, run_id)?;
-
-    // What the sink takes as configured (not merely what its plugin can take).
-    let sink_entities: Vec<EntityKind> =
-        sink.entities().iter().filter_map(|e| EntityKind::from_name(e)).collect();
-    let wanted = |e: EntityKind| sink_entities.contains(&e) && m.only.as_ref().is_none_or(|o| o.contains(&e));
-
-    let mut ledger = Ledger::default();
-
-    let result: Result<(), RunError> = std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(1);
-        let source_plugin = &m.source.plugin;
-        let batch_size = m.batch_size;
-        scope.spawn(move || {
-            loop {
-                match source.next_batch(batch_size) {
-                    RResult::ROk(ROption::RSome(b)) => {
-                        if tx.send(Msg::Batch(b)).is_err() {
-                            return;
-                        }
-                    }
-                    RResult::ROk(ROption::RNone) => return,
-                    RResult::RErr(e) => {
-                        let _ = tx.send(Msg::Failed(source_plugin.call_error(e)));
-                        return;
-                    }
-                }
+    /// Counts a diagnostic. Rejects from the source count as read too (the
+    /// record never reached a batch); a late reject moves a record from
+    /// written to rejected.
+    fn diagnostic(
+        &mut self,
+        observer: &mut dyn Observer,
+        by: Reporter,
+        d: &Diagnostic,
+        read_too: bool,
+        late: bool,
+    ) -> Result<(), RunError> {
+        let Some(e) = EntityKind::from_name(&d.entity) else {
+            return Err(RunError::Accounting(format!(
+                "a diagnostic names an entity this host does not know ('{}'); upgrade ferry",
+                d.entity
+            )));
+        };
+        observer.diagnostic(by, d);
+        if d.severity == Severity::Warning {
+            self.entity(e).warned += 1;
+            return Ok(());
+        }
+        let t = self.entity(e);
+        t.rejected += 1;
+        if read_too {
+            t.read += 1;
+        }
+        if late {
+            if t.written == 0 {
+                return Err(RunError::Accounting(format!(
+                    "the sink rejected a {e} record late that it never counted as written; this is a bug in the sink"
+                )));
             }
-        });
+            t.written -= 1;
+        }
+        *self.reasons.entry((e, d.reason.clone())).or_default() += 1;
+        Ok(())
+    }
 
-        for msg in rx {
-            let batch = match msg {
-                Msg::Batch(b) => b,
-                Msg::Failed(e) => return Err(RunError::Plugin(e)),
-            };
-            for d in batch.diagnostics.iter() {
-                ledger.reject(observer, Stage::Source, d, true);
-            }
-            if batch.count > 0 {
-                let Some(entity) = EntityKind::from_name(&batch.entity) else {
-                    return Err(RunError::Accounting(format!(
-                        "plugin '{}' produced records of an entity this host does not know ('{}'); upgrade ferry",
-                        m.source.plugin.manifest.id, batch.entity
-                    )));
-                };
-                let count = u64::from(batch.count);
-                ledger.totals.entities.entry(entity).or_default().read += count;
-                if !wanted(entity) {
-                    ledger.totals.entities.entry(entity).or_default().skipped += count;
-                } else {
-                    let report = match sink.write_batch(batch) {
-                        RResult::ROk(r) => r,
-                        RResult::RErr(e) => return Err(RunError::Plugin(m.sink.plugin.call_error(e))),
-                    };
-                    let refused = report.diagnostics.len() as u64;
-                    if report.written + refused != count {
-                        return Err(RunError::Accounting(format!(
-                            "plugin '{}' was given {count} {entity} records but accounted for {} written and {refused} rejected; this is a bug in the sink",
-                            m.sink.plugin.manifest.id, report.written
-                        )));
-                    }
-                    ledger.totals.entities.entry(entity).or_default().written += report.written;
-                    for d in report.diagnostics.iter() {
-                        ledger.reject(observer, Stage::Sink, d, false);
-                    }
-                }
-            }
-            observer.progress(&ledger.totals);
-            if observer.interrupted() {
-                return Err(RunError::Interrupted);
+    fn check(&self) -> Result<(), RunError> {
+        for (e, t) in &self.totals.entities {
+            if !t.balanced() {
+                return Err(RunError::Accounting(format!(
+                    "the records of {e} do not add up: {} read, {} written, {} rejected, {} skipped; nothing was committed",
+                    t.read, t.written, t.rejected, t.skipped
+                )));
             }
         }
         Ok(())
-    });
-
-    if let Err(e) = result {
-        if let RResult::RErr(abort_err) = sink.abort() {
-            tracing::warn!(target: "ferry::run", "the sink could not clean up after the failure: {}", abort_err.message);
-        }
-        return Err(e);
     }
-    let Ledger { totals, reasons, unknown_entity_rejects } = ledger;
-    if unknown_entity_rejects > 0 {
-        let _ = sink.abort();
-        return Err(RunError::Accounting(format!(
-            "{unknown_entity_rejects} rejects named an entity this host does not know; upgrade ferry"
+}
+
+/// A batch imported and checked on the source thread.
+struct Imported {
+    entity: Option<EntityKind>,
+    records: Option<RecordBatch>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+enum Msg {
+    Batch(Imported),
+    Failed(PluginCallError),
+    Cancelled,
+}
+
+/// Checks that `batch` has the model's layout for `kind`: known columns of
+/// the right type, identity and required fields present and never null.
+fn check_layout(kind: EntityKind, batch: &RecordBatch) -> Result<(), String> {
+    FieldsView::new(kind, batch).map_err(|e| e.0)?;
+    MetaView::new(batch).map_err(|e| e.0)?;
+    let required = [ferry_model::SOURCE_SYSTEM, ferry_model::SOURCE_ID]
+        .into_iter()
+        .chain(kind.fields().iter().filter(|f| f.required).map(|f| f.name));
+    for name in required {
+        match batch.column_by_name(name) {
+            None => return Err(format!("the required column `{name}` is missing")),
+            Some(c) if c.null_count() > 0 => return Err(format!("the required column `{name}` has nulls")),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn import_batch(plugin: &LoadedPlugin, b: Batch) -> Result<Imported, PluginCallError> {
+    let Batch { entity, records, diagnostics, model_major, .. } = b;
+    let bad = |m: String| plugin.host_error(ErrorKind::Data, m);
+    if model_major != ferry_model::MODEL_VERSION.0 {
+        return Err(bad(format!(
+            "sent a batch of canonical model {model_major}.x; this host reads {}.x",
+            ferry_model::MODEL_VERSION.0
         )));
     }
-
-    let finished_at = time::now();
-    let summary = RunSummary {
-        run_id: m.run_id.clone(),
-        source: label(&m.source.plugin),
-        config_sha256: m.config_sha256.clone(),
-        started_at: started_at.clone(),
-        finished_at: finished_at.clone(),
-        entities: totals
-            .entities
-            .iter()
-            .map(|(e, t)| EntityCounts {
-                entity: e.name().to_owned(),
-                read: t.read,
-                written: t.written,
-                rejected: t.rejected,
-                skipped: t.skipped,
-            })
-            .collect(),
+    let diagnostics = ferry_wire::import_diagnostics(diagnostics)
+        .map_err(|e| bad(format!("sent unreadable diagnostics: {e}")))?;
+    let records =
+        ferry_wire::import(records, true).map_err(|e| bad(format!("sent an unreadable batch: {e}")))?;
+    let entity = match (&records, entity.as_str()) {
+        (None, _) | (_, "") => None,
+        (Some(_), name) => Some(EntityKind::from_name(name).ok_or_else(|| {
+            bad(format!("produced records of an entity this host does not know ('{name}'); upgrade ferry"))
+        })?),
     };
-    let summary_json = serde_json::to_string(&summary).map_err(|e| RunError::Accounting(e.to_string()))?;
-    let commit = match sink.commit(summary_json.into()) {
-        RResult::ROk(c) => c,
-        RResult::RErr(e) => {
-            let err = m.sink.plugin.call_error(e);
-            if err.kind != ErrorKind::Panic {
-                let _ = sink.abort();
+    if let (Some(kind), Some(r)) = (entity, &records) {
+        check_layout(kind, r)
+            .map_err(|e| bad(format!("sent a batch of {kind} that does not follow the model: {e}")))?;
+    }
+    Ok(Imported { entity, records, diagnostics })
+}
+
+fn entity_list(
+    r: RResult<abi_stable::std_types::RVec<RString>, ferry_plugin_abi::PluginError>,
+    p: &LoadedPlugin,
+) -> Result<Vec<EntityKind>, PluginCallError> {
+    match r {
+        RResult::ROk(list) => Ok(list.iter().filter_map(|e| EntityKind::from_name(e)).collect()),
+        RResult::RErr(e) => Err(p.call_error(e)),
+    }
+}
+
+fn close_sink(sink: &mut SinkBox, plugin: &LoadedPlugin) {
+    if let RResult::RErr(e) = sink.close() {
+        tracing::warn!(target: "ferry::run", "{}", plugin.call_error(e));
+    }
+}
+
+/// Runs a migration to the end. On failure or interruption the sink is
+/// aborted; in a dry run it is always aborted after `prepare`.
+pub fn run(m: &Migration, observer: &mut dyn Observer, control: &RunControl) -> Result<RunReport, RunError> {
+    run_with_taps(m, observer, control, &mut [])
+}
+
+/// [`run`], with taps that see every batch the sink receives.
+pub fn run_with_taps(
+    m: &Migration,
+    observer: &mut dyn Observer,
+    control: &RunControl,
+    taps: &mut [Box<dyn Tap>],
+) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let started_at = time::now();
+    let label = |p: &LoadedPlugin| format!("{} {}", p.manifest.id, p.manifest.version);
+    let args =
+        |base_dir| OpenArgs { base_dir, run_id: &m.run_id, dry_run: m.dry_run, cancel: control.flag() };
+
+    let mut source = m.source.plugin.open_source(&m.source.config.to_string(), args(&m.source.base_dir))?;
+    let mut sink = match m.sink.plugin.open_sink(&m.sink.config.to_string(), args(&m.sink.base_dir)) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = source.close();
+            return Err(e.into());
+        }
+    };
+    let result = drive(m, observer, control, taps, source, &mut sink);
+    let (ledger, plan, receipts, late_rejects) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            if let RResult::RErr(abort_err) = sink.abort() {
+                tracing::warn!(target: "ferry::run", "the sink could not clean up after the failure: {}", m.sink.plugin.call_error(abort_err));
             }
-            return Err(RunError::Plugin(err));
+            close_sink(&mut sink, &m.sink.plugin);
+            return Err(e);
         }
     };
 
+    let commit = if m.dry_run {
+        if let RResult::RErr(e) = sink.abort() {
+            close_sink(&mut sink, &m.sink.plugin);
+            return Err(m.sink.plugin.call_error(e).into());
+        }
+        CommitInfo::default()
+    } else if !control.begin_commit() {
+        let _ = sink.abort();
+        close_sink(&mut sink, &m.sink.plugin);
+        return Err(RunError::Interrupted);
+    } else {
+        match sink.commit() {
+            RResult::ROk(c) => serde_json::from_str(&c.info_json).unwrap_or_default(),
+            RResult::RErr(e) => {
+                let err = m.sink.plugin.call_error(e);
+                if err.kind != ErrorKind::Panic {
+                    let _ = sink.abort();
+                }
+                close_sink(&mut sink, &m.sink.plugin);
+                return Err(RunError::Plugin(err));
+            }
+        }
+    };
+    close_sink(&mut sink, &m.sink.plugin);
+
+    let Ledger { totals, reasons } = ledger;
     let mut entities = Vec::new();
     for (e, mut t) in totals.entities {
         let mut top: Vec<(String, u64)> =
@@ -335,15 +407,250 @@ pub fn run(m: &Migration, observer: &mut dyn Observer) -> Result<RunReport, RunE
         t.top_reasons = top;
         entities.push(EntityLine { entity: e.name().to_owned(), totals: t });
     }
+    let mut receipt_counts = BTreeMap::new();
+    for r in &receipts {
+        *receipt_counts.entry(r.entity.clone()).or_default() += 1;
+    }
     Ok(RunReport {
         run_id: m.run_id.clone(),
+        dry_run: m.dry_run,
         source: label(&m.source.plugin),
         sink: label(&m.sink.plugin),
         started_at,
-        finished_at,
+        finished_at: time::now(),
         seconds: started.elapsed().as_secs_f64(),
         entities,
-        location: commit.location.into_string(),
-        notes: commit.notes.into_iter().map(|n| n.into_string()).collect(),
+        plan,
+        late_rejects,
+        receipts,
+        receipt_counts,
+        location: commit.location,
+        notes: commit.notes,
     })
+}
+
+/// The ledger, the plan, the receipts and the number of late rejects.
+type Driven = (Ledger, Vec<EntityPlan>, Vec<Receipt>, u64);
+
+/// Source → stages → sink, then prepare and the final accounting check.
+fn drive(
+    m: &Migration,
+    observer: &mut dyn Observer,
+    control: &RunControl,
+    taps: &mut [Box<dyn Tap>],
+    mut source: SourceBox,
+    sink: &mut SinkBox,
+) -> Result<Driven, RunError> {
+    let sink_plugin = &m.sink.plugin;
+    let source_entities = entity_list(source.entities(), &m.source.plugin);
+    let sink_entities = match (source_entities, entity_list(sink.entities(), sink_plugin)) {
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = source.close();
+            return Err(e.into());
+        }
+        (Ok(_), Ok(s)) => s,
+    };
+    let mut stages = stages::standard(m.field_policy.clone(), m.only.clone(), sink_entities);
+    let mut ledger = Ledger::default();
+    let started_at = time::now();
+
+    let result: Result<(), RunError> = std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(1);
+        let source_plugin = &m.source.plugin;
+        let batch_size = m.batch_size;
+        scope.spawn(move || {
+            let outcome = loop {
+                if control.is_cancelled() {
+                    break Some(Msg::Cancelled);
+                }
+                match source.next_batch(batch_size) {
+                    RResult::ROk(ROption::RSome(b)) => match import_batch(source_plugin, b) {
+                        Ok(i) => {
+                            if tx.send(Msg::Batch(i)).is_err() {
+                                break None;
+                            }
+                        }
+                        Err(e) => break Some(Msg::Failed(e)),
+                    },
+                    RResult::ROk(ROption::RNone) => break None,
+                    RResult::RErr(e) => {
+                        let e = source_plugin.call_error(e);
+                        break Some(if e.kind == ErrorKind::Cancelled && control.is_cancelled() {
+                            Msg::Cancelled
+                        } else {
+                            Msg::Failed(e)
+                        });
+                    }
+                }
+            };
+            if let RResult::RErr(e) = source.close() {
+                let e = source_plugin.call_error(e);
+                if outcome.is_none() {
+                    let _ = tx.send(Msg::Failed(e));
+                    return;
+                }
+                tracing::warn!(target: "ferry::run", "{e}");
+            }
+            if let Some(msg) = outcome {
+                let _ = tx.send(msg);
+            }
+        });
+
+        for msg in rx {
+            let imported = match msg {
+                Msg::Batch(b) => b,
+                Msg::Failed(e) => return Err(RunError::Plugin(e)),
+                Msg::Cancelled => return Err(RunError::Interrupted),
+            };
+            let Imported { entity, records, diagnostics } = imported;
+            let mut warnings = Vec::new();
+            for d in diagnostics {
+                if d.is_reject() {
+                    ledger.diagnostic(observer, Reporter::Source, &d, true, false)?;
+                    for s in stages.iter_mut() {
+                        s.rejected(&d);
+                    }
+                } else {
+                    warnings.push(d);
+                }
+            }
+            if let (Some(entity), Some(records)) = (entity, records) {
+                ledger.entity(entity).read += records.num_rows() as u64;
+                let batch = StageBatch { entity, records, warnings };
+                let mut fx = Effects::default();
+                let out =
+                    stages::run_stages(&mut stages, batch, &mut fx).map_err(|e| RunError::Accounting(e.0))?;
+                for d in &fx.rejects {
+                    ledger.diagnostic(observer, Reporter::Host, d, false, false)?;
+                }
+                for (e, n, rule) in &fx.skipped {
+                    ledger.entity(*e).skipped += n;
+                    tracing::debug!(target: "ferry::run", "{n} {e} records skipped: {rule}");
+                }
+                if let Some(batch) = out {
+                    write(m, observer, &mut ledger, taps, sink, &mut stages, batch)?;
+                }
+            } else {
+                for w in &warnings {
+                    ledger.diagnostic(observer, Reporter::Source, w, false, false)?;
+                }
+            }
+            observer.progress(&ledger.totals);
+            if control.is_cancelled() {
+                return Err(RunError::Interrupted);
+            }
+        }
+        Ok(())
+    });
+    result?;
+    if control.is_cancelled() {
+        return Err(RunError::Interrupted);
+    }
+    ledger.check()?;
+
+    // Prepare: the sink stages everything and reports late rejects and receipts.
+    let summary = RunSummary {
+        run_id: m.run_id.clone(),
+        source: format!("{} {}", m.source.plugin.manifest.id, m.source.plugin.manifest.version),
+        config_sha256: m.config_sha256.clone(),
+        started_at,
+        finished_at: time::now(),
+        entities: ledger
+            .totals
+            .entities
+            .iter()
+            .map(|(e, t)| EntityCounts {
+                entity: e.name().to_owned(),
+                read: t.read,
+                written: t.written,
+                rejected: t.rejected,
+                skipped: t.skipped,
+                warned: t.warned,
+            })
+            .collect(),
+        dry_run: m.dry_run,
+    };
+    let summary_json = serde_json::to_string(&summary).map_err(|e| RunError::Accounting(e.to_string()))?;
+    let prepared = match sink.prepare(summary_json.into()) {
+        RResult::ROk(p) => p,
+        RResult::RErr(e) => return Err(sink_plugin.call_error(e).into()),
+    };
+    let bad = |what: &str, e: ferry_wire::WireError| {
+        RunError::Plugin(sink_plugin.host_error(ErrorKind::Data, format!("sent unreadable {what}: {e}")))
+    };
+    let ferry_plugin_abi::PrepareReport { diagnostics, receipts, info_json } = prepared;
+    let late = ferry_wire::import_diagnostics(diagnostics).map_err(|e| bad("late rejects", e))?;
+    for d in &late {
+        let mut d = d.clone();
+        d.severity = Severity::Reject;
+        ledger.diagnostic(observer, Reporter::Sink, &d, false, true)?;
+    }
+    let receipts = ferry_wire::import_receipts(receipts).map_err(|e| bad("receipts", e))?;
+    let info: PrepareInfo = if info_json.is_empty() {
+        PrepareInfo::default()
+    } else {
+        serde_json::from_str(&info_json).map_err(|e| {
+            RunError::Plugin(sink_plugin.host_error(ErrorKind::Data, format!("sent an unreadable plan: {e}")))
+        })?
+    };
+    ledger.check()?;
+    observer.progress(&ledger.totals);
+    Ok((ledger, info.plan, receipts, late.len() as u64))
+}
+
+fn write(
+    m: &Migration,
+    observer: &mut dyn Observer,
+    ledger: &mut Ledger,
+    taps: &mut [Box<dyn Tap>],
+    sink: &mut SinkBox,
+    stages: &mut [Box<dyn stages::Stage>],
+    batch: StageBatch,
+) -> Result<(), RunError> {
+    let sink_plugin = &m.sink.plugin;
+    for t in taps.iter_mut() {
+        t.observe(&batch);
+    }
+    let StageBatch { entity, records, warnings } = batch;
+    let count = records.num_rows() as u64;
+    let exported = ferry_wire::export(records).map_err(|e| RunError::Accounting(e.0))?;
+    let b = Batch {
+        entity: entity.name().into(),
+        model_major: ferry_model::MODEL_VERSION.0,
+        model_minor: ferry_model::MODEL_VERSION.1,
+        records: exported,
+        diagnostics: Default::default(),
+    };
+    let report = match sink.write_batch(b) {
+        RResult::ROk(r) => r,
+        RResult::RErr(e) => return Err(RunError::Plugin(sink_plugin.call_error(e))),
+    };
+    let refused = ferry_wire::import_diagnostics(report.diagnostics).map_err(|e| {
+        RunError::Plugin(sink_plugin.host_error(ErrorKind::Data, format!("sent unreadable rejects: {e}")))
+    })?;
+    if report.written + refused.len() as u64 != count {
+        return Err(RunError::Accounting(format!(
+            "plugin '{}' was given {count} {entity} records but accounted for {} written and {} rejected; this is a bug in the sink",
+            sink_plugin.manifest.id,
+            report.written,
+            refused.len()
+        )));
+    }
+    ledger.entity(entity).written += report.written;
+    let refused_ids: Vec<&str> = refused.iter().map(|d| d.record_id.as_str()).collect();
+    for w in &warnings {
+        // A warning about a record the sink then refused belongs to the reject.
+        if !refused_ids.contains(&w.record_id.as_str()) || w.record_id.is_empty() {
+            ledger.diagnostic(observer, Reporter::Source, w, false, false)?;
+        }
+    }
+    for d in &refused {
+        let mut d = d.clone();
+        d.severity = Severity::Reject;
+        ledger.diagnostic(observer, Reporter::Sink, &d, false, false)?;
+        for s in stages.iter_mut() {
+            s.rejected(&d);
+        }
+    }
+    Ok(())
 }

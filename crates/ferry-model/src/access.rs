@@ -6,12 +6,8 @@
 //! - `ext.<name>`: an extension field.
 
 use crate::entities::Record;
+pub use crate::meta::{SOURCE_ID, SOURCE_SYSTEM};
 use crate::value::{FieldError, Value};
-
-/// The path of the record's source id.
-pub const SOURCE_ID: &str = "source_id";
-/// The path of the record's source system.
-pub const SOURCE_SYSTEM: &str = "source_system";
 
 /// Whether `path` names something on records of type `R`.
 pub fn is_valid_path<R: Record>(path: &str) -> bool {

@@ -3,7 +3,10 @@
 //!
 //! Architecture invariant: this crate does no I/O, has no async, and knows no
 //! vendor format. Parsing a PowerSchool date or a CSV cell happens in a
-//! connector; what a valid record is, is decided here.
+//! connector; what a valid record is, and how it is laid out in an Arrow
+//! batch, is decided here. Every entity is defined once (`entity!`), and its
+//! Arrow schema, batch builder and zero-copy view are derived from that
+//! definition.
 //!
 //! ```
 //! use ferry_model::{access, validate, CodeSet, Date, Meta, Student, Value};
@@ -21,32 +24,49 @@
 //! ```
 #![warn(missing_docs)]
 
+// Layers, lowest first (a module uses only those above it in this list):
+// violation, date, decimal, instant, codes, value, meta, columns, entities,
+// fields_view, diagnostics, validate, access, reference.
 pub mod access;
 mod codes;
+pub mod columns;
 mod date;
+mod decimal;
+pub mod diagnostics;
 mod entities;
+mod fields_view;
+mod instant;
 mod meta;
 mod reference;
 mod validate;
 mod value;
+mod violation;
 
+pub use arrow_array::RecordBatch;
 pub use codes::{
     AttendanceCategory, Code, CodeSet, EntryKind, ExitKind, GradeKind, GradeLevel, OrgKind, Relationship,
     SectionEnrollmentStatus, SectionRole, SessionKind, Sex, StaffRole,
 };
+pub use columns::{CodeRef, MetaView, SchemaError};
 pub use date::{Date, InvalidDate};
-pub use entities::{
-    AcademicSession, AttendanceEvent, Contact, Course, Demographics, EntityKind, Grade, Org, Record,
-    SchoolEnrollment, Section, SectionEnrollment, SectionStaff, Staff, Student, StudentContact,
-};
-pub use meta::{AltId, Extensions, Meta, Origin, SourceId};
+pub use decimal::{Decimal, InvalidDecimal};
+pub use diagnostics::{Diagnostic, Receipt, Severity};
+pub use entities::*;
+pub use fields_view::FieldsView;
+pub use instant::{InvalidTime, TimeOfDay, Timestamp};
+pub use meta::{AltId, Extensions, Meta, Operation, Origin, SOURCE_ID, SOURCE_SYSTEM, SourceId};
 pub use reference::reference_markdown;
-pub use validate::{Problem, validate, validate_into};
-pub use value::{FieldDef, FieldError, FieldType, FieldValue, Value};
+pub use validate::{validate, validate_into};
+pub use value::{FieldDef, FieldError, FieldType, FieldValue, ListRef, Value};
+pub use violation::Violation;
 
 /// The version of the canonical model, `(major, minor)`.
 ///
-/// Records cross the plugin boundary in a positional binary encoding, so
-/// plugins must share the model's major version. A minor version only adds
-/// entities and canonical code values; see `docs/canonical-model.md`.
-pub const MODEL_VERSION: (u16, u16) = (1, 0);
+/// Records cross the plugin boundary as Arrow batches whose columns are found
+/// by name, so a minor version may add optional fields and entities: a batch
+/// from an older minor simply lacks the new columns, which read as null, and
+/// a sink ignores columns it does not know. See `docs/canonical-model.md`.
+///
+/// 2.0: Arrow batches, exact decimals, timestamps, times of day, provenance
+/// columns. 2.1: `students.graduation_year`.
+pub const MODEL_VERSION: (u16, u16) = (2, 1);

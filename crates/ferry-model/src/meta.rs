@@ -1,7 +1,14 @@
 //! What every record carries besides its entity fields: its source identity,
-//! alternative identifiers, where it came from and its extensions.
+//! alternative identifiers, where it came from (provenance) and its extensions.
 
 use serde::{Deserialize, Serialize};
+
+use crate::instant::Timestamp;
+
+/// The path (and Arrow column) of the record's source id.
+pub const SOURCE_ID: &str = "source_id";
+/// The path (and Arrow column) of the record's source system.
+pub const SOURCE_SYSTEM: &str = "source_system";
 
 /// Identity, provenance and extensions shared by every record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -14,6 +21,38 @@ pub struct Meta {
     pub origin: Option<Origin>,
     /// Every source field the model has no slot for.
     pub ext: Extensions,
+    /// The source table (`Students`, `CC`), when the source has tables.
+    pub table: Option<String>,
+    /// Where an API record came from (a URL or a page and index), when it did.
+    pub locator: Option<String>,
+    /// A content hash of the source row (see `ferry_sdk::row_hash`), for
+    /// change detection between runs.
+    pub row_hash: Option<[u8; 16]>,
+    /// What the record means for the destination: upsert (the default) or delete.
+    pub op: Operation,
+    /// When the source last changed the record, where it says.
+    pub modified_at: Option<Timestamp>,
+}
+
+/// What a record asks of the destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    /// Create the record, or update it where it exists.
+    #[default]
+    Upsert,
+    /// Delete the record (a delta's `tobedeleted`).
+    Delete,
+}
+
+impl Operation {
+    /// `upsert` or `delete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Upsert => "upsert",
+            Operation::Delete => "delete",
+        }
+    }
 }
 
 /// The identity of a record in its source system.
@@ -32,6 +71,8 @@ pub struct AltId {
     pub kind: String,
     /// Its value, exactly as given (leading zeros kept).
     pub value: String,
+    /// The organisation that assigned it (a state, a district, a vendor), when known.
+    pub assigner: Option<String>,
 }
 
 /// Where a record was read.
@@ -45,22 +86,38 @@ pub struct Origin {
     pub raw: Option<String>,
 }
 
-/// Source fields with no canonical slot, in source order. Keys are unique.
+/// Source fields with no canonical slot, in source order. Keys are unique;
+/// each entry says whether it is personal data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extensions(Vec<(String, String)>);
+pub struct Extensions(Vec<(String, String, bool)>);
 
 impl Extensions {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v.as_str())
     }
-    /// Sets `key`, replacing an earlier value.
+    /// Whether `key` is flagged as personal data.
+    pub fn is_pii(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _, p)| k == key && *p)
+    }
+    /// Sets `key` (not personal data), replacing an earlier value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.insert_flagged(key, value, false);
+    }
+    /// Sets `key` flagged as personal data, replacing an earlier value.
+    pub fn insert_pii(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.insert_flagged(key, value, true);
+    }
+    /// Sets `key` with an explicit personal-data flag.
+    pub fn insert_flagged(&mut self, key: impl Into<String>, value: impl Into<String>, pii: bool) {
         let key = key.into();
         let value = value.into();
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
+        match self.0.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(slot) => {
+                slot.1 = value;
+                slot.2 = pii;
+            }
+            None => self.0.push((key, value, pii)),
         }
     }
     /// Replaces every entry with `pairs`, in order, reusing the strings
@@ -71,21 +128,30 @@ impl Extensions {
         let mut n = 0;
         for (k, v) in pairs {
             match self.0.get_mut(n) {
-                Some((key, value)) => {
+                Some((key, value, pii)) => {
                     key.clear();
                     key.push_str(k);
                     value.clear();
                     value.push_str(v);
+                    *pii = false;
                 }
-                None => self.0.push((k.to_owned(), v.to_owned())),
+                None => self.0.push((k.to_owned(), v.to_owned(), false)),
             }
             n += 1;
         }
         self.0.truncate(n);
     }
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
     /// Iterates over `(key, value)` in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v, _)| (k.as_str(), v.as_str()))
+    }
+    /// Iterates over `(key, value, personal data)` in insertion order.
+    pub fn iter_flagged(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.0.iter().map(|(k, v, p)| (k.as_str(), v.as_str(), *p))
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
@@ -111,7 +177,7 @@ impl Meta {
         let value = value.into();
         match self.alt_ids.iter_mut().find(|a| a.kind == kind) {
             Some(a) => a.value = value,
-            None => self.alt_ids.push(AltId { kind: kind.to_owned(), value }),
+            None => self.alt_ids.push(AltId { kind: kind.to_owned(), value, assigner: None }),
         }
     }
 }

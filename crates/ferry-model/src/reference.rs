@@ -17,10 +17,36 @@ pub fn reference_markdown() -> String {
         crate::MODEL_VERSION.1
     );
     out.push_str("Generated from `ferry-model` (`UPDATE_EXPECT=1 cargo test -p ferry-model` rewrites it); see `canonical-model.md` for the rules.\n\n");
-    out.push_str("Every record also has `source_system` and `source_id` (its identity), `alt.<kind>` alternative ids, `ext.<name>` extensions and an origin (file, line, raw row).\n");
+    out.push_str("Every record also has `source_system` and `source_id` (its identity), `alt.<kind>` alternative ids, `ext.<name>` extensions and provenance; see the columns below.\n");
+    out.push_str("\n## Columns of every entity\n\n");
+    out.push_str("Each entity crosses the plugin boundary as an Arrow record batch: `source_system` and `source_id` first, then the entity's fields, then these columns.\n\n");
+    out.push_str("| column | Arrow type | meaning |\n|---|---|---|\n");
+    let schema = EntityKind::Orgs.schema();
+    let docs = [
+        ("source_system", "the system the record comes from"),
+        ("source_id", "the record's id in that system, unique per entity"),
+        ("alt_ids", "alternative ids: kind, value, and the organisation that assigned it"),
+        (
+            "extensions",
+            "source fields the model has no slot for: key, value, and whether it is personal data",
+        ),
+        ("operation", "upsert or delete"),
+        ("source_table", "the source table"),
+        ("source_file", "the source file"),
+        ("source_line", "the 1-based line of the record in the source file"),
+        ("source_locator", "where an API record came from"),
+        ("source_row_hash", "a content hash (XXH3-128) of the source row"),
+        ("source_row", "the source row as decoded text, when the source keeps it"),
+        ("source_modified_at", "when the source last changed the record"),
+    ];
+    for (name, doc) in docs {
+        if let Ok(f) = schema.field_with_name(name) {
+            let _ = writeln!(out, "| `{name}` | `{}` | {doc} |", f.data_type());
+        }
+    }
     for kind in EntityKind::ALL {
         let _ = writeln!(out, "\n## `{}`\n", kind.name());
-        out.push_str("| field | type | required | personal data | meaning |\n|---|---|---|---|---|\n");
+        out.push_str("| field | type | required | key | personal data | refers to | since | meaning |\n|---|---|---|---|---|---|---|---|\n");
         for f in kind.fields() {
             let ty = match f.ty {
                 FieldType::Code(values) => format!("code: {}", values.join(", ")),
@@ -28,11 +54,15 @@ pub fn reference_markdown() -> String {
             };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | {} | {}.{} | {} |",
                 f.name,
                 ty,
                 if f.required { "yes" } else { "" },
+                if f.key { "yes" } else { "" },
                 if f.pii { "yes" } else { "" },
+                f.refs.map(|r| format!("`{r}`")).unwrap_or_default(),
+                f.since.0,
+                f.since.1,
                 f.doc.trim()
             );
         }

@@ -1,45 +1,31 @@
-//! Record validation: required fields and entity rules. A record with problems
-//! is rejected by the source that produced it, with the problems as reasons.
+//! Record validation: required fields and entity rules. A record that breaks
+//! one is rejected by the source that produced it, with the violations as
+//! reasons.
 
-use crate::access;
 use crate::entities::Record;
+use crate::meta::SOURCE_ID;
+use crate::violation::Violation;
 
-/// One thing wrong with a record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// The canonical field at fault (`source_id` for the identity).
-    pub field: &'static str,
-    /// What is wrong, without the value (values may be personal data).
-    pub reason: &'static str,
+/// Every violation of `record`; empty when it is valid.
+pub fn validate<R: Record>(record: &R) -> Vec<Violation> {
+    let mut out = Vec::new();
+    validate_into(record, &mut out);
+    out
 }
 
-impl Problem {
-    /// A problem with `field`.
-    pub fn new(field: &'static str, reason: &'static str) -> Problem {
-        Problem { field, reason }
-    }
-}
-
-/// Every problem of `record`; empty when it is valid.
-pub fn validate<R: Record>(record: &R) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    validate_into(record, &mut problems);
-    problems
-}
-
-/// Like [`validate`], appending to `problems` (no allocation when valid).
-pub fn validate_into<R: Record>(record: &R, problems: &mut Vec<Problem>) {
+/// Like [`validate`], appending to `out` (no allocation when valid).
+pub fn validate_into<R: Record>(record: &R, out: &mut Vec<Violation>) {
     if record.meta().source.id.is_empty() {
-        problems.push(Problem::new(access::SOURCE_ID, "missing source id"));
+        out.push(Violation::new(SOURCE_ID, "missing source id"));
     }
-    record.check_required(problems);
-    record.check(problems);
+    record.check_required(out);
+    record.check(out);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Code, Date, Meta, SchoolEnrollment, Student};
+    use crate::{Code, Date, Meta, SchoolEnrollment, Student, Violation};
 
     #[test]
     fn required_fields_and_date_order() {
@@ -51,7 +37,7 @@ mod tests {
         };
         assert!(validate(&s).is_empty());
         s.last_name.clear();
-        assert_eq!(validate(&s), vec![Problem::new("last_name", "required field is missing")]);
+        assert_eq!(validate(&s), vec![Violation::new("last_name", "required field is missing")]);
         s.meta.source.id.clear();
         assert_eq!(validate(&s).len(), 2);
 
@@ -67,8 +53,8 @@ mod tests {
         };
         assert!(validate(&e).is_empty(), "a no-show (exit the day before entry) is valid");
         e.exit_date = d(8, 30);
-        assert_eq!(validate(&e), vec![Problem::new("exit_date", "ends before it starts")]);
+        assert_eq!(validate(&e), vec![Violation::new("exit_date", "ends before it starts")]);
         e.entry_date = None;
-        assert!(validate(&e).contains(&Problem::new("entry_date", "required field is missing")));
+        assert!(validate(&e).contains(&Violation::new("entry_date", "required field is missing")));
     }
 }

@@ -5,26 +5,39 @@
 //! the library was built against a compatible version of this crate and that
 //! every type below has the layout the host expects.
 //!
-//! The surface is small and message-shaped: records cross as [`Batch`]es of
-//! serialized canonical records (thousands per call), never one call per
-//! record, and never as mirrored `#[repr(C)]` model structs. The model can thus
-//! grow without touching this crate, and a later out-of-process plugin runner
-//! only changes the loader.
+//! What crosses, and how it can grow without breaking plugins:
+//! - **records** cross as Apache Arrow record batches through the Arrow C
+//!   Data Interface ([`ArrowBatch`], declared here from the specification):
+//!   columns are found by name, so the model adds fields and entities without
+//!   touching this crate;
+//! - **diagnostics** (rejects and warnings) and **receipts** cross as Arrow
+//!   batches too, so they can gain columns;
+//! - **requests and reports** (open options, dry-run plans, commit notes, the
+//!   run summary) cross as JSON documents read with defaults for missing keys;
+//! - **error kinds** are numbers: a kind this build does not know reads as
+//!   [`ErrorKind::Other`];
+//! - the root module and the trait objects are abi_stable prefix types, which
+//!   grow by appending.
 //!
 //! Architecture invariants:
 //! - this crate depends on abi_stable and serde only;
-//! - the interface is synchronous (no runtime crosses a `dlopen` boundary);
+//! - the interface is synchronous and batch-shaped (no runtime crosses a
+//!   `dlopen` boundary, never one call per record);
 //! - nothing unwinds across it: every function returns [`PluginError`] values,
 //!   and the SDK turns a panic into one of kind [`ErrorKind::Panic`].
 #![warn(missing_docs)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use abi_stable::library::RootModule;
 use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec};
 use abi_stable::{StableAbi, declare_root_module_statics, package_version_strings, sabi_trait};
 
+mod arrow;
 mod manifest;
 
+pub use arrow::{ArrowArray, ArrowBatch, ArrowSchema};
 pub use manifest::{Capability, ConfigField, Manifest, ManifestError};
 
 /// The plugin ABI version this crate defines. abi_stable compares the crate
@@ -32,10 +45,10 @@ pub use manifest::{Capability, ConfigField, Manifest, ManifestError};
 /// `ferry plugins list` can tell without loading code.
 pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The canonical model version records are encoded with, `(major, minor)`.
-/// Mirrors `ferry_model::MODEL_VERSION` (this crate may not depend on the
-/// model; the SDK's tests check they agree).
-pub const MODEL_VERSION: (u16, u16) = (1, 0);
+/// The canonical model version of this build, `(major, minor)`. Mirrors
+/// `ferry_model::MODEL_VERSION` (this crate may not depend on the model; the
+/// SDK's tests check they agree).
+pub const MODEL_VERSION: (u16, u16) = (2, 1);
 
 /// The name of the manifest file beside a plugin library.
 pub const MANIFEST_FILE: &str = "ferry-plugin.toml";
@@ -52,7 +65,7 @@ pub struct PluginModule {
     pub manifest: extern "C" fn() -> RString,
     /// Installs the host's log sink. Called once, right after loading.
     pub set_logger: extern "C" fn(HostLogger),
-    /// Opens a source. `OpenRequest::config_json` is the plugin's config.
+    /// Opens a source.
     pub open_source: extern "C" fn(OpenRequest) -> RResult<SourceBox, PluginError>,
     /// Opens a sink.
     #[sabi(last_prefix_field)]
@@ -93,103 +106,226 @@ pub enum LogLevel {
     Trace = 5,
 }
 
+/// The host's cancel flag: set when the user interrupts the run (Ctrl-C,
+/// SIGTERM, SIGHUP). A plugin polls it inside long calls (a big file, an HTTP
+/// request) and returns early with an error of kind [`ErrorKind::Cancelled`].
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy)]
+pub struct CancelFlag {
+    flag: &'static AtomicBool,
+}
+
+impl CancelFlag {
+    /// A flag over `flag`, which lives for the rest of the process.
+    pub fn new(flag: &'static AtomicBool) -> CancelFlag {
+        CancelFlag { flag }
+    }
+    /// A flag that is never set (tests, in-process use).
+    pub fn never() -> CancelFlag {
+        static NEVER: AtomicBool = AtomicBool::new(false);
+        CancelFlag { flag: &NEVER }
+    }
+    /// Whether the run was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for CancelFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelFlag({})", self.is_cancelled())
+    }
+}
+
 /// What the host passes when opening a source or sink.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
 pub struct OpenRequest {
-    /// The plugin's configuration as JSON (the host reads TOML and converts).
+    /// The plugin's configuration as JSON (the host reads TOML and converts,
+    /// and fills in secrets from the environment or files).
     pub config_json: RString,
     /// The folder relative paths in the configuration are relative to.
     pub base_dir: RString,
     /// An identifier of this run, for sinks that record run metadata.
     pub run_id: RString,
+    /// Run options as JSON ([`OpenOptions`]); unknown keys are ignored.
+    pub options_json: RString,
+    /// The host's cancel flag.
+    pub cancel: CancelFlag,
 }
 
-/// A plugin-level failure. Bad records are not errors: they are [`Diagnostic`]s.
+/// Run options a plugin is opened with (JSON in [`OpenRequest::options_json`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct OpenOptions {
+    /// A dry run: a sink validates and plans everything and writes nothing.
+    pub dry_run: bool,
+}
+
+/// A plugin-level failure. Bad records are not errors: they are diagnostics.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
 pub struct PluginError {
-    /// What kind of failure.
-    pub kind: ErrorKind,
+    /// What kind of failure, as an [`ErrorKind`] code; unknown codes read as
+    /// [`ErrorKind::Other`], so kinds can be added without breaking the ABI.
+    pub kind: u32,
+    /// Whether trying again may succeed (a timeout, a 503, a locked file).
+    pub retryable: bool,
     /// A message for the user: what failed and what to do.
     pub message: RString,
 }
 
-/// Kinds of [`PluginError`].
-#[repr(u8)]
-#[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The configuration is wrong.
-    Config = 1,
-    /// Reading or writing failed (file, disk, network).
-    Io = 2,
-    /// The data cannot be processed at all (not a bad record: a bad input).
-    Data = 3,
-    /// The plugin does not support what was asked.
-    Unsupported = 4,
-    /// The plugin panicked; the message holds the panic text.
-    Panic = 5,
-    /// A bug or an unexpected state in the plugin.
-    Internal = 6,
+impl PluginError {
+    /// An error of `kind`.
+    pub fn new(kind: ErrorKind, message: impl Into<RString>) -> PluginError {
+        PluginError { kind: kind.code(), retryable: false, message: message.into() }
+    }
+    /// Its kind ([`ErrorKind::Other`] for a code this build does not know).
+    pub fn error_kind(&self) -> ErrorKind {
+        ErrorKind::from_code(self.kind)
+    }
 }
 
-/// A batch of records of one entity, plus the rejects met while producing it.
+/// Kinds of [`PluginError`]. Travels as a number (see [`ErrorKind::code`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A kind this build does not know (sent by a newer plugin or host).
+    Other,
+    /// The configuration is wrong.
+    Config,
+    /// Reading or writing failed (file, disk, network).
+    Io,
+    /// The data cannot be processed at all (not a bad record: a bad input).
+    Data,
+    /// The plugin does not support what was asked.
+    Unsupported,
+    /// The plugin panicked; the message holds the panic text.
+    Panic,
+    /// A bug or an unexpected state in the plugin.
+    Internal,
+    /// The run was cancelled (the plugin saw the cancel flag).
+    Cancelled,
+    /// Access was refused (credentials, permissions).
+    Auth,
+}
+
+impl ErrorKind {
+    /// The number this kind travels as.
+    pub fn code(self) -> u32 {
+        match self {
+            ErrorKind::Other => 0,
+            ErrorKind::Config => 1,
+            ErrorKind::Io => 2,
+            ErrorKind::Data => 3,
+            ErrorKind::Unsupported => 4,
+            ErrorKind::Panic => 5,
+            ErrorKind::Internal => 6,
+            ErrorKind::Cancelled => 7,
+            ErrorKind::Auth => 8,
+        }
+    }
+    /// The kind of a number; unknown numbers are [`ErrorKind::Other`].
+    pub fn from_code(code: u32) -> ErrorKind {
+        match code {
+            1 => ErrorKind::Config,
+            2 => ErrorKind::Io,
+            3 => ErrorKind::Data,
+            4 => ErrorKind::Unsupported,
+            5 => ErrorKind::Panic,
+            6 => ErrorKind::Internal,
+            7 => ErrorKind::Cancelled,
+            8 => ErrorKind::Auth,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// A batch of records of one entity, plus the diagnostics met while producing it.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug)]
+#[derive(StableAbi, Debug)]
 pub struct Batch {
     /// The canonical entity name (`students`, `attendance`…); empty when the
     /// batch holds only diagnostics.
     pub entity: RString,
-    /// The model version `records` are encoded with.
+    /// The model version the producer was built against.
     pub model_major: u16,
     /// See `model_major`.
     pub model_minor: u16,
-    /// Number of records in `records`.
-    pub count: u32,
-    /// The records, each encoded with the SDK's record codec, back to back.
-    pub records: RVec<u8>,
-    /// Records that could not be produced or written, with reasons.
-    pub diagnostics: RVec<Diagnostic>,
-}
-
-/// A record that was rejected, and why. Data, not an error.
-#[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq)]
-pub struct Diagnostic {
-    /// The entity the record belongs to.
-    pub entity: RString,
-    /// The source file, when there is one.
-    pub file: RString,
-    /// The 1-based line in `file`; 0 when unknown.
-    pub line: u64,
-    /// The canonical field or source column at fault; empty for the whole record.
-    pub field: RString,
-    /// Why, without the offending value (values may be personal data).
-    pub reason: RString,
-    /// The record's source id, when known.
-    pub record_id: RString,
-    /// The offending value, shown only when the user asks for values.
-    pub value: ROption<RString>,
+    /// The records: one Arrow record batch with the entity's schema (empty
+    /// when there are none).
+    pub records: ArrowBatch,
+    /// Rejects and warnings, as an Arrow batch with the model's diagnostics
+    /// schema (empty when there are none). A warning's `row` points into
+    /// `records`.
+    pub diagnostics: ArrowBatch,
 }
 
 /// What a sink reports after taking a batch.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, Default)]
+#[derive(StableAbi, Debug, Default)]
 pub struct WriteReport {
     /// Records accepted (written, or staged for the commit).
     pub written: u64,
-    /// Records refused, with reasons.
-    pub diagnostics: RVec<Diagnostic>,
+    /// Records refused, as diagnostics (empty when none).
+    pub diagnostics: ArrowBatch,
 }
 
-/// What a sink reports on commit.
+/// What a sink reports when it has staged everything, before the commit.
+#[repr(C)]
+#[derive(StableAbi, Debug, Default)]
+pub struct PrepareReport {
+    /// Late rejects: records counted as written earlier that the destination
+    /// refused once everything was known (empty when none).
+    pub diagnostics: ArrowBatch,
+    /// Ids the destination assigned, as receipts (empty when none).
+    pub receipts: ArrowBatch,
+    /// The rest as JSON ([`PrepareInfo`]).
+    pub info_json: RString,
+}
+
+/// The JSON part of a [`PrepareReport`].
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PrepareInfo {
+    /// Per entity, what the run would do (or did) to the destination.
+    pub plan: Vec<EntityPlan>,
+}
+
+/// What a run does to the destination, for one entity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct EntityPlan {
+    /// The entity.
+    pub entity: String,
+    /// Records that would be created.
+    pub create: u64,
+    /// Records that would change.
+    pub update: u64,
+    /// Records already there, unchanged.
+    pub unchanged: u64,
+    /// Records that would be deleted.
+    pub delete: u64,
+    /// Records the destination would refuse.
+    pub reject: u64,
+}
+
+/// What a sink reports on commit, as JSON ([`CommitInfo`]).
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug, Default)]
 pub struct CommitReport {
+    /// [`CommitInfo`] as JSON.
+    pub info_json: RString,
+}
+
+/// The JSON part of a [`CommitReport`].
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CommitInfo {
     /// Where the output went, for the run summary (a path, a URL).
-    pub location: RString,
+    pub location: String,
     /// Extra lines for the run summary.
-    pub notes: RVec<RString>,
+    pub notes: Vec<String>,
 }
 
 pub use traits::*;
@@ -205,34 +341,48 @@ pub use traits::*;
 mod traits {
     use super::*;
 
-    /// A source: the host pulls batches until it returns `RNone`.
+    /// A source: the host pulls batches until it returns `RNone`, then closes it.
     #[sabi_trait]
     pub trait FfiSource: Send {
         /// Entities this source will produce, as configured, in order.
-        fn entities(&self) -> RVec<RString>;
+        fn entities(&self) -> RResult<RVec<RString>, PluginError>;
 
         /// The next batch of at most `max_records` records, or `RNone` at the end.
-        #[sabi(last_prefix_field)]
         fn next_batch(&mut self, max_records: u32) -> RResult<ROption<Batch>, PluginError>;
+
+        /// Releases everything the source holds (files, connections). The
+        /// host calls it once, last.
+        #[sabi(last_prefix_field)]
+        fn close(&mut self) -> RResult<(), PluginError>;
     }
 
-    /// A sink: takes batches, then either a commit or an abort.
+    /// A sink: takes batches, then `prepare` and `commit`, or `abort`; then
+    /// `close`.
     #[sabi_trait]
     pub trait FfiSink: Send {
         /// Entities this sink, as configured, takes; the host skips the rest
         /// (counted as skipped by the plan).
-        fn entities(&self) -> RVec<RString>;
+        fn entities(&self) -> RResult<RVec<RString>, PluginError>;
 
         /// Takes one batch.
         fn write_batch(&mut self, batch: Batch) -> RResult<WriteReport, PluginError>;
 
-        /// Makes everything written visible, atomically where the sink can.
-        /// `summary_json` holds the run's counts and metadata.
-        fn commit(&mut self, summary_json: RString) -> RResult<CommitReport, PluginError>;
+        /// Stages everything written so far and reports late rejects,
+        /// receipts and the plan; after it, `commit` must not reject anything.
+        /// `summary_json` is the run summary ([`RunSummary`]). In a dry run
+        /// this is the last call before `abort`.
+        fn prepare(&mut self, summary_json: RString) -> RResult<PrepareReport, PluginError>;
+
+        /// Makes everything prepared visible, atomically where the sink is
+        /// transactional.
+        fn commit(&mut self) -> RResult<CommitReport, PluginError>;
 
         /// Discards what was written since opening; earlier outputs stay intact.
-        #[sabi(last_prefix_field)]
         fn abort(&mut self) -> RResult<(), PluginError>;
+
+        /// Releases everything the sink holds. The host calls it once, last.
+        #[sabi(last_prefix_field)]
+        fn close(&mut self) -> RResult<(), PluginError>;
     }
 }
 
@@ -241,8 +391,9 @@ pub type SourceBox = FfiSource_TO<'static, RBox<()>>;
 /// An owned sink trait object.
 pub type SinkBox = FfiSink_TO<'static, RBox<()>>;
 
-/// The run summary a sink receives on commit, as JSON.
+/// The run summary a sink receives in `prepare`, as JSON.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RunSummary {
     /// The run's id.
     pub run_id: String,
@@ -256,10 +407,13 @@ pub struct RunSummary {
     pub finished_at: String,
     /// Counts per entity, in dependency order.
     pub entities: Vec<EntityCounts>,
+    /// Whether this is a dry run.
+    pub dry_run: bool,
 }
 
 /// Counts for one entity of a run.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct EntityCounts {
     /// The entity name.
     pub entity: String,
@@ -267,8 +421,10 @@ pub struct EntityCounts {
     pub read: u64,
     /// Records the sink accepted.
     pub written: u64,
-    /// Records rejected, by the source or the sink.
+    /// Records rejected, by the source, a stage or the sink.
     pub rejected: u64,
+    /// Records written with a warning (a field nulled or kept as text).
+    pub warned: u64,
     /// Records skipped by a rule of the plan (entity not wanted or not supported by the sink).
     pub skipped: u64,
 }

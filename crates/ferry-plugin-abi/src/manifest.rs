@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// A plugin's self-description. The SDK embeds it in the library; `ferry
 /// plugins package` writes it beside the library as `ferry-plugin.toml`.
+/// Unknown keys are ignored, so that manifests can grow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Unique id, used on the command line (`csv`, `powerschool`).
     pub id: String,
@@ -28,12 +28,28 @@ pub struct Manifest {
     /// Configuration keys.
     #[serde(default)]
     pub config: BTreeMap<String, ConfigField>,
+    /// The configuration key a bare location on the command line fills
+    /// (`--from powerschool:export/` sets `directory`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// For sinks: whether commit and abort are all-or-nothing (a file written
+    /// and renamed into place) or not (an API where each write lands at once).
+    #[serde(default = "yes")]
+    pub transactional: bool,
+    /// For sinks: whether the sink supports dry runs (validate and plan,
+    /// write nothing).
+    #[serde(default)]
+    pub dry_run: bool,
     /// The library file beside the manifest (set when packaged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
     /// SHA-256 of the library (set when packaged; checked before loading).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What a plugin can be.
@@ -163,6 +179,9 @@ mod tests {
             capabilities: vec![Capability::Source],
             entities: vec![],
             config: BTreeMap::new(),
+            location: None,
+            transactional: true,
+            dry_run: false,
             library: None,
             sha256: None,
         }
@@ -171,6 +190,9 @@ mod tests {
     #[test]
     fn abi_rules_follow_cargo() {
         assert!(manifest("0.1.0", "1.0").check_compatible("0.1.3", (1, 0)).is_ok());
+        let text = "id = \"x\"\nversion = \"1\"\nabi_version = \"0.2.0\"\nmodel_version = \"2.0\"\ncapabilities = [\"sink\"]\nentities = []\nfrom_the_future = 1\n";
+        let m: Manifest = toml::from_str(text).expect("unknown keys are ignored");
+        assert!(m.transactional && !m.dry_run && m.location.is_none());
         assert!(manifest("0.1.7", "1.0").check_compatible("0.1.3", (1, 0)).is_ok());
         let e = manifest("0.2.0", "1.0").check_compatible("0.1.3", (1, 0)).unwrap_err();
         assert!(e.0.contains("ABI 0.2.0") && e.0.contains("0.1.3") && e.0.contains("rebuild"), "{e}");

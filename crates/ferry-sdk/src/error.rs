@@ -10,6 +10,8 @@ use ferry_plugin_abi::{ErrorKind, PluginError};
 pub struct Error {
     /// What kind of failure.
     pub kind: ErrorKind,
+    /// Whether trying again may succeed (a timeout, a 503).
+    pub retryable: bool,
     /// What failed and what to do, for the user.
     pub message: String,
 }
@@ -17,7 +19,17 @@ pub struct Error {
 impl Error {
     /// A failure of the given kind.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into() }
+        Error { kind, retryable: false, message: message.into() }
+    }
+    /// The run was cancelled (the plugin saw the host's cancel flag).
+    pub fn cancelled() -> Error {
+        Error::new(ErrorKind::Cancelled, "cancelled")
+    }
+    /// Marks the failure as one that may pass if tried again.
+    #[must_use]
+    pub fn retryable(mut self) -> Error {
+        self.retryable = true;
+        self
     }
     /// The configuration is wrong.
     pub fn config(message: impl Into<String>) -> Error {
@@ -63,13 +75,13 @@ impl From<std::io::Error> for Error {
 
 impl From<Error> for PluginError {
     fn from(e: Error) -> PluginError {
-        PluginError { kind: e.kind, message: e.message.into() }
+        PluginError { kind: e.kind.code(), retryable: e.retryable, message: e.message.into() }
     }
 }
 
 impl From<PluginError> for Error {
     fn from(e: PluginError) -> Error {
-        Error { kind: e.kind, message: e.message.into_string() }
+        Error { kind: e.error_kind(), retryable: e.retryable, message: e.message.into_string() }
     }
 }
 

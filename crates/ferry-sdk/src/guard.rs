@@ -3,18 +3,22 @@
 //! Every call the host makes into a plugin runs inside [`guard`]: a panic is
 //! caught and becomes a [`PluginError`] of kind `Panic` naming the plugin, and
 //! the adapter refuses further calls (its state is unknown after a panic).
+//! That includes `entities()` and dropping the connector, which happens in
+//! `close` (or, if the host never called it, in the adapter's own drop).
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use abi_stable::std_types::{ROption, RResult, RString, RVec};
-use ferry_model::{EntityKind, MODEL_VERSION};
+use ferry_model::{Diagnostic, EntityKind, MODEL_VERSION};
 use ferry_plugin_abi::{
-    Batch, CommitReport, Diagnostic, ErrorKind, FfiSink, FfiSource, PluginError, RunSummary, WriteReport,
+    ArrowBatch, Batch, CommitInfo, CommitReport, EntityPlan, ErrorKind, FfiSink, FfiSource, PluginError,
+    PrepareInfo, PrepareReport, RunSummary, WriteReport,
 };
 
 use crate::error::Error;
-use crate::sink::{RecordBatch, Sink};
+use crate::reject::Reject;
+use crate::sink::{Sink, SinkBatch};
 use crate::source::{BatchBuilder, Source};
 
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -27,6 +31,13 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+fn panic_error(plugin: &str, what: &str, payload: &(dyn Any + Send)) -> PluginError {
+    PluginError::new(
+        ErrorKind::Panic,
+        format!("plugin '{plugin}' panicked{what}: {}", panic_message(payload)),
+    )
+}
+
 /// Runs `f`, turning errors and panics into ABI values.
 pub(crate) fn guard<T>(
     plugin: &str,
@@ -34,72 +45,93 @@ pub(crate) fn guard<T>(
     f: impl FnOnce() -> Result<T, Error>,
 ) -> RResult<T, PluginError> {
     if *poisoned {
-        return RResult::RErr(PluginError {
-            kind: ErrorKind::Panic,
-            message: format!("plugin '{plugin}' panicked earlier in this run and cannot be used further")
-                .into(),
-        });
+        return RResult::RErr(PluginError::new(
+            ErrorKind::Panic,
+            format!("plugin '{plugin}' panicked earlier in this run and cannot be used further"),
+        ));
     }
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => RResult::ROk(v),
         Ok(Err(e)) => RResult::RErr(e.into()),
         Err(payload) => {
             *poisoned = true;
-            RResult::RErr(PluginError {
-                kind: ErrorKind::Panic,
-                message: format!("plugin '{plugin}' panicked: {}", panic_message(&*payload)).into(),
-            })
+            RResult::RErr(panic_error(plugin, "", &*payload))
         }
     }
 }
 
+/// Drops `inner` under the guard.
+fn drop_guarded<T>(plugin: &str, inner: &mut Option<T>) -> RResult<(), PluginError> {
+    match catch_unwind(AssertUnwindSafe(|| drop(inner.take()))) {
+        Ok(()) => RResult::ROk(()),
+        Err(payload) => RResult::RErr(panic_error(plugin, " while closing", &*payload)),
+    }
+}
+
+fn export_rejects(rejects: Vec<Reject>) -> Result<ArrowBatch, Error> {
+    let diags: Vec<Diagnostic> = rejects.into_iter().map(Diagnostic::from).collect();
+    ferry_wire::export_diagnostics(&diags).map_err(|e| Error::internal(e.0))
+}
+
+fn entity_names(list: Vec<EntityKind>) -> RVec<RString> {
+    list.into_iter().map(|e| RString::from(e.name())).collect()
+}
+
+fn closed(plugin: &str) -> Error {
+    Error::internal(format!("plugin '{plugin}' was called after it was closed"))
+}
+
 pub(crate) struct SourceAdapter {
     pub(crate) plugin: String,
-    pub(crate) inner: Box<dyn Source>,
+    pub(crate) inner: Option<Box<dyn Source>>,
     pub(crate) builder: BatchBuilder,
     pub(crate) done: bool,
     pub(crate) poisoned: bool,
 }
 
-fn to_batch(b: &mut BatchBuilder) -> Batch {
-    let diagnostics: Vec<Diagnostic> = b.rejects.drain(..).map(Diagnostic::from).collect();
-    // The next batch is likely as big: reserve it once instead of regrowing.
-    let next_capacity = b.buf.len() + b.buf.len() / 8;
-    let batch = Batch {
-        entity: b.entity.map_or("", EntityKind::name).into(),
+fn to_batch(b: &mut BatchBuilder) -> Result<Batch, Error> {
+    let (entity, records, rejects) = b.take()?;
+    let records = match records {
+        Some(r) => ferry_wire::export(r).map_err(|e| Error::internal(e.0))?,
+        None => ArrowBatch::empty(),
+    };
+    Ok(Batch {
+        entity: entity.map_or("", EntityKind::name).into(),
         model_major: MODEL_VERSION.0,
         model_minor: MODEL_VERSION.1,
-        count: b.count,
-        records: RVec::from(std::mem::replace(&mut b.buf, Vec::with_capacity(next_capacity))),
-        diagnostics: RVec::from(diagnostics),
-    };
-    b.reset();
-    batch
+        records,
+        diagnostics: export_rejects(rejects)?,
+    })
 }
 
 impl FfiSource for SourceAdapter {
-    fn entities(&self) -> RVec<RString> {
-        let inner = &self.inner;
-        catch_unwind(AssertUnwindSafe(|| {
-            inner.entities().into_iter().map(|e| RString::from(e.name())).collect()
-        }))
-        .unwrap_or_default()
+    fn entities(&self) -> RResult<RVec<RString>, PluginError> {
+        let SourceAdapter { plugin, inner, poisoned, .. } = self;
+        let mut poisoned = *poisoned;
+        guard(plugin, &mut poisoned, || {
+            let inner = inner.as_ref().ok_or_else(|| closed(plugin))?;
+            Ok(entity_names(inner.entities()))
+        })
     }
 
     fn next_batch(&mut self, max_records: u32) -> RResult<ROption<Batch>, PluginError> {
         let SourceAdapter { plugin, inner, builder, done, poisoned } = self;
         guard(plugin, poisoned, || {
+            let inner = inner.as_mut().ok_or_else(|| closed(plugin))?;
             if *done {
                 return Ok(ROption::RNone);
             }
             builder.capacity = max_records.max(1);
             loop {
+                if builder.cancelled() {
+                    return Err(Error::cancelled());
+                }
                 let more = inner.next_batch(builder)?;
                 if !more {
                     *done = true;
                 }
-                if builder.count > 0 || !builder.rejects.is_empty() {
-                    return Ok(ROption::RSome(to_batch(builder)));
+                if !builder.is_empty() || !builder.diagnostics.is_empty() {
+                    return Ok(ROption::RSome(to_batch(builder)?));
                 }
                 if !more {
                     return Ok(ROption::RNone);
@@ -107,26 +139,46 @@ impl FfiSource for SourceAdapter {
             }
         })
     }
+
+    fn close(&mut self) -> RResult<(), PluginError> {
+        let SourceAdapter { plugin, inner, poisoned, .. } = self;
+        let closing = guard(plugin, poisoned, || inner.as_mut().map_or(Ok(()), |s| s.close()));
+        let dropped = drop_guarded(plugin, inner);
+        match closing {
+            RResult::ROk(()) => dropped,
+            err => err,
+        }
+    }
+}
+
+impl Drop for SourceAdapter {
+    fn drop(&mut self) {
+        if let RResult::RErr(e) = drop_guarded(&self.plugin, &mut self.inner) {
+            tracing::error!("{}", e.message);
+        }
+    }
 }
 
 pub(crate) struct SinkAdapter {
     pub(crate) plugin: String,
-    pub(crate) inner: Box<dyn Sink>,
+    pub(crate) inner: Option<Box<dyn Sink>>,
     pub(crate) poisoned: bool,
 }
 
 impl FfiSink for SinkAdapter {
-    fn entities(&self) -> RVec<RString> {
-        let inner = &self.inner;
-        catch_unwind(AssertUnwindSafe(|| {
-            inner.entities().into_iter().map(|e| RString::from(e.name())).collect()
-        }))
-        .unwrap_or_default()
+    fn entities(&self) -> RResult<RVec<RString>, PluginError> {
+        let SinkAdapter { plugin, inner, poisoned } = self;
+        let mut poisoned = *poisoned;
+        guard(plugin, &mut poisoned, || {
+            let inner = inner.as_ref().ok_or_else(|| closed(plugin))?;
+            Ok(entity_names(inner.entities()))
+        })
     }
 
     fn write_batch(&mut self, batch: Batch) -> RResult<WriteReport, PluginError> {
         let SinkAdapter { plugin, inner, poisoned } = self;
         guard(plugin, poisoned, || {
+            let inner = inner.as_mut().ok_or_else(|| closed(plugin))?;
             if batch.model_major != MODEL_VERSION.0 {
                 return Err(Error::unsupported(format!(
                     "records use canonical model {}.{}, this sink reads model {}.x",
@@ -136,24 +188,42 @@ impl FfiSink for SinkAdapter {
             let entity = EntityKind::from_name(&batch.entity).ok_or_else(|| {
                 Error::unsupported(format!("this sink does not know the entity '{}'", batch.entity))
             })?;
-            let written = inner.write(RecordBatch::new(entity, batch.count, &batch.records))?;
-            Ok(WriteReport {
-                written: written.written,
-                diagnostics: written.rejects.into_iter().map(Diagnostic::from).collect(),
+            let Batch { records, .. } = batch;
+            // The host validated the batch in full when it came from the source.
+            let Some(records) = ferry_wire::import(records, false).map_err(|e| Error::data(e.0))? else {
+                return Ok(WriteReport::default());
+            };
+            let written = inner.write(SinkBatch::new(entity, &records))?;
+            Ok(WriteReport { written: written.written, diagnostics: export_rejects(written.rejects)? })
+        })
+    }
+
+    fn prepare(&mut self, summary_json: RString) -> RResult<PrepareReport, PluginError> {
+        let SinkAdapter { plugin, inner, poisoned } = self;
+        guard(plugin, poisoned, || {
+            let inner = inner.as_mut().ok_or_else(|| closed(plugin))?;
+            let summary: RunSummary = serde_json::from_str(&summary_json)
+                .map_err(|e| Error::internal(format!("unreadable run summary from the host: {e}")))?;
+            let p = inner.prepare(&summary)?;
+            let plan: Vec<EntityPlan> = p.plan;
+            let info =
+                serde_json::to_string(&PrepareInfo { plan }).map_err(|e| Error::internal(e.to_string()))?;
+            Ok(PrepareReport {
+                diagnostics: export_rejects(p.rejects)?,
+                receipts: ferry_wire::export_receipts(&p.receipts).map_err(|e| Error::internal(e.0))?,
+                info_json: info.into(),
             })
         })
     }
 
-    fn commit(&mut self, summary_json: RString) -> RResult<CommitReport, PluginError> {
+    fn commit(&mut self) -> RResult<CommitReport, PluginError> {
         let SinkAdapter { plugin, inner, poisoned } = self;
         guard(plugin, poisoned, || {
-            let summary: RunSummary = serde_json::from_str(&summary_json)
-                .map_err(|e| Error::internal(format!("unreadable run summary from the host: {e}")))?;
-            let c = inner.commit(&summary)?;
-            Ok(CommitReport {
-                location: c.location.into(),
-                notes: c.notes.into_iter().map(RString::from).collect(),
-            })
+            let inner = inner.as_mut().ok_or_else(|| closed(plugin))?;
+            let c = inner.commit()?;
+            let info = CommitInfo { location: c.location, notes: c.notes };
+            let json = serde_json::to_string(&info).map_err(|e| Error::internal(e.to_string()))?;
+            Ok(CommitReport { info_json: json.into() })
         })
     }
 
@@ -161,6 +231,24 @@ impl FfiSink for SinkAdapter {
         // Abort is attempted even after a panic: discarding this run's output
         // is the safest thing left to do.
         let SinkAdapter { plugin, inner, .. } = self;
-        guard(plugin, &mut false, || inner.abort())
+        guard(plugin, &mut false, || inner.as_mut().map_or(Ok(()), |s| s.abort()))
+    }
+
+    fn close(&mut self) -> RResult<(), PluginError> {
+        let SinkAdapter { plugin, inner, poisoned } = self;
+        let closing = guard(plugin, poisoned, || inner.as_mut().map_or(Ok(()), |s| s.close()));
+        let dropped = drop_guarded(plugin, inner);
+        match closing {
+            RResult::ROk(()) => dropped,
+            err => err,
+        }
+    }
+}
+
+impl Drop for SinkAdapter {
+    fn drop(&mut self) {
+        if let RResult::RErr(e) = drop_guarded(&self.plugin, &mut self.inner) {
+            tracing::error!("{}", e.message);
+        }
     }
 }

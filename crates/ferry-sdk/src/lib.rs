@@ -49,13 +49,16 @@
 //! - your `tracing` events reach the host's log output ([`tracing`] is
 //!   re-exported; log personal data at debug level at most);
 //! - every record you push is validated; invalid ones become rejects with your
-//!   source location;
-//! - records cross to the host in batches.
+//!   source location, and values you could not store become warnings or
+//!   rejects by the model's field rules ([`BatchBuilder::push_with`]);
+//! - records cross to the host as Arrow record batches (you never see Arrow
+//!   unless you want it: sources push the model's row structs, sinks read
+//!   typed zero-copy views, [`SinkBatch::arrow`] gives the batch itself).
 #![warn(missing_docs)]
 
-pub mod codec;
 mod error;
 mod guard;
+mod hash;
 mod log;
 mod plugin;
 mod reject;
@@ -65,15 +68,16 @@ pub mod testkit;
 pub mod text;
 
 pub use error::{Error, Result};
+pub use hash::row_hash;
 pub use plugin::{__private, OpenContext, Plugin, build_manifest};
 pub use reject::Reject;
-pub use sink::{Committed, RecordBatch, Sink, Written};
-pub use source::{BatchBuilder, Source};
+pub use sink::{Committed, Prepared, Sink, SinkBatch, Written};
+pub use source::{BatchBuilder, FieldIssue, Source};
 
 // Re-exports are part of the SDK's semver surface: a breaking release of one
 // of these is a breaking release of the SDK.
 pub use ferry_model as model;
-pub use ferry_plugin_abi::{ErrorKind, RunSummary};
+pub use ferry_plugin_abi::{EntityPlan, ErrorKind, RunSummary};
 pub use serde;
 pub use serde_json;
 pub use tracing;

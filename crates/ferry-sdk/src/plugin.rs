@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use abi_stable::std_types::{RResult, RString};
 use ferry_model::MODEL_VERSION;
 use ferry_plugin_abi::{
-    ABI_VERSION, FfiSink_TO, FfiSource_TO, HostLogger, Manifest, OpenRequest, PluginError, SinkBox, SourceBox,
+    ABI_VERSION, CancelFlag, FfiSink_TO, FfiSource_TO, HostLogger, Manifest, OpenOptions, OpenRequest,
+    PluginError, SinkBox, SourceBox,
 };
 use serde::de::DeserializeOwned;
 
@@ -44,12 +45,35 @@ pub struct OpenContext {
     pub base_dir: PathBuf,
     /// The run's id.
     pub run_id: String,
+    /// A dry run: a sink validates and plans everything and writes nothing.
+    pub dry_run: bool,
+    /// The host's cancel flag.
+    pub cancel: CancelFlag,
 }
 
 impl OpenContext {
     /// A context for tests and in-process use.
     pub fn new(config: serde_json::Value, base_dir: impl Into<PathBuf>) -> OpenContext {
-        OpenContext { config, base_dir: base_dir.into(), run_id: "test".to_owned() }
+        OpenContext {
+            config,
+            base_dir: base_dir.into(),
+            run_id: "test".to_owned(),
+            dry_run: false,
+            cancel: CancelFlag::never(),
+        }
+    }
+
+    /// This context for a dry run.
+    #[must_use]
+    pub fn dry_run(mut self) -> OpenContext {
+        self.dry_run = true;
+        self
+    }
+
+    /// Whether the host asked to stop: poll it in long calls and return
+    /// [`Error::cancelled`].
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// The configuration as `T`; an error names the key at fault.
@@ -85,7 +109,19 @@ pub fn build_manifest(text: &str, crate_version: &str) -> Result<Manifest, Strin
 fn open_ctx(req: &OpenRequest) -> Result<OpenContext, Error> {
     let config = serde_json::from_str(&req.config_json)
         .map_err(|e| Error::internal(format!("the host sent configuration that is not JSON: {e}")))?;
-    Ok(OpenContext { config, base_dir: PathBuf::from(req.base_dir.as_str()), run_id: req.run_id.to_string() })
+    let options: OpenOptions = if req.options_json.is_empty() {
+        OpenOptions::default()
+    } else {
+        serde_json::from_str(&req.options_json)
+            .map_err(|e| Error::internal(format!("the host sent run options that are not JSON: {e}")))?
+    };
+    Ok(OpenContext {
+        config,
+        base_dir: PathBuf::from(req.base_dir.as_str()),
+        run_id: req.run_id.to_string(),
+        dry_run: options.dry_run,
+        cancel: req.cancel,
+    })
 }
 
 fn plugin_id(m: &Result<Manifest, String>) -> &str {
@@ -113,9 +149,11 @@ pub fn open_source<P: Plugin>(
 ) -> RResult<SourceBox, PluginError> {
     let plugin = plugin_id(m).to_owned();
     guard(&plugin.clone(), &mut false, || {
-        let inner = P::open_source(&open_ctx(&req)?)?;
-        let adapter =
-            SourceAdapter { plugin, inner, builder: BatchBuilder::new(1), done: false, poisoned: false };
+        let ctx = open_ctx(&req)?;
+        let inner = P::open_source(&ctx)?;
+        let mut builder = BatchBuilder::new(1);
+        builder.cancel = ctx.cancel;
+        let adapter = SourceAdapter { plugin, inner: Some(inner), builder, done: false, poisoned: false };
         Ok(FfiSource_TO::from_value(adapter, abi_stable::sabi_trait::TD_Opaque))
     })
 }
@@ -126,7 +164,7 @@ pub fn open_sink<P: Plugin>(m: &Result<Manifest, String>, req: OpenRequest) -> R
     guard(&plugin.clone(), &mut false, || {
         let inner = P::open_sink(&open_ctx(&req)?)?;
         Ok(FfiSink_TO::from_value(
-            SinkAdapter { plugin, inner, poisoned: false },
+            SinkAdapter { plugin, inner: Some(inner), poisoned: false },
             abi_stable::sabi_trait::TD_Opaque,
         ))
     })

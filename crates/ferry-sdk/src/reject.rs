@@ -1,8 +1,8 @@
-//! [`Reject`]: a record that could not be read or written, with its reason.
+//! [`Reject`]: a record that could not be read or written, with its reason,
+//! as a connector author builds it. It crosses the boundary as a model
+//! [`Diagnostic`] (with severity reject, or warning for [`Reject::warning`]).
 
-use abi_stable::std_types::{ROption, RString};
-use ferry_model::{EntityKind, Meta};
-use ferry_plugin_abi::Diagnostic;
+use ferry_model::{Diagnostic, EntityKind, Meta, Severity};
 
 /// A rejected record. Reasons never contain the offending value; the value
 /// goes in [`Reject::value`], which the host shows only when asked.
@@ -22,6 +22,10 @@ pub struct Reject {
     pub record_id: String,
     /// The offending value.
     pub value: Option<String>,
+    /// Reject (the record is not written) or warning (written, repaired).
+    pub severity: Severity,
+    /// For a warning: the record's row in its batch.
+    pub row: Option<u32>,
 }
 
 impl Reject {
@@ -35,7 +39,17 @@ impl Reject {
             reason: reason.into(),
             record_id: String::new(),
             value: None,
+            severity: Severity::Reject,
+            row: None,
         }
+    }
+    /// A warning: the record is written, with `reason` saying what was repaired.
+    pub fn warning(entity: EntityKind, reason: impl Into<String>) -> Reject {
+        Reject { severity: Severity::Warning, ..Reject::new(entity, reason) }
+    }
+    /// Whether the record is not written.
+    pub fn is_reject(&self) -> bool {
+        self.severity == Severity::Reject
     }
     /// Where it was read.
     #[must_use]
@@ -77,13 +91,15 @@ impl Reject {
 impl From<Reject> for Diagnostic {
     fn from(r: Reject) -> Diagnostic {
         Diagnostic {
-            entity: r.entity.name().into(),
-            file: r.file.into(),
+            severity: r.severity,
+            entity: r.entity.name().to_owned(),
+            file: r.file,
             line: r.line,
-            field: r.field.into(),
-            reason: r.reason.into(),
-            record_id: r.record_id.into(),
-            value: r.value.map(RString::from).into(),
+            field: r.field,
+            reason: r.reason,
+            record_id: r.record_id,
+            value: r.value,
+            row: r.row,
         }
     }
 }
@@ -93,15 +109,14 @@ impl Reject {
     pub fn from_diagnostic(d: &Diagnostic) -> Option<Reject> {
         Some(Reject {
             entity: EntityKind::from_name(&d.entity)?,
-            file: d.file.to_string(),
+            file: d.file.clone(),
             line: d.line,
-            field: d.field.to_string(),
-            reason: d.reason.to_string(),
-            record_id: d.record_id.to_string(),
-            value: match &d.value {
-                ROption::RSome(v) => Some(v.to_string()),
-                ROption::RNone => None,
-            },
+            field: d.field.clone(),
+            reason: d.reason.clone(),
+            record_id: d.record_id.clone(),
+            value: d.value.clone(),
+            severity: d.severity,
+            row: d.row,
         })
     }
 }

@@ -1,11 +1,13 @@
-//! Run a plugin in-process, through the same adapters the host calls, with no
-//! `dlopen`: for connector authors' unit tests.
+//! Run a plugin in-process, through the same adapters and Arrow C Data
+//! Interface crossing the host uses, with no `dlopen`: for connector authors'
+//! unit tests.
 
 use abi_stable::std_types::{ROption, RResult};
-use ferry_model::{EntityKind, Record};
-use ferry_plugin_abi::{Manifest, OpenRequest, RunSummary};
+use ferry_model::{Diagnostic, EntityKind, Receipt, Record, RecordBatch, RecordBuilder, RecordView};
+use ferry_plugin_abi::{
+    Batch, CancelFlag, CommitInfo, EntityPlan, Manifest, OpenOptions, OpenRequest, PrepareInfo, RunSummary,
+};
 
-use crate::codec;
 use crate::error::Error;
 use crate::plugin::{Plugin, build_manifest, open_sink, open_source};
 use crate::reject::Reject;
@@ -15,32 +17,52 @@ pub fn manifest<P: Plugin>() -> Result<Manifest, String> {
     build_manifest(P::MANIFEST, "0.0.0")
 }
 
-fn request(config: &serde_json::Value, base_dir: &std::path::Path) -> OpenRequest {
+fn request(config: &serde_json::Value, base_dir: &std::path::Path, dry_run: bool) -> OpenRequest {
     OpenRequest {
         config_json: config.to_string().into(),
         base_dir: base_dir.to_string_lossy().into_owned().into(),
         run_id: "testkit".into(),
+        options_json: serde_json::to_string(&OpenOptions { dry_run }).unwrap_or_default().into(),
+        cancel: CancelFlag::never(),
     }
 }
 
-/// Everything a source produced: encoded batches and rejects.
+fn wire(e: ferry_wire::WireError) -> Error {
+    Error::internal(e.0)
+}
+
+fn rejects(diags: Vec<Diagnostic>) -> Vec<Reject> {
+    diags.iter().filter_map(Reject::from_diagnostic).collect()
+}
+
+/// An Arrow batch of `records` (for feeding sinks in tests).
+pub fn batch_of<R: Record>(records: &[R]) -> Result<RecordBatch, Error> {
+    let mut b = R::Builder::with_capacity(records.len());
+    for r in records {
+        b.push(r);
+    }
+    b.finish().map_err(|e| Error::internal(e.0))
+}
+
+/// Everything a source produced: batches, rejects and warnings.
 #[derive(Debug, Default)]
 pub struct SourceOutput {
-    /// `(entity, count, encoded records)` per batch, in order.
-    pub batches: Vec<(EntityKind, u32, Vec<u8>)>,
+    /// `(entity, records)` per batch, in order.
+    pub batches: Vec<(EntityKind, RecordBatch)>,
     /// Every reject.
     pub rejects: Vec<Reject>,
+    /// Every warning (records written with a field left empty).
+    pub warnings: Vec<Reject>,
 }
 
 impl SourceOutput {
-    /// Decodes every record of type `R`.
+    /// Every record of type `R`, as owned values.
     pub fn records<R: Record>(&self) -> Result<Vec<R>, Error> {
         let mut out = Vec::new();
-        for (e, _, bytes) in &self.batches {
+        for (e, b) in &self.batches {
             if *e == R::KIND {
-                for r in codec::decode::<R>(bytes) {
-                    out.push(r?);
-                }
+                let v = R::View::new(b).map_err(|e| Error::data(e.0))?;
+                out.extend((0..v.len()).map(|i| v.record(i)));
             }
         }
         Ok(out)
@@ -48,24 +70,30 @@ impl SourceOutput {
 
     /// Records of `entity`.
     pub fn count(&self, entity: EntityKind) -> u64 {
-        self.batches.iter().filter(|b| b.0 == entity).map(|b| u64::from(b.1)).sum()
+        self.batches.iter().filter(|b| b.0 == entity).map(|b| b.1.num_rows() as u64).sum()
     }
 
     /// Rejects of `entity`.
     pub fn rejects_of(&self, entity: EntityKind) -> Vec<&Reject> {
         self.rejects.iter().filter(|r| r.entity == entity).collect()
     }
+
+    /// Adds records of one entity (for building sink input by hand).
+    pub fn push<R: Record>(&mut self, records: &[R]) -> Result<(), Error> {
+        self.batches.push((R::KIND, batch_of(records)?));
+        Ok(())
+    }
 }
 
 /// Opens `P`'s source with `config` and reads it to the end in batches of
-/// `batch_size`.
+/// `batch_size`, validating every batch as the host does.
 pub fn run_source<P: Plugin>(
     config: &serde_json::Value,
     base_dir: &std::path::Path,
     batch_size: u32,
 ) -> Result<SourceOutput, Error> {
     let m = manifest::<P>();
-    let mut src = match open_source::<P>(&m, request(config, base_dir)) {
+    let mut src = match open_source::<P>(&m, request(config, base_dir, false)) {
         RResult::ROk(s) => s,
         RResult::RErr(e) => return Err(e.into()),
     };
@@ -73,19 +101,43 @@ pub fn run_source<P: Plugin>(
     loop {
         match src.next_batch(batch_size) {
             RResult::ROk(ROption::RSome(b)) => {
-                for d in b.diagnostics.iter() {
-                    out.rejects.extend(Reject::from_diagnostic(d));
+                let Batch { entity, records, diagnostics, .. } = b;
+                for r in rejects(ferry_wire::import_diagnostics(diagnostics).map_err(wire)?) {
+                    if r.is_reject() { out.rejects.push(r) } else { out.warnings.push(r) }
                 }
-                if b.count > 0 {
-                    let e = EntityKind::from_name(&b.entity)
-                        .ok_or_else(|| Error::internal(format!("unknown entity {}", b.entity)))?;
-                    out.batches.push((e, b.count, b.records.into_vec()));
+                if let Some(records) = ferry_wire::import(records, true).map_err(wire)? {
+                    let e = EntityKind::from_name(&entity)
+                        .ok_or_else(|| Error::internal(format!("unknown entity {entity}")))?;
+                    if records.num_rows() > 0 {
+                        out.batches.push((e, records));
+                    }
                 }
             }
-            RResult::ROk(ROption::RNone) => return Ok(out),
+            RResult::ROk(ROption::RNone) => break,
             RResult::RErr(e) => return Err(e.into()),
         }
     }
+    match src.close() {
+        RResult::ROk(()) => Ok(out),
+        RResult::RErr(e) => Err(e.into()),
+    }
+}
+
+/// What a sink did with a whole input.
+#[derive(Debug, Default)]
+pub struct SinkOutcome {
+    /// Records written (late rejects subtracted).
+    pub written: u64,
+    /// Records rejected, late rejects included.
+    pub rejects: Vec<Reject>,
+    /// Late rejects alone.
+    pub late_rejects: Vec<Reject>,
+    /// Receipts.
+    pub receipts: Vec<Receipt>,
+    /// The plan per entity.
+    pub plan: Vec<EntityPlan>,
+    /// The commit's location and notes (none in a dry run).
+    pub committed: Option<CommitInfo>,
 }
 
 /// Writes `input` (a source's output) into `P`'s sink and commits.
@@ -95,36 +147,71 @@ pub fn run_sink<P: Plugin>(
     base_dir: &std::path::Path,
     input: &SourceOutput,
 ) -> Result<(u64, Vec<Reject>), Error> {
+    let o = run_sink_with::<P>(config, base_dir, input, false)?;
+    Ok((o.written, o.rejects))
+}
+
+/// Writes `input` into `P`'s sink, then prepares and commits it, or, for a
+/// dry run, prepares and aborts it; then closes it.
+pub fn run_sink_with<P: Plugin>(
+    config: &serde_json::Value,
+    base_dir: &std::path::Path,
+    input: &SourceOutput,
+    dry_run: bool,
+) -> Result<SinkOutcome, Error> {
     let m = manifest::<P>();
-    let mut sink = match open_sink::<P>(&m, request(config, base_dir)) {
+    let mut sink = match open_sink::<P>(&m, request(config, base_dir, dry_run)) {
         RResult::ROk(s) => s,
         RResult::RErr(e) => return Err(e.into()),
     };
-    let (mut written, mut rejects) = (0, Vec::new());
-    for (entity, count, bytes) in &input.batches {
-        let batch = ferry_plugin_abi::Batch {
+    let mut out = SinkOutcome::default();
+    let fail = |sink: &mut ferry_plugin_abi::SinkBox, e: ferry_plugin_abi::PluginError| -> Error {
+        let _ = sink.abort();
+        let _ = sink.close();
+        e.into()
+    };
+    for (entity, batch) in &input.batches {
+        let b = Batch {
             entity: entity.name().into(),
             model_major: ferry_model::MODEL_VERSION.0,
             model_minor: ferry_model::MODEL_VERSION.1,
-            count: *count,
-            records: bytes.clone().into(),
+            records: ferry_wire::export(batch.clone()).map_err(wire)?,
             diagnostics: Default::default(),
         };
-        match sink.write_batch(batch) {
+        match sink.write_batch(b) {
             RResult::ROk(r) => {
-                written += r.written;
-                rejects.extend(r.diagnostics.iter().filter_map(Reject::from_diagnostic));
+                out.written += r.written;
+                out.rejects.extend(rejects(ferry_wire::import_diagnostics(r.diagnostics).map_err(wire)?));
             }
-            RResult::RErr(e) => {
-                let _ = sink.abort();
-                return Err(e.into());
-            }
+            RResult::RErr(e) => return Err(fail(&mut sink, e)),
         }
     }
-    let summary = serde_json::to_string(&RunSummary { run_id: "testkit".into(), ..RunSummary::default() })
-        .map_err(|e| Error::internal(e.to_string()))?;
-    match sink.commit(summary.into()) {
-        RResult::ROk(_) => Ok((written, rejects)),
+    let summary =
+        serde_json::to_string(&RunSummary { run_id: "testkit".into(), dry_run, ..RunSummary::default() })
+            .map_err(|e| Error::internal(e.to_string()))?;
+    match sink.prepare(summary.into()) {
+        RResult::ROk(p) => {
+            out.late_rejects = rejects(ferry_wire::import_diagnostics(p.diagnostics).map_err(wire)?);
+            out.written -= (out.late_rejects.len() as u64).min(out.written);
+            out.rejects.extend(out.late_rejects.iter().cloned());
+            out.receipts = ferry_wire::import_receipts(p.receipts).map_err(wire)?;
+            let info: PrepareInfo = serde_json::from_str(&p.info_json).unwrap_or_default();
+            out.plan = info.plan;
+        }
+        RResult::RErr(e) => return Err(fail(&mut sink, e)),
+    }
+    if dry_run {
+        if let RResult::RErr(e) = sink.abort() {
+            return Err(fail(&mut sink, e));
+        }
+    } else {
+        match sink.commit() {
+            RResult::ROk(c) => out.committed = Some(serde_json::from_str(&c.info_json).unwrap_or_default()),
+            RResult::RErr(e) => return Err(fail(&mut sink, e)),
+        }
+    }
+    match sink.close() {
+        RResult::ROk(()) => Ok(out),
         RResult::RErr(e) => Err(e.into()),
     }
 }

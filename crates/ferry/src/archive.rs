@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use ferry_archive::{Archive, Table, text};
+use ferry_archive::{Archive, QueryResult, text};
 
 use crate::cli::{ArchiveCommand, TableFormat};
 
@@ -36,7 +36,7 @@ pub fn run(cmd: ArchiveCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(t: &Table, format: TableFormat) -> anyhow::Result<()> {
+fn print_table(t: &QueryResult, format: TableFormat) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {

@@ -121,11 +121,12 @@ pub struct MigrateArgs {
     /// A job file (TOML) with [source], [sink] and [run].
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub job: Option<PathBuf>,
-    /// The source: PLUGIN or PLUGIN:CONFIG.toml.
+    /// The source: PLUGIN, PLUGIN:CONFIG.toml, or PLUGIN:LOCATION (the data
+    /// itself: `powerschool:export/`).
     #[arg(long, required_unless_present = "job")]
     pub from: Option<String>,
-    /// The sink: PLUGIN or PLUGIN:CONFIG.toml (default: a SQLite archive,
-    /// ferry-archive.sqlite in the current folder).
+    /// The sink: PLUGIN, PLUGIN:CONFIG.toml or PLUGIN:LOCATION (default: a
+    /// SQLite archive, ferry-archive.sqlite in the current folder).
     #[arg(long)]
     pub to: Option<String>,
     /// Set a source config key (dotted keys reach into tables): KEY=VALUE.
@@ -149,6 +150,20 @@ pub struct MigrateArgs {
     /// Records per batch across the plugin boundary.
     #[arg(long)]
     pub batch_size: Option<u32>,
+    /// Validate and plan everything, write nothing: report per entity what
+    /// would be created, updated, left unchanged or rejected.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What a bad value in a field does: ENTITY.FIELD=ACTION, ENTITY.*=ACTION
+    /// or default=ACTION, with ACTION null (the default: the field is left
+    /// empty, with a warning), reject or keep_as_text. Keys and required
+    /// fields always reject.
+    #[arg(long = "field-policy", value_name = "RULE")]
+    pub field_policy: Vec<String>,
+    /// The receipts file, JSON Lines (default: ferry-receipts.jsonl beside the
+    /// rejects file), written when the destination assigns its own ids.
+    #[arg(long)]
+    pub receipts: Option<PathBuf>,
     /// Output format of the run summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

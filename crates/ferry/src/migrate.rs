@@ -3,15 +3,17 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use ferry_host::control::{RunControl, StopReason};
 use ferry_host::discovery;
 use ferry_host::job::{self, JobSpec, RunOptions};
 use ferry_host::loader;
 use ferry_host::pipeline::{self, Endpoint, Migration};
 
 use crate::cli::{Format, MigrateArgs};
-use crate::output::{RejectsFile, RunObserver, print_summary};
+use crate::output::{RejectsFile, RunObserver, print_summary, write_receipts};
 
 /// Exit code of a run that completed with rejected records.
 pub const EXIT_REJECTS: u8 = 3;
@@ -27,16 +29,13 @@ fn job_from_args(args: &MigrateArgs) -> anyhow::Result<JobSpec> {
             },
             run: RunOptions::default(),
         },
-        (None, None) => bail!("give --job FILE, or --from PLUGIN[:CONFIG.toml]"),
+        (None, None) => bail!("give --job FILE, or --from PLUGIN[:CONFIG.toml|:LOCATION]"),
     };
-    for s in &args.from_set {
-        job::apply_override(&mut job.source.config, s)?;
-    }
-    for s in &args.to_set {
-        job::apply_override(&mut job.sink.config, s)?;
-    }
     if let Some(r) = &args.rejects {
         job.run.rejects = Some(r.clone());
+    }
+    if let Some(r) = &args.receipts {
+        job.run.receipts = Some(r.clone());
     }
     job.run.allow_rejects |= args.allow_rejects;
     job.run.include_values |= args.include_values;
@@ -45,6 +44,9 @@ fn job_from_args(args: &MigrateArgs) -> anyhow::Result<JobSpec> {
     }
     if let Some(b) = args.batch_size {
         job.run.batch_size = b;
+    }
+    for rule in &args.field_policy {
+        job.run.field_policy.apply(rule).map_err(anyhow::Error::msg)?;
     }
     if job.run.batch_size == 0 {
         bail!("the batch size must be at least 1");
@@ -57,8 +59,50 @@ fn run_id() -> String {
     format!("run-{t}-{}", std::process::id())
 }
 
+/// Stops the run on Ctrl-C, SIGTERM and SIGHUP (rolled back, exit 130, 143
+/// or 129); a second signal exits at once.
+fn install_stop_handler(control: Arc<RunControl>) {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            tracing::warn!("cannot install the signal handler; an interruption will not roll back cleanly");
+            return;
+        };
+        std::thread::spawn(move || {
+            for sig in signals.forever() {
+                let reason = match sig {
+                    SIGTERM => StopReason::Terminate,
+                    SIGHUP => StopReason::Hangup,
+                    _ => StopReason::Interrupt,
+                };
+                if control.is_cancelled() {
+                    std::process::exit(i32::from(reason.exit_code()));
+                }
+                if control.cancel(reason) {
+                    eprintln!(
+                        "\nInterrupted: stopping and rolling back; nothing will be committed (interrupt again to quit at once)."
+                    );
+                } else {
+                    eprintln!("\nInterrupted while committing: the commit completes first.");
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrlc::set_handler(move || {
+            if control.is_cancelled() {
+                std::process::exit(130);
+            }
+            control.cancel(StopReason::Interrupt);
+            eprintln!("\nInterrupted: stopping and rolling back (Ctrl-C again to quit at once).");
+        });
+    }
+}
+
 pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let job = job_from_args(&args)?;
+    let mut job = job_from_args(&args)?;
     let only = job.run.only_entities()?;
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
@@ -75,8 +119,34 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let sink = load(&job.sink.plugin, "sink")?;
     tracing::info!(source = %source.manifest.id, sink = %sink.manifest.id, "Plugins loaded.");
 
+    // The configuration as the user gave it: a bare location, then overrides.
+    job::apply_location(&mut job.source, &source.manifest)?;
+    job::apply_location(&mut job.sink, &sink.manifest)?;
+    for s in &args.from_set {
+        job::apply_override(&mut job.source.config, s)?;
+    }
+    for s in &args.to_set {
+        job::apply_override(&mut job.sink.config, s)?;
+    }
+    if args.dry_run && !sink.manifest.dry_run {
+        bail!(
+            "plugin '{}' does not support dry runs; run without --dry-run against a sandbox instead",
+            sink.manifest.id
+        );
+    }
+    let config_sha256 =
+        job::config_hash(&job, &job::secret_keys(&source.manifest), &job::secret_keys(&sink.manifest));
+    job::resolve_secrets(&mut job.source.config, &source.manifest, &job.source.base_dir)?;
+    job::resolve_secrets(&mut job.sink.config, &sink.manifest, &job.sink.base_dir)?;
+    if !sink.manifest.transactional && !args.dry_run && args.format == Format::Text && !quiet {
+        eprintln!(
+            "Note: plugin '{}' is not transactional: records land in the destination as they are written, so a failed or interrupted run stops writing but cannot undo what was already written. Try --dry-run first.",
+            sink.manifest.id
+        );
+    }
+
     let migration = Migration {
-        config_sha256: job::config_hash(&job),
+        config_sha256,
         source: Endpoint {
             plugin: source,
             config: job.source.config.clone(),
@@ -86,31 +156,32 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         batch_size: job.run.batch_size,
         only,
         run_id: run_id(),
+        dry_run: args.dry_run,
+        field_policy: job.run.field_policy.clone(),
     };
 
+    // A dry run writes nothing, not even a rejects file, unless one is asked for.
+    let explicit_rejects = job.run.rejects.is_some();
     let rejects_path = job.run.rejects.clone().unwrap_or_else(|| PathBuf::from("ferry-rejects.jsonl"));
+    let rejects_path = if args.dry_run && !explicit_rejects {
+        std::env::temp_dir().join(format!("ferry-dry-run-{}.jsonl", std::process::id()))
+    } else {
+        rejects_path
+    };
     let rejects = RejectsFile::create(&rejects_path, job.run.include_values)?;
     let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
-    // Ctrl-C stops the run between batches and rolls it back; a second one exits at once.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = stop.clone();
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\nInterrupted: stopping after the current batch and rolling back (Ctrl-C again to quit at once)."
-        );
-    });
-    let mut observer = RunObserver::new(rejects, show_progress, stop);
-    let result = pipeline::run(&migration, &mut observer);
+    let control = Arc::new(RunControl::new());
+    install_stop_handler(control.clone());
+    let mut observer = RunObserver::new(rejects, show_progress);
+    let result = pipeline::run(&migration, &mut observer, &control);
     observer.finish();
     let report = match result {
         Ok(r) => r,
         Err(pipeline::RunError::Interrupted) => {
             observer.rejects.flush_partial();
             eprintln!("Interrupted: nothing was committed; earlier outputs are intact.");
-            return Ok(ExitCode::from(130));
+            let code = control.reason().map_or(130, StopReason::exit_code);
+            return Ok(ExitCode::from(code));
         }
         Err(e) => {
             observer.rejects.flush_partial();
@@ -120,21 +191,39 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             )));
         }
     };
-    let (path, n) = observer.rejects.finish()?;
+    let rejects_file = if args.dry_run && !explicit_rejects {
+        observer.rejects.discard();
+        None
+    } else {
+        Some(observer.rejects.finish()?)
+    };
+    let receipts_file = if report.receipts.is_empty() || args.dry_run {
+        None
+    } else {
+        let path =
+            job.run.receipts.clone().unwrap_or_else(|| rejects_path.with_file_name("ferry-receipts.jsonl"));
+        Some(write_receipts(&path, &report.receipts)?)
+    };
     match args.format {
         Format::Json => {
             let mut v = serde_json::to_value(&report)?;
-            v["rejects_file"] = serde_json::json!(path);
+            v["rejects_file"] = serde_json::json!(rejects_file.as_ref().map(|r| &r.0));
+            v["receipts_file"] = serde_json::json!(receipts_file);
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
-        Format::Text => print_summary(&report, Some((&path, n))),
+        Format::Text => {
+            print_summary(&report, rejects_file.as_ref().map(|(p, n)| (p.as_path(), *n)));
+            if let Some(p) = &receipts_file {
+                println!("Receipts: {}", p.display());
+            }
+        }
     }
-    if report.rejected() > 0 && !job.run.allow_rejects {
+    if report.rejected() > 0 && !job.run.allow_rejects && !args.dry_run {
         if args.format == Format::Text {
+            let path = rejects_file.as_ref().map_or_else(String::new, |r| r.0.display().to_string());
             eprintln!(
-                "{} record(s) rejected: see {}. Fix the input, or pass --allow-rejects to accept them.",
+                "{} record(s) rejected: see {path}. Fix the input, or pass --allow-rejects to accept them.",
                 report.rejected(),
-                path.display()
             );
         }
         return Ok(ExitCode::from(EXIT_REJECTS));

@@ -7,19 +7,20 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use ferry_host::pipeline::{Observer, RunReport, Stage, Totals};
-use ferry_plugin_abi::Diagnostic;
+use ferry_host::pipeline::{Observer, Reporter, RunReport, Totals};
+use ferry_model::Diagnostic;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Writes rejects as JSON Lines into a temporary file that replaces the target
-/// only when the run completes, so a failed run leaves the previous rejects
-/// file intact.
+/// Writes rejects and warnings as JSON Lines into a temporary file that
+/// replaces the target only when the run completes, so a failed run leaves
+/// the previous rejects file intact.
 pub struct RejectsFile {
     target: PathBuf,
     tmp: PathBuf,
     out: BufWriter<File>,
     include_values: bool,
     count: u64,
+    warnings: u64,
     error: Option<std::io::Error>,
 }
 
@@ -38,31 +39,43 @@ impl RejectsFile {
             out: BufWriter::new(f),
             include_values,
             count: 0,
+            warnings: 0,
             error: None,
         })
     }
 
-    fn write(&mut self, stage: Stage, d: &Diagnostic) {
+    fn write(&mut self, by: Reporter, d: &Diagnostic) {
         let mut v = serde_json::json!({
+            "severity": d.severity.as_str(),
             "entity": d.entity.as_str(),
-            "stage": stage,
+            "stage": by,
             "file": d.file.as_str(),
             "line": d.line,
             "field": d.field.as_str(),
             "reason": d.reason.as_str(),
             "record_id": d.record_id.as_str(),
         });
-        if self.include_values {
-            if let abi_stable::std_types::ROption::RSome(val) = &d.value {
-                v["value"] = serde_json::Value::String(val.to_string());
-            }
+        if self.include_values
+            && let Some(val) = &d.value
+        {
+            v["value"] = serde_json::Value::String(val.clone());
         }
-        self.count += 1;
-        if self.error.is_none() {
-            if let Err(e) = writeln!(self.out, "{v}") {
-                self.error = Some(e);
-            }
+        if d.is_reject() {
+            self.count += 1;
+        } else {
+            self.warnings += 1;
         }
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{v}")
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// Removes the partial file (a dry run keeps no rejects file).
+    pub fn discard(self) {
+        drop(self.out);
+        let _ = std::fs::remove_file(&self.tmp);
     }
 
     /// Moves the file into place.
@@ -86,19 +99,14 @@ impl RejectsFile {
     }
 }
 
-/// Progress bar plus rejects file, and the Ctrl-C flag.
+/// Progress bar plus rejects file.
 pub struct RunObserver {
     pub rejects: RejectsFile,
     bar: ProgressBar,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunObserver {
-    pub fn new(
-        rejects: RejectsFile,
-        show_progress: bool,
-        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    ) -> RunObserver {
+    pub fn new(rejects: RejectsFile, show_progress: bool) -> RunObserver {
         let target = if show_progress { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
@@ -106,7 +114,7 @@ impl RunObserver {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        RunObserver { rejects, bar, stop }
+        RunObserver { rejects, bar }
     }
 
     pub fn finish(&self) {
@@ -115,12 +123,8 @@ impl RunObserver {
 }
 
 impl Observer for RunObserver {
-    fn reject(&mut self, stage: Stage, diagnostic: &Diagnostic) {
-        self.rejects.write(stage, diagnostic);
-    }
-
-    fn interrupted(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    fn diagnostic(&mut self, by: Reporter, diagnostic: &Diagnostic) {
+        self.rejects.write(by, diagnostic);
     }
 
     fn progress(&mut self, totals: &Totals) {
@@ -140,31 +144,65 @@ impl Observer for RunObserver {
 
 /// Prints the run summary for people.
 pub fn print_summary(report: &RunReport, rejects: Option<(&Path, u64)>) {
+    if report.dry_run {
+        println!(
+            "Dry run {} → {} in {:.2} s (run {}): nothing was written",
+            report.source, report.sink, report.seconds, report.run_id
+        );
+    } else {
+        println!(
+            "Migrated {} → {} in {:.2} s (run {})",
+            report.source, report.sink, report.seconds, report.run_id
+        );
+    }
+    let written = if report.dry_run { "WOULD WRITE" } else { "WRITTEN" };
     println!(
-        "Migrated {} → {} in {:.2} s (run {})",
-        report.source, report.sink, report.seconds, report.run_id
+        "{:<22} {:>12} {:>12} {:>10} {:>10} {:>10}",
+        "ENTITY", "READ", written, "REJECTED", "SKIPPED", "WARNINGS"
     );
-    println!("{:<22} {:>12} {:>12} {:>10} {:>10}", "ENTITY", "READ", "WRITTEN", "REJECTED", "SKIPPED");
     for line in &report.entities {
         let t = &line.totals;
-        let balanced = t.read == t.written + t.rejected + t.skipped;
+        // The host fails any run whose counts do not add up; a report always balances.
         println!(
-            "{:<22} {:>12} {:>12} {:>10} {:>10}{}",
-            line.entity,
-            t.read,
-            t.written,
-            t.rejected,
-            t.skipped,
-            if balanced { "" } else { "  (does not add up!)" }
+            "{:<22} {:>12} {:>12} {:>10} {:>10} {:>10}",
+            line.entity, t.read, t.written, t.rejected, t.skipped, t.warned
         );
         for (reason, n) in &t.top_reasons {
             println!("    {n:>8} × {reason}");
         }
     }
-    let (read, written, rejected, skipped) = report.entities.iter().fold((0, 0, 0, 0), |a, l| {
-        (a.0 + l.totals.read, a.1 + l.totals.written, a.2 + l.totals.rejected, a.3 + l.totals.skipped)
+    let (read, written, rejected, skipped, warned) = report.entities.iter().fold((0, 0, 0, 0, 0), |a, l| {
+        let t = &l.totals;
+        (a.0 + t.read, a.1 + t.written, a.2 + t.rejected, a.3 + t.skipped, a.4 + t.warned)
     });
-    println!("{:<22} {:>12} {:>12} {:>10} {:>10}", "total", read, written, rejected, skipped);
+    println!("{:<22} {:>12} {:>12} {:>10} {:>10} {:>10}", "total", read, written, rejected, skipped, warned);
+    if !report.plan.is_empty() {
+        println!();
+        println!(
+            "{:<22} {:>12} {:>12} {:>10} {:>10} {:>10}",
+            if report.dry_run { "WOULD" } else { "DESTINATION" },
+            "CREATE",
+            "UPDATE",
+            "UNCHANGED",
+            "DELETE",
+            "REJECT"
+        );
+        for p in &report.plan {
+            println!(
+                "{:<22} {:>12} {:>12} {:>10} {:>10} {:>10}",
+                p.entity, p.create, p.update, p.unchanged, p.delete, p.reject
+            );
+        }
+    }
+    if report.late_rejects > 0 {
+        println!(
+            "{} record(s) were refused by the destination after they were staged (late rejects).",
+            report.late_rejects
+        );
+    }
+    for (entity, n) in &report.receipt_counts {
+        println!("Receipts: {n} {entity} id(s) assigned by the destination");
+    }
     if !report.location.is_empty() {
         println!("Output: {}", report.location);
     }
@@ -174,4 +212,21 @@ pub fn print_summary(report: &RunReport, rejects: Option<(&Path, u64)>) {
     if let Some((path, n)) = rejects {
         println!("Rejects: {} ({n} record{})", path.display(), if n == 1 { "" } else { "s" });
     }
+}
+
+/// Writes receipts as JSON Lines (temporary file renamed into place).
+pub fn write_receipts(path: &Path, receipts: &[ferry_model::Receipt]) -> anyhow::Result<PathBuf> {
+    let name = path.file_name().map_or_else(|| "receipts".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    let mut out =
+        BufWriter::new(File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?);
+    for r in receipts {
+        let v = serde_json::json!({ "entity": r.entity, "source_id": r.source_id, "destination_id": r.destination_id });
+        writeln!(out, "{v}").with_context(|| format!("cannot write {}", tmp.display()))?;
+    }
+    out.flush().with_context(|| format!("cannot write {}", tmp.display()))?;
+    drop(out);
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move the receipts into {}", path.display()))?;
+    Ok(path.to_owned())
 }

@@ -21,6 +21,9 @@ fn entry_json(e: &PluginEntry) -> serde_json::Value {
         "entities": e.manifest.entities,
         "abi_version": e.manifest.abi_version,
         "model_version": e.manifest.model_version,
+        "location": e.manifest.location,
+        "transactional": e.manifest.transactional,
+        "dry_run": e.manifest.dry_run,
         "manifest": e.manifest_path,
         "library": e.library,
         "compatible": e.compatibility.is_ok(),
@@ -125,6 +128,20 @@ fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
             ferry_host::MODEL_VERSION.0,
             ferry_host::MODEL_VERSION.1
         );
+        if let Some(l) = &m.location {
+            println!("location:    a bare --from/--to {}:PATH sets `{l}`", m.id);
+        }
+        if m.is_sink() {
+            println!(
+                "sink:        {}; dry runs {}",
+                if m.transactional {
+                    "transactional (a failed run leaves the destination as it was)"
+                } else {
+                    "NOT transactional (records land as they are written; abort cannot undo them)"
+                },
+                if m.dry_run { "supported" } else { "not supported" }
+            );
+        }
         println!("library:     {}", p.library.display());
         println!("manifest:    {}", p.manifest_path.display());
         match &p.compatibility {
@@ -139,7 +156,8 @@ fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
         if !m.config.is_empty() {
             println!("configuration:");
             for (k, f) in &m.config {
-                let flags = [(f.required, "required"), (f.secret, "secret")]
+                // Only the schema of the configuration is shown, never a value.
+                let flags = [(f.required, "required"), (f.secret, "secret: from the environment or a file")]
                     .iter()
                     .filter(|(on, _)| *on)
                     .map(|(_, n)| *n)

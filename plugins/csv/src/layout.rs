@@ -12,7 +12,7 @@
 //! - lists: items joined by `,` (`\,` inside an item); dates ISO; booleans
 //!   `true`/`false`.
 
-use ferry_sdk::model::{EntityKind, Extensions, FieldType, Meta};
+use ferry_sdk::model::{EntityKind, FieldType, Meta};
 use ferry_sdk::text::{CodeStyle, json};
 
 use crate::paths::FieldPath;
@@ -72,15 +72,15 @@ fn push_escaped(s: &str, out: &mut String) {
     }
 }
 
-/// Writes the alternative ids of `meta` as `kind=value;kind=value`.
-pub(crate) fn write_alt_ids(meta: &Meta, out: &mut String) {
-    for (i, a) in meta.alt_ids.iter().enumerate() {
+/// Writes alternative ids `(kind, value)` as `kind=value;kind=value`.
+pub(crate) fn write_alt_ids<'a>(ids: impl Iterator<Item = (&'a str, &'a str)>, out: &mut String) {
+    for (i, (kind, value)) in ids.enumerate() {
         if i > 0 {
             out.push(';');
         }
-        push_escaped(&a.kind, out);
+        push_escaped(kind, out);
         out.push('=');
-        push_escaped(&a.value, out);
+        push_escaped(value, out);
     }
 }
 
@@ -123,12 +123,15 @@ pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static s
     finish(&mut kind, &mut value, in_value)
 }
 
-/// Writes extensions as a JSON object, in order; nothing when there are none.
-pub(crate) fn write_extensions(ext: &Extensions, out: &mut String) {
-    if ext.is_empty() {
+/// Writes extensions `(key, value)` as a JSON object, in order; nothing when
+/// there are none. (The personal-data flag of an extension is not kept in
+/// the CSV layout; the archive keeps it.)
+pub(crate) fn write_extensions<'a>(ext: impl Iterator<Item = (&'a str, &'a str)>, out: &mut String) {
+    let mut ext = ext.peekable();
+    if ext.peek().is_none() {
         return;
     }
-    json::push_object(out, ext.iter());
+    json::push_object(out, ext);
 }
 
 /// Reads an `extensions` cell into `meta`.
@@ -142,6 +145,8 @@ pub(crate) fn read_extensions(cell: &str, meta: &mut Meta) -> Result<(), &'stati
 
 #[cfg(test)]
 mod tests {
+    use ferry_sdk::model::Extensions;
+
     use super::*;
 
     #[test]
@@ -159,7 +164,7 @@ mod tests {
         m.set_alt_id("we;ird=kind", "a\\b;c=d");
         m.set_alt_id("empty", "");
         let mut s = String::new();
-        write_alt_ids(&m, &mut s);
+        write_alt_ids(m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str())), &mut s);
         assert_eq!(s, "state=000123;we\\;ird\\=kind=a\\\\b\\;c\\=d;empty=");
         let mut back = Meta::default();
         read_alt_ids(&s, &mut back).unwrap();
@@ -176,7 +181,7 @@ mod tests {
         m.ext.insert("Alpha \"q\"", "line\nbreak\t\u{1}é");
         m.ext.insert("Empty", "");
         let mut s = String::new();
-        write_extensions(&m.ext, &mut s);
+        write_extensions(m.ext.iter(), &mut s);
         let mut back = Meta::default();
         read_extensions(&s, &mut back).unwrap();
         assert_eq!(back.ext, m.ext);
@@ -186,7 +191,7 @@ mod tests {
         read_extensions("{\"a\": 1}", &mut lenient).unwrap();
         assert_eq!(lenient.ext.get("a"), Some("1"));
         s.clear();
-        write_extensions(&Extensions::default(), &mut s);
+        write_extensions(Extensions::default().iter(), &mut s);
         assert!(s.is_empty());
     }
 }

@@ -28,6 +28,8 @@ impl Plugin for CsvPlugin {
 id = "csv"
 description = "Reads and writes delimited text files (CSV, tab-separated): mapped column by column, or in Ferry's canonical layout"
 capabilities = ["source", "sink"]
+location = "directory"
+dry_run = true
 entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
     "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",

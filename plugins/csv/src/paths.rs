@@ -2,7 +2,10 @@
 //! `source_system`, `alt.<kind>`, `ext.<name>` or a field of the entity (the
 //! paths of `ferry_model::access`).
 
-use ferry_sdk::model::{EntityKind, FieldDef, FieldType, Meta, Record, Value};
+use ferry_sdk::model::columns::AnyReader;
+use ferry_sdk::model::{EntityKind, FieldDef, FieldType, FieldsView, MetaView, Value};
+#[cfg(test)]
+use ferry_sdk::model::{Meta, Record};
 
 /// A resolved path.
 #[derive(Clone, Debug)]
@@ -70,6 +73,7 @@ impl FieldPath {
     }
 
     /// The value at this path of `record`.
+    #[cfg(test)]
     pub(crate) fn get<'r, R: Record>(&self, record: &'r R) -> Value<'r> {
         let meta: &'r Meta = record.meta();
         let text = |s: &'r str| if s.is_empty() { Value::Null } else { Value::Text(s) };
@@ -79,6 +83,54 @@ impl FieldPath {
             FieldPath::Alt(k) => meta.alt_id(k).map_or(Value::Null, Value::Text),
             FieldPath::Ext(k) => meta.ext.get(k).map_or(Value::Null, Value::Text),
             FieldPath::Field(f) => record.get(f.name).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A path bound to the columns of one batch: resolved once per batch, read per row.
+#[derive(Clone, Copy)]
+pub(crate) enum BoundPath<'a> {
+    /// The record's id.
+    SourceId,
+    /// The source system.
+    SourceSystem,
+    /// An alternative id of this kind.
+    Alt(&'a str),
+    /// An extension.
+    Ext(&'a str),
+    /// A field's column.
+    Field(AnyReader<'a>),
+    /// A field the batch does not have (an older model minor): always null.
+    Missing,
+}
+
+impl FieldPath {
+    /// This path over the columns of `view`.
+    pub(crate) fn bind<'a>(&'a self, view: &FieldsView<'a>) -> BoundPath<'a> {
+        match self {
+            FieldPath::SourceId => BoundPath::SourceId,
+            FieldPath::SourceSystem => BoundPath::SourceSystem,
+            FieldPath::Alt(k) => BoundPath::Alt(k),
+            FieldPath::Ext(k) => BoundPath::Ext(k),
+            FieldPath::Field(f) => {
+                view.index(f.name).and_then(|i| view.reader(i)).map_or(BoundPath::Missing, BoundPath::Field)
+            }
+        }
+    }
+}
+
+impl<'a> BoundPath<'a> {
+    /// The value at row `i`.
+    #[inline]
+    pub(crate) fn get(&self, meta: &MetaView<'a>, i: usize) -> Value<'a> {
+        let text = |s: &'a str| if s.is_empty() { Value::Null } else { Value::Text(s) };
+        match self {
+            BoundPath::SourceId => text(meta.source_id(i)),
+            BoundPath::SourceSystem => text(meta.source_system(i)),
+            BoundPath::Alt(k) => meta.alt_id(i, k).map_or(Value::Null, Value::Text),
+            BoundPath::Ext(k) => meta.extension(i, k).map_or(Value::Null, Value::Text),
+            BoundPath::Field(r) => r.get(i),
+            BoundPath::Missing => Value::Null,
         }
     }
 }

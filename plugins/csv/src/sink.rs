@@ -5,16 +5,19 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use ferry_sdk::model::{EntityKind, Record, with_record_type};
+use ferry_sdk::model::EntityKind;
 use ferry_sdk::serde::{Deserialize, Deserializer};
 use ferry_sdk::text::{
     CodeStyle, DateFormat, Delimiter, Encoding, LineEnding, QuoteStyle, Row, TextWriter, ValueFormatter,
     WriteOptions,
 };
-use ferry_sdk::{Committed, Error, OpenContext, RecordBatch, Reject, RunSummary, Sink, Written, tracing};
+use ferry_sdk::{
+    Committed, EntityPlan, Error, OpenContext, Prepared, Reject, RunSummary, Sink, SinkBatch, Written,
+    tracing,
+};
 
 use crate::layout::{self, ALT_IDS, Column, EXTENSIONS, default_layout};
-use crate::paths::{FieldPath, valid_paths};
+use crate::paths::{BoundPath, FieldPath, valid_paths};
 use crate::{config_error, parse_section};
 
 #[derive(Deserialize)]
@@ -116,15 +119,43 @@ enum OutColumn {
     Extensions,
 }
 
-impl OutColumn {
-    fn write<R: Record>(&self, record: &R, formatter: &ValueFormatter, out: &mut String) {
+/// An output column bound to the columns of one batch.
+enum BoundColumn<'a> {
+    Fixed(&'a str),
+    Path { path: BoundPath<'a>, code: CodeStyle, formatter: &'a ValueFormatter },
+    AltIds,
+    Extensions,
+}
+
+impl<'a> BoundColumn<'a> {
+    #[inline]
+    fn write(&self, meta: &ferry_sdk::model::MetaView<'a>, i: usize, out: &mut String) {
         match self {
-            OutColumn::Fixed(v) => out.push_str(v),
-            OutColumn::Path { path, code, formatter: own } => {
-                own.as_ref().unwrap_or(formatter).write(&path.get(record), *code, out);
+            BoundColumn::Fixed(v) => out.push_str(v),
+            BoundColumn::Path { path, code, formatter } => formatter.write(&path.get(meta, i), *code, out),
+            BoundColumn::AltIds => layout::write_alt_ids(meta.alt_ids(i).map(|(k, v, _)| (k, v)), out),
+            BoundColumn::Extensions => {
+                layout::write_extensions(meta.extensions(i).map(|(k, v, _)| (k, v)), out)
             }
-            OutColumn::AltIds => layout::write_alt_ids(record.meta(), out),
-            OutColumn::Extensions => layout::write_extensions(&record.meta().ext, out),
+        }
+    }
+}
+
+impl OutColumn {
+    fn bind<'a>(
+        &'a self,
+        view: &ferry_sdk::model::FieldsView<'a>,
+        formatter: &'a ValueFormatter,
+    ) -> BoundColumn<'a> {
+        match self {
+            OutColumn::Fixed(v) => BoundColumn::Fixed(v),
+            OutColumn::Path { path, code, formatter: own } => BoundColumn::Path {
+                path: path.bind(view),
+                code: *code,
+                formatter: own.as_ref().unwrap_or(formatter),
+            },
+            OutColumn::AltIds => BoundColumn::AltIds,
+            OutColumn::Extensions => BoundColumn::Extensions,
         }
     }
 
@@ -196,53 +227,54 @@ impl OutFile {
         let file = File::create(&self.temp)
             .map_err(|e| Error::io(format!("cannot create {}: {e}", self.temp.display())))?;
         let mut writer = TextWriter::new(file, options).map_err(|e| e.context(&self.label))?;
-        if header {
-            if let Err(refusal) = writer.write_row(&self.header).map_err(|e| e.context(&self.label))? {
-                return Err(Error::config(format!(
-                    "{}: the header cannot be written: {refusal}",
-                    self.label
-                )));
-            }
+        if header && let Err(refusal) = writer.write_row(&self.header).map_err(|e| e.context(&self.label))? {
+            return Err(Error::config(format!("{}: the header cannot be written: {refusal}", self.label)));
         }
         self.writer = Some(writer);
         Ok(())
     }
 
-    fn write<R: Record>(
+    /// Formats every row of `batch` in place (no per-record allocation) and
+    /// writes it; a dry run formats and checks without writing.
+    fn write(
         &mut self,
-        batch: RecordBatch<'_>,
+        batch: SinkBatch<'_>,
         formatter: &ValueFormatter,
         row: &mut Row,
+        probe: &mut TextWriter<std::io::Sink>,
     ) -> Result<Written, Error> {
         let mut done = Written::default();
-        let Some(writer) = self.writer.as_mut() else {
-            return Err(Error::internal(format!("{} is not open for writing", self.label)));
-        };
-        for record in batch.records::<R>()? {
-            let record = record?;
+        let view = batch.fields()?;
+        let meta = *view.meta();
+        let bound: Vec<BoundColumn<'_>> = self.columns.iter().map(|c| c.bind(&view, formatter)).collect();
+        for i in 0..view.len() {
             row.clear();
-            for c in &self.columns {
-                row.push_with(|s| c.write(&record, formatter, s));
+            for c in &bound {
+                row.push_with(|s| c.write(&meta, i, s));
             }
-            match writer.write_row(row).map_err(|e| e.context(&self.label))? {
+            let outcome = match self.writer.as_mut() {
+                Some(w) => w.write_row(row).map_err(|e| e.context(&self.label))?,
+                None => probe.check(row),
+            };
+            match outcome {
                 Ok(()) => done.written += 1,
                 Err(refusal) => {
                     let column = self.header.get(refusal.field).unwrap_or_default();
                     let field = self.columns.get(refusal.field).map(OutColumn::field).unwrap_or_default();
-                    done.rejects.push(
-                        Reject::new(
-                            self.kind,
-                            format!("column {column:?} of {}: {}", self.label, refusal.reason),
-                        )
-                        .of(record.meta())
-                        .field(field)
-                        .value(row.get(refusal.field).unwrap_or_default()),
-                    );
+                    let mut r = Reject::new(
+                        self.kind,
+                        format!("column {column:?} of {}: {}", self.label, refusal.reason),
+                    )
+                    .record(meta.source_id(i))
+                    .field(field)
+                    .value(row.get(refusal.field).unwrap_or_default());
+                    if let Some(f) = meta.source_file(i) {
+                        r = r.at(f, meta.source_line(i));
+                    }
+                    done.rejects.push(r);
                 }
             }
         }
-        self.written += done.written;
-        self.rejected += done.rejects.len() as u64;
         Ok(done)
     }
 
@@ -267,6 +299,10 @@ pub(crate) struct CsvSink {
     all_entities: bool,
     tag: String,
     row: Row,
+    /// Validate and plan only: no file is created.
+    dry_run: bool,
+    /// Checks rows in a dry run, writing nothing.
+    probe: TextWriter<std::io::Sink>,
     /// Committed or aborted: nothing left to clean up.
     finished: bool,
 }
@@ -290,8 +326,10 @@ impl CsvSink {
             return Err(config_error("dialect", "true_value and false_value are the same".to_owned()));
         }
         let dir = ctx.resolve(&cfg.directory);
-        fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("directory: cannot create {}: {e}", dir.display())))?;
+        if !ctx.dry_run {
+            fs::create_dir_all(&dir)
+                .map_err(|e| Error::io(format!("directory: cannot create {}: {e}", dir.display())))?;
+        }
         let options = WriteOptions {
             delimiter: dialect.delimiter,
             quoting: dialect.quoting,
@@ -337,6 +375,8 @@ impl CsvSink {
             all_entities,
             tag,
             row: Row::new(),
+            dry_run: ctx.dry_run,
+            probe: TextWriter::new(std::io::sink(), options)?,
             finished: false,
         };
         sink.check_files()?;
@@ -507,18 +547,40 @@ impl Sink for CsvSink {
         }
     }
 
-    fn write(&mut self, batch: RecordBatch<'_>) -> Result<Written, Error> {
-        let i = self.file_index(batch.entity)?;
+    fn write(&mut self, batch: SinkBatch<'_>) -> Result<Written, Error> {
+        let i = self.file_index(batch.entity())?;
         let (options, header) = (self.options, self.header);
         let file = &mut self.files[i];
-        if file.writer.is_none() {
+        if file.writer.is_none() && !self.dry_run {
             file.create(options, header)?;
         }
-        let (formatter, row) = (&self.formatter, &mut self.row);
-        with_record_type!(batch.entity, R => file.write::<R>(batch, formatter, row))
+        let (formatter, row, probe) = (&self.formatter, &mut self.row, &mut self.probe);
+        let done = file.write(batch, formatter, row, probe)?;
+        file.written += done.written;
+        file.rejected += done.rejects.len() as u64;
+        Ok(done)
     }
 
-    fn commit(&mut self, _summary: &RunSummary) -> Result<Committed, Error> {
+    fn prepare(&mut self, _summary: &RunSummary) -> Result<Prepared, Error> {
+        // Every file replaces the one of the same name: its rows are all new.
+        let plan = self
+            .files
+            .iter()
+            .filter(|f| f.configured || f.written + f.rejected > 0)
+            .map(|f| EntityPlan {
+                entity: f.kind.name().to_owned(),
+                create: f.written,
+                reject: f.rejected,
+                ..EntityPlan::default()
+            })
+            .collect();
+        Ok(Prepared { plan, ..Prepared::default() })
+    }
+
+    fn commit(&mut self) -> Result<Committed, Error> {
+        if self.dry_run {
+            return Err(Error::internal("a dry run is never committed"));
+        }
         let (options, header) = (self.options, self.header);
         // Files configured but given no record still get their header.
         for f in self.files.iter_mut().filter(|f| f.configured && f.writer.is_none()) {

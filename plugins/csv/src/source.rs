@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ferry_sdk::model::{EntityKind, FieldDef, FieldType, Origin, Record, Value, with_record_type};
 use ferry_sdk::serde::Deserialize;
 use ferry_sdk::text::{Dialect, DialectOverride, Row, TextReader, ValueParser};
-use ferry_sdk::{BatchBuilder, Error, OpenContext, Reject, Source, tracing};
+use ferry_sdk::{BatchBuilder, Error, FieldIssue, OpenContext, Reject, Source, row_hash, tracing};
 
 use crate::layout::{self, ALT_IDS, EXTENSIONS, ORIGINAL_SUFFIX, SOURCE_ID, SOURCE_SYSTEM};
 use crate::paths::{FieldPath, valid_paths};
@@ -125,8 +125,12 @@ impl CodeMemo {
         }
         let mut probe = R::default();
         probe.set(field, Value::Text(original)).ok()?;
+        let values = match R::fields().iter().find(|f| f.name == field)?.ty {
+            FieldType::Code(values) => values,
+            _ => return None,
+        };
         let code = match probe.get(field)? {
-            Value::Code { code, .. } => code,
+            Value::Code { code, .. } => values.iter().find(|v| **v == code).copied()?,
             _ => return None,
         };
         if self.0.len() < CODE_MEMO_MAX {
@@ -142,8 +146,8 @@ struct Target {
     action: Action,
 }
 
-/// A cell that could not be stored.
-struct Problem {
+/// A cell that could not be stored in its field.
+struct CellIssue {
     col: usize,
     field: String,
     reason: String,
@@ -162,7 +166,10 @@ struct EntityReader {
     system: String,
     keep_raw: bool,
     lists: Vec<String>,
-    problems: Vec<Problem>,
+    issues: Vec<CellIssue>,
+    field_issues: Vec<FieldIssue>,
+    /// The record filled row after row (of this entity's type).
+    scratch: Option<Box<dyn std::any::Any + Send>>,
     records: u64,
     rejected: u64,
 }
@@ -183,13 +190,37 @@ impl CsvSource {
             None => DialectOverride::default(),
         };
         let defaults = Dialect::default().with(&file_dialect);
-        if cfg.entities.is_empty() {
-            return Err(Error::config(
-                "the csv source has no entities: add an [entities.<entity>] table per file, e.g. [entities.students] with file = \"students.csv\"",
-            ));
+        let mut configured = cfg.entities.clone();
+        if configured.is_empty() {
+            // A bare folder (`--from csv:out/`): every `<entity>.csv` in it, in
+            // the canonical layout the csv sink writes.
+            if cfg.directory.is_some() {
+                for kind in EntityKind::ALL {
+                    let file = format!("{kind}.csv");
+                    if base.join(&file).is_file() {
+                        configured.insert(
+                            kind.name().to_owned(),
+                            ferry_sdk::serde_json::json!({ "file": file, "layout": "canonical" }),
+                        );
+                    }
+                }
+            }
+            if configured.is_empty() {
+                return Err(Error::config(format!(
+                    "the csv source has no entities: add an [entities.<entity>] table per file, e.g. [entities.students] with file = \"students.csv\"{}",
+                    if cfg.directory.is_some() {
+                        format!(
+                            ", or put files named <entity>.csv in the canonical layout in {}",
+                            base.display()
+                        )
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
         }
         let mut entities = Vec::new();
-        for (name, value) in &cfg.entities {
+        for (name, value) in &configured {
             let kind = EntityKind::from_name(name).ok_or_else(|| {
                 let all: Vec<&str> = EntityKind::ALL.iter().map(|k| k.name()).collect();
                 config_error(
@@ -289,7 +320,9 @@ impl EntityReader {
             system: cfg.system.clone(),
             keep_raw: cfg.keep_raw_rows,
             lists: Vec::new(),
-            problems: Vec::new(),
+            issues: Vec::new(),
+            field_issues: Vec::new(),
+            scratch: None,
             records: 0,
             rejected: 0,
         })
@@ -311,23 +344,44 @@ impl EntityReader {
                     continue;
                 }
             };
-            let mut record = R::default();
-            build(&mut record, row, &mut self.targets, &self.parser, &mut self.lists, &mut self.problems);
+            // One record, reused row after row: its strings keep their
+            // buffers (every targeted field is set or cleared on each row).
+            let record = self
+                .scratch
+                .get_or_insert_with(|| Box::new(R::default()))
+                .downcast_mut::<R>()
+                .ok_or_else(|| Error::internal("scratch record of the wrong type"))?;
+            let meta = record.meta_mut();
+            meta.source.id.clear();
+            meta.source.system.clear();
+            meta.alt_ids.clear();
+            meta.ext.clear();
+            build(record, row, &mut self.targets, &self.parser, &mut self.lists, &mut self.issues);
             let meta = record.meta_mut();
             if meta.source.system.is_empty() {
                 meta.source.system.clone_from(&self.system);
             }
             let raw = self.keep_raw.then(|| row.to_line(self.dialect.delimiter, self.dialect.quoting));
-            meta.origin = Some(Origin { file: self.label.clone(), line: row.line(), raw });
-            if self.problems.is_empty() {
-                if out.push(&record)? {
-                    self.records += 1;
-                } else {
-                    self.rejected += 1;
-                    *budget -= 1;
-                }
+            let origin = meta.origin.get_or_insert_with(Origin::default);
+            origin.file.clone_from(&self.label);
+            origin.line = row.line();
+            origin.raw = raw;
+            meta.row_hash = Some(row_hash(row.iter()));
+            // A cell that cannot be stored leaves its field empty; the SDK
+            // rejects the record when the field is a key or required, and
+            // otherwise writes it with a warning naming the column.
+            self.field_issues.clear();
+            for p in &self.issues {
+                let mut issue = FieldIssue::new(
+                    &p.field,
+                    format!("column {:?} ({}): {}", self.columns[p.col], p.field, p.reason),
+                );
+                issue.value = Some(row.get(p.col).unwrap_or_default().to_owned());
+                self.field_issues.push(issue);
+            }
+            if out.push_with(&*record, &self.field_issues)? {
+                self.records += 1;
             } else {
-                out.reject(problems_reject(self.kind, &self.columns, &self.problems, row, record.meta()));
                 self.rejected += 1;
                 *budget -= 1;
             }
@@ -348,56 +402,35 @@ impl EntityReader {
     }
 }
 
-/// One reject for every problem of a row: reasons name the column and the
-/// field, the cells go in the value (shown only on request).
-fn problems_reject(
-    kind: EntityKind,
-    columns: &[String],
-    problems: &[Problem],
-    row: &Row,
-    meta: &ferry_sdk::model::Meta,
-) -> Reject {
-    let reason = problems
-        .iter()
-        .map(|p| format!("column {:?} ({}): {}", columns[p.col], p.field, p.reason))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let (field, value) = match problems {
-        [p] => (p.field.clone(), row.get(p.col).unwrap_or_default().to_owned()),
-        many => (
-            String::new(),
-            many.iter()
-                .map(|p| format!("{}={}", columns[p.col], row.get(p.col).unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-    };
-    Reject::new(kind, reason).of(meta).field(field).value(value)
-}
-
-/// Fills `record` from `row`; cells that cannot be stored go to `problems`.
+/// Fills `record` from `row`; cells that cannot be stored go to `issues`
+/// (their fields stay empty).
 fn build<R: Record>(
     record: &mut R,
     row: &Row,
     targets: &mut [Target],
     parser: &ValueParser,
     lists: &mut Vec<String>,
-    problems: &mut Vec<Problem>,
+    issues: &mut Vec<CellIssue>,
 ) {
-    problems.clear();
+    issues.clear();
     for t in targets {
         let col = t.col;
         let cell = row.get(col).unwrap_or_default();
-        let problem = |field: &str, reason: String| Problem { col, field: field.to_owned(), reason };
+        let problem = |field: &str, reason: String| CellIssue { col, field: field.to_owned(), reason };
         match &mut t.action {
             Action::Field(def) => match parser.parse(def.ty, cell, lists) {
-                Ok(Value::Null) => {}
+                Ok(Value::Null) => {
+                    let _ = record.set(def.name, Value::Null);
+                }
                 Ok(v) => {
                     if let Err(e) = record.set(def.name, v) {
-                        problems.push(problem(def.name, e.to_string()));
+                        issues.push(problem(def.name, e.to_string()));
                     }
                 }
-                Err(e) => problems.push(problem(def.name, e.0)),
+                Err(e) => {
+                    let _ = record.set(def.name, Value::Null);
+                    issues.push(problem(def.name, e.0));
+                }
             },
             Action::Code { field, memo } => {
                 if let Some(text) = parser.text(cell) {
@@ -406,8 +439,10 @@ fn build<R: Record>(
                         None => Value::Text(text),
                     };
                     if let Err(e) = record.set(field.name, value) {
-                        problems.push(problem(field.name, e.to_string()));
+                        issues.push(problem(field.name, e.to_string()));
                     }
+                } else {
+                    let _ = record.set(field.name, Value::Null);
                 }
             }
             Action::SourceId => {
@@ -441,24 +476,29 @@ fn build<R: Record>(
                     }
                     None => parser.text(original).map(Value::Text),
                 };
-                if let Some(v) = value {
-                    if let Err(e) = record.set(field.name, v) {
-                        problems.push(problem(field.name, e.to_string()));
+                match value {
+                    Some(v) => {
+                        if let Err(e) = record.set(field.name, v) {
+                            issues.push(problem(field.name, e.to_string()));
+                        }
+                    }
+                    None => {
+                        let _ = record.set(field.name, Value::Null);
                     }
                 }
             }
             Action::AltIds => {
-                if parser.text(cell).is_some() {
-                    if let Err(e) = layout::read_alt_ids(cell, record.meta_mut()) {
-                        problems.push(problem(ALT_IDS, e.to_owned()));
-                    }
+                if parser.text(cell).is_some()
+                    && let Err(e) = layout::read_alt_ids(cell, record.meta_mut())
+                {
+                    issues.push(problem(ALT_IDS, e.to_owned()));
                 }
             }
             Action::Extensions => {
-                if parser.text(cell).is_some() {
-                    if let Err(e) = layout::read_extensions(cell, record.meta_mut()) {
-                        problems.push(problem(EXTENSIONS, e.to_owned()));
-                    }
+                if parser.text(cell).is_some()
+                    && let Err(e) = layout::read_extensions(cell, record.meta_mut())
+                {
+                    issues.push(problem(EXTENSIONS, e.to_owned()));
                 }
             }
         }

@@ -16,11 +16,11 @@ fn main() {
     };
     let dir = std::path::PathBuf::from(dir);
     let mut files = serde_json::Map::new();
-    if let Ok(text) = std::fs::read_to_string(dir.join(ferry_gen::MANIFEST_FILE)) {
-        if let Ok(m) = ferry_gen::GenManifest::parse(&text) {
-            for f in m.files.iter().filter(|f| f.header == ferry_gen::HeaderStyle::None) {
-                files.insert(f.name.clone(), json!({ "table": f.table, "columns": f.columns }));
-            }
+    if let Ok(text) = std::fs::read_to_string(dir.join(ferry_gen::MANIFEST_FILE))
+        && let Ok(m) = ferry_gen::GenManifest::parse(&text)
+    {
+        for f in m.files.iter().filter(|f| f.header == ferry_gen::HeaderStyle::None) {
+            files.insert(f.name.clone(), json!({ "table": f.table, "columns": f.columns }));
         }
     }
     let ctx = OpenContext::new(

@@ -6,7 +6,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use ferry_sdk::text::{DateFormat, Delimiter, Dialect, Encoding, EncodingChoice, TextReader, is_valid_utf8};
+use ferry_sdk::text::{
+    DateFormat, Delimiter, Dialect, Encoding, EncodingChoice, TextReader, ValueParser, is_valid_utf8,
+};
 use ferry_sdk::{Error, tracing};
 
 use crate::config::SourceConfig;
@@ -91,6 +93,18 @@ pub fn powerschool_date_formats() -> Vec<DateFormat> {
     ["%-m/%-d/%Y", "%Y-%m-%d", "%-m/%-d/%y"].iter().filter_map(|f| DateFormat::new(f).ok()).collect()
 }
 
+/// Whether a first line is data rather than column names: PowerSchool
+/// column names are never numbers or dates.
+fn looks_like_data(cells: &[String], dialect: &Dialect) -> bool {
+    let parser = ValueParser::new(dialect);
+    cells.iter().map(|c| c.trim()).any(|c| {
+        !c.is_empty()
+            && (crate::values::int(c).is_some()
+                || ferry_sdk::model::Decimal::parse(c).is_ok()
+                || parser.parse_date(c).is_ok())
+    })
+}
+
 fn is_data_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     !name.starts_with('.')
@@ -167,6 +181,18 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
         if headers.is_empty() {
             tracing::warn!("{name}: empty file, skipped");
             continue;
+        }
+        let told = fc.header.is_some()
+            || fc.columns.is_some()
+            || cfg.dialect.as_ref().is_some_and(|d| d.header.is_some() || d.columns.is_some());
+        // A headerless file read as if its first row were names would lose
+        // that row and misread every other: say so instead.
+        if !told && dialect.header && looks_like_data(&headers, &dialect) {
+            return Err(Error::config(format!(
+                "{name}: its first line looks like a row of data, not a header (a cell is a number or a date). \
+                 Name the file's columns in [files.\"{name}\"] columns = [\"ID\", …] (with table = \"…\" \
+                 if its name does not say which table it is), or set header = true there if the first line is a header after all"
+            )));
         }
         let configured = match &fc.table {
             Some(t) => Some(Table::from_name(t).ok_or_else(|| {

@@ -13,7 +13,7 @@ use crate::tables::{Table, fold};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Qualifier {
     /// A table the connector knows.
-    Table(Table),
+    Known(Table),
     /// Anything else (`U_StudentsUserFields`, `S_NJ_STU_X`, `[77]`).
     Other(String),
 }
@@ -36,23 +36,24 @@ pub struct Column {
 /// Splits a header into its qualifier and column name.
 pub fn split(header: &str) -> (Option<Qualifier>, &str) {
     let h = header.trim();
-    if let Some(rest) = h.strip_prefix('[') {
-        if let Some((inner, col)) = rest.split_once(']') {
-            let inner = inner.trim();
-            let q = match inner.parse::<u16>() {
+    if let Some(rest) = h.strip_prefix('[')
+        && let Some((inner, col)) = rest.split_once(']')
+    {
+        let inner = inner.trim();
+        let q =
+            match inner.parse::<u16>() {
                 Ok(n) => Table::from_number(n)
-                    .map_or_else(|| Qualifier::Other(format!("[{inner}]")), Qualifier::Table),
+                    .map_or_else(|| Qualifier::Other(format!("[{inner}]")), Qualifier::Known),
                 Err(_) => Table::from_name(inner)
-                    .map_or_else(|| Qualifier::Other(inner.to_owned()), Qualifier::Table),
+                    .map_or_else(|| Qualifier::Other(inner.to_owned()), Qualifier::Known),
             };
-            return (Some(q), col.trim());
-        }
+        return (Some(q), col.trim());
     }
     if let Some((table, col)) = h.split_once('.') {
         let ident = !table.is_empty() && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if ident && !col.trim().is_empty() {
             let q =
-                Table::from_name(table).map_or_else(|| Qualifier::Other(table.to_owned()), Qualifier::Table);
+                Table::from_name(table).map_or_else(|| Qualifier::Other(table.to_owned()), Qualifier::Known);
             return (Some(q), col.trim());
         }
     }
@@ -62,7 +63,7 @@ pub fn split(header: &str) -> (Option<Qualifier>, &str) {
 /// The qualifier a header names, if it is a known table.
 pub fn qualifier_table(header: &str) -> Option<Table> {
     match split(header).0 {
-        Some(Qualifier::Table(t)) => Some(t),
+        Some(Qualifier::Known(t)) => Some(t),
         _ => None,
     }
 }
@@ -76,10 +77,10 @@ pub fn columns(headers: &[String], table: Table) -> Vec<Column> {
             let (q, col) = split(&header);
             match q {
                 None => Column { key: fold(col), own: true, ext_key: col.to_owned(), header },
-                Some(Qualifier::Table(t)) if t == table => {
+                Some(Qualifier::Known(t)) if t == table => {
                     Column { key: fold(col), own: true, ext_key: col.to_owned(), header }
                 }
-                Some(Qualifier::Table(t)) => Column {
+                Some(Qualifier::Known(t)) => Column {
                     key: format!("{}.{}", fold(t.name()), fold(col)),
                     own: false,
                     ext_key: header.clone(),

@@ -8,16 +8,29 @@
 //! id rules and code mappings.
 //!
 //! Built on [`ferry_sdk`] only.
+//!
+//! Code map:
+//! - `source`: the read, pass by pass; `source::handlers` is the table of
+//!   per-table handlers (each PowerSchool table's passes: when they run,
+//!   what they count, the columns they read, how they map a row);
+//! - `map`: the mappers, one module per concern (schools, courses,
+//!   students, staff, the Person model, other contacts, enrollments, grades,
+//!   attendance, and the joins activity rows share);
+//! - `files`, `header`, `tables`: finding the files, their dialect, headers
+//!   and table; `columns`, `fields`, `row`, `ids`: a row as a mapper sees it;
+//!   `lookups`: the join lookups, rejected parents included;
+//! - `sink`: the import files, kept records, late rejects, dry runs and
+//!   `IMPORT-GUIDE.md`.
 
 mod codes;
+mod columns;
 mod config;
+mod fields;
 mod files;
-mod guide;
 mod header;
+mod ids;
 mod lookups;
-mod map_activity;
-mod map_people;
-mod map_school;
+mod map;
 mod row;
 mod sink;
 pub mod source;
@@ -38,11 +51,13 @@ entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
     "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",
 ]
+location = "directory"
+dry_run = true
 
 [config.directory]
 type = "string"
 required = true
-description = "Source: the folder of export files. Sink: the folder the import files are written to. Relative to the job file."
+description = "Source: the folder of export files. Sink: the folder the import files are written to. Relative to the job file. A bare location (--from powerschool:DIR, --to powerschool:DIR) fills it; every other key has a default."
 
 [config.dialect]
 type = "table"

@@ -231,9 +231,89 @@ impl Index {
     }
 }
 
+/// Why a row's student is missing, when it was not read at all.
+pub const NO_STUDENT: &str = "the student is not among the students read";
+/// Why a row's section is missing, when it was not read at all.
+pub const NO_SECTION: &str = "the section is not among the sections read";
+/// Why a row's school is missing, when it was not read at all.
+pub const NO_SCHOOL: &str = "the school is not in the Schools export";
+
+/// A parent row's key, as the rows of other tables refer to it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ParentKey {
+    /// Schools.School_Number.
+    School(i64),
+    /// Terms (SchoolID, TermID).
+    Term(i64, i64),
+    /// Students.ID.
+    StudentId(i64),
+    /// Students.DCID.
+    StudentDcid(i64),
+    /// Students.Student_Number.
+    StudentNumber(String),
+    /// A SchoolStaff (or Teachers view) ID.
+    StaffId(i64),
+    /// Users.DCID.
+    StaffDcid(i64),
+    /// TeacherNumber.
+    StaffNumber(String),
+    /// Person.ID.
+    PersonId(i64),
+    /// Contact_ID of the flat contacts layout.
+    ContactId(String),
+    /// Courses.Course_Number.
+    Course(String),
+    /// abs(Sections.ID).
+    SectionId(i64),
+    /// A section's `school|course|section|term` (see [`section_key`]).
+    SectionKey(String),
+    /// CC.ID.
+    CcId(i64),
+}
+
+/// Where a parent row that was read and rejected is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// File name.
+    pub file: String,
+    /// Line.
+    pub line: u64,
+    /// Whether the row could be split into the file's columns (else its
+    /// keys are read from its leading fields, and may be wrong).
+    pub readable: bool,
+}
+
+/// The keys of the parent rows rejected: only those, so that memory grows
+/// with rejects, never with records.
+#[derive(Debug, Default)]
+pub struct RejectedParents(HashMap<ParentKey, RejectedRow>);
+
+impl RejectedParents {
+    /// Remembers that the row with `key` was rejected at `row` (the first
+    /// such row wins).
+    pub fn note(&mut self, key: ParentKey, row: &RejectedRow) {
+        self.0.entry(key).or_insert_with(|| row.clone());
+    }
+
+    /// The reason a child row whose parent (`what`, such as "student") is
+    /// missing under `key` is rejected: the parent's reject when it was
+    /// read and rejected, else `otherwise`.
+    pub fn why(&self, key: &ParentKey, what: &str, otherwise: &str) -> String {
+        match self.0.get(key) {
+            Some(r) if r.readable => format!("its {what} was rejected ({} line {})", r.file, r.line),
+            Some(r) => {
+                format!("its {what} may be the row of {} line {}, which could not be read", r.file, r.line)
+            }
+            None => otherwise.to_owned(),
+        }
+    }
+}
+
 /// Every lookup.
 #[derive(Debug, Default)]
 pub struct Lookups {
+    /// Parent rows read and rejected, for their children's reasons.
+    pub rejected: RejectedParents,
     /// School_Number → name.
     pub schools: IdMap<String>,
     /// (School_Number, TermID) → term.

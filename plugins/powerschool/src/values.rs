@@ -91,18 +91,19 @@ pub fn push_int(out: &mut String, n: i64) {
     }
 }
 
-/// The PowerSchool grade level number for a canonical grade, for the sink.
-pub fn grade_level_number(code: &Code<GradeLevel>) -> String {
+/// The PowerSchool grade level number for a canonical grade (`code`, with
+/// the source's `original`), for the sink.
+pub fn grade_level_number(code: GradeLevel, original: &str) -> &str {
     use ferry_sdk::model::CodeSet as _;
-    if int(&code.original).is_some() {
-        return code.original.trim().to_owned();
+    if int(original).is_some() {
+        return original.trim();
     }
-    match code.code {
-        GradeLevel::Preschool | GradeLevel::InfantToddler => "-2".to_owned(),
-        GradeLevel::PreKindergarten | GradeLevel::TransitionalKindergarten => "-1".to_owned(),
-        GradeLevel::Kindergarten => "0".to_owned(),
-        GradeLevel::Other | GradeLevel::Ungraded | GradeLevel::PostSecondary => code.original.clone(),
-        other => other.as_str().trim_start_matches('0').to_owned(),
+    match code {
+        GradeLevel::Preschool | GradeLevel::InfantToddler => "-2",
+        GradeLevel::PreKindergarten | GradeLevel::TransitionalKindergarten => "-1",
+        GradeLevel::Kindergarten => "0",
+        GradeLevel::Other | GradeLevel::Ungraded | GradeLevel::PostSecondary => original,
+        other => other.as_str().trim_start_matches('0'),
     }
 }
 
@@ -201,10 +202,11 @@ mod tests {
         assert_eq!(g("12"), ("12", "12".to_owned()));
         assert_eq!(g("99"), ("Other", "99".to_owned()));
         assert_eq!(g("K"), ("KG", "K".to_owned()));
-        assert_eq!(grade_level_number(&grade_level("99")), "99");
-        assert_eq!(grade_level_number(&Code::mapped(GradeLevel::Grade09, "09")), "09");
-        assert_eq!(grade_level_number(&Code::mapped(GradeLevel::Grade09, "Ninth")), "9");
-        assert_eq!(grade_level_number(&Code::mapped(GradeLevel::Kindergarten, "K")), "0");
+        let n = |c: Code<GradeLevel>| grade_level_number(c.code, &c.original).to_owned();
+        assert_eq!(n(grade_level("99")), "99");
+        assert_eq!(n(Code::mapped(GradeLevel::Grade09, "09")), "09");
+        assert_eq!(n(Code::mapped(GradeLevel::Grade09, "Ninth")), "9");
+        assert_eq!(n(Code::mapped(GradeLevel::Kindergarten, "K")), "0");
     }
 
     #[test]

@@ -38,13 +38,24 @@ fn stats(cfg: &serde_json::Value, dir: &std::path::Path) -> Vec<FileStats> {
     src.file_stats().to_vec()
 }
 
-fn records_from(out: &SourceOutput, entity: EntityKind, file: &str) -> u64 {
+/// Records of `entity` read from `file`; each names the file's `table` and
+/// carries a row hash.
+fn records_from(out: &SourceOutput, entity: EntityKind, file: &str, table: &str) -> u64 {
     with_record_type!(entity, R => {
-        out.records::<R>()
-            .unwrap()
-            .iter()
-            .filter(|r| r.meta().origin.as_ref().is_some_and(|o| o.file == file))
-            .count() as u64
+        let records = out.records::<R>().unwrap();
+        let from: Vec<&R> =
+            records.iter().filter(|r| r.meta().origin.as_ref().is_some_and(|o| o.file == file)).collect();
+        for r in &from {
+            assert!(
+                r.meta().table.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(table)),
+                "{file}: {} {} names table {:?}",
+                R::KIND,
+                r.meta().source.id,
+                r.meta().table
+            );
+            assert!(r.meta().row_hash.is_some(), "{file}: {} has a row hash", r.meta().source.id);
+        }
+        from.len() as u64
     })
 }
 
@@ -73,7 +84,12 @@ fn check(opts: PsGenOptions) {
             f.rejects
         );
         let entity = EntityKind::from_name(&s.entity).unwrap();
-        assert_eq!(records_from(&out, entity, &f.name), s.records, "{}: records of {entity}", f.name);
+        assert_eq!(
+            records_from(&out, entity, &f.name, &f.table),
+            s.records,
+            "{}: records of {entity}",
+            f.name
+        );
         let rejects: Vec<_> = out.rejects.iter().filter(|r| r.file == f.name && r.entity == entity).collect();
         assert_eq!(rejects.len() as u64, f.rejected(), "{}: rejects of {entity}", f.name);
         for (reason, n) in &f.rejects {
@@ -93,6 +109,9 @@ fn check(opts: PsGenOptions) {
         }
     }
     assert_eq!(stats.iter().map(|s| s.rows).sum::<u64>(), m.total_rows());
+    // Generated bad rows are all bad rows, never bad values of optional
+    // fields: the field policy warns about nothing.
+    assert!(out.warnings.is_empty(), "no warnings: {:?}", out.warnings.iter().take(5).collect::<Vec<_>>());
     assert_eq!(
         out.rejects.len() as u64,
         m.total_rejects(),

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use ferry_plugin_powerschool::PowerSchoolPlugin;
 use ferry_plugin_powerschool::source::PowerSchoolSource;
 use ferry_sdk::model::{
-    AcademicSession, AttendanceCategory, AttendanceEvent, CodeSet, Contact, Course, Date, Demographics,
-    EntityKind, EntryKind, ExitKind, Grade, GradeKind, Org, OrgKind, Record, Relationship, SchoolEnrollment,
-    Section, SectionEnrollment, SectionEnrollmentStatus, SectionStaff, SessionKind, Sex, Staff, StaffRole,
-    Student, StudentContact,
+    AcademicSession, AttendanceCategory, AttendanceEvent, CodeSet, Contact, Course, Date, Decimal,
+    Demographics, EntityKind, EntryKind, ExitKind, Grade, GradeKind, Org, OrgKind, Record, Relationship,
+    SchoolEnrollment, Section, SectionEnrollment, SectionEnrollmentStatus, SectionStaff, SessionKind, Sex,
+    Staff, StaffRole, Student, StudentContact,
 };
 use ferry_sdk::serde_json::{self, json};
 use ferry_sdk::testkit::{self, SourceOutput};
@@ -61,6 +61,11 @@ fn none<R: Record>(out: &SourceOutput, id: &str) {
 
 fn d(y: i32, m: u32, day: u32) -> Option<Date> {
     Some(Date::new(y, m, day).unwrap())
+}
+
+/// An exact decimal.
+fn dec(s: &str) -> Option<Decimal> {
+    Some(Decimal::parse(s).unwrap())
 }
 
 fn ext<R: Record>(r: &R, key: &str) -> Option<String> {
@@ -113,9 +118,18 @@ fn students_keep_exact_values() {
         Some("Núñez, María"),
         "legacy fields kept when the Person model is read"
     );
+    assert!(jose.meta.ext.is_pii("Mother"), "a parent's name is personal data");
+    assert!(!jose.meta.ext.is_pii("U_StudentsUserFields.Locker_Number"));
     let origin = jose.meta.origin.as_ref().unwrap();
     assert_eq!((origin.file.as_str(), origin.line), ("students.txt", 2));
     assert!(origin.raw.as_deref().unwrap().starts_with("101\t5001\t000123\t"));
+    assert_eq!(jose.meta.table.as_deref(), Some("Students"), "provenance: the PowerSchool table");
+    assert_eq!(
+        jose.meta.row_hash,
+        Some(ferry_sdk::row_hash(origin.raw.as_deref().unwrap().split('\t'))),
+        "provenance: the hash of the source row's cells"
+    );
+    assert!(out.warnings.is_empty(), "no value was left out: {:?}", out.warnings);
 
     let li: Student = by_id(&out, "5003");
     assert_eq!(li.birth_date, d(2020, 3, 4), "two-digit year");
@@ -226,7 +240,7 @@ fn staff_courses_sections() {
     assert_eq!(k.meta.alt_id("dcid"), Some("401"));
     let eng: Course = by_id(&out, "ENG10");
     assert_eq!(eng.title, "English 10, \"Honors\"", "quoted comma file");
-    assert_eq!(eng.credit_hours, Some(1.0));
+    assert_eq!(eng.credit_hours, dec("1"));
     assert_eq!(ext(&eng, "SCHED_DEPARTMENT").as_deref(), Some("ENG"));
 
     let s: Section = by_id(&out, "9301");
@@ -247,7 +261,17 @@ fn staff_courses_sections() {
     assert_eq!(rej[0].value.as_deref(), Some("ZZ9"));
     let lead: SectionStaff = by_id(&out, "9302:1");
     assert_eq!((lead.section_id.as_deref(), lead.staff_id.as_deref()), (Some("9302"), Some("1")));
+    assert_eq!(lead.meta.table.as_deref(), Some("Sections"));
+    assert_eq!(lead.meta.row_hash, s302_hash(&out));
     assert_eq!(out.count(EntityKind::SectionStaff), 3);
+}
+
+/// The row hash of section 9302's row (sections.txt line 2).
+fn s302_hash(out: &SourceOutput) -> Option<[u8; 16]> {
+    let s: Section = by_id(out, "9302");
+    assert_eq!(s.meta.table.as_deref(), Some("Sections"));
+    assert!(s.meta.row_hash.is_some());
+    s.meta.row_hash
 }
 
 #[test]
@@ -261,6 +285,9 @@ fn schedules_grades_attendance() {
         (d(2024, 9, 3), d(2025, 6, 13)),
         "ISO dates, exclusive DateLeft"
     );
+    assert_eq!(active.meta.table.as_deref(), Some("CC"));
+    let cc_row = active.meta.origin.as_ref().unwrap().raw.as_deref().unwrap();
+    assert_eq!(active.meta.row_hash, Some(ferry_sdk::row_hash(cc_row.split('\t'))));
     let dropped: SectionEnrollment = by_id(&out, "602");
     let st = dropped.status.as_ref().unwrap();
     assert_eq!((st.code, st.original.as_str()), (SectionEnrollmentStatus::Dropped, "-302"));
@@ -281,7 +308,7 @@ fn schedules_grades_attendance() {
 
     let a: Grade = by_id(&out, "901");
     assert_eq!(a.kind.as_ref().unwrap().code, GradeKind::Transcript);
-    assert_eq!((a.letter_grade.as_deref(), a.percent, a.gpa_points), (Some("A-"), Some(91.5), Some(3.7)));
+    assert_eq!((a.letter_grade.as_deref(), a.percent, a.gpa_points), (Some("A-"), dec("91.5"), dec("3.7")));
     assert_eq!(
         (a.section_id.as_deref(), a.course_id.as_deref(), a.session_id.as_deref()),
         (Some("9304"), Some("ENG10"), Some("200:3300"))
@@ -305,7 +332,7 @@ fn schedules_grades_attendance() {
     assert_eq!(ext(&transfer, "TermID").as_deref(), Some("3200"));
     let dash: Grade = by_id(&out, "903");
     assert_eq!((dash.letter_grade.as_deref(), dash.percent), (None, None), "-- is no grade");
-    assert_eq!((dash.exclude_from_gpa, dash.credits_attempted), (Some(true), Some(0.5)));
+    assert_eq!((dash.exclude_from_gpa, dash.credits_attempted), (Some(true), dec("0.5")));
     let q1: Grade = by_id(&out, "pg:951");
     let k = q1.kind.as_ref().unwrap();
     assert_eq!((k.code, k.original.as_str()), (GradeKind::Term, "Q1"));
@@ -318,7 +345,7 @@ fn schedules_grades_attendance() {
     let y1: Grade = by_id(&out, "pg:952");
     assert_eq!(
         (y1.kind.as_ref().unwrap().code, y1.letter_grade.as_deref(), y1.percent),
-        (GradeKind::Final, Some("B+"), Some(88.0))
+        (GradeKind::Final, Some("B+"), dec("88"))
     );
 
     let absent: AttendanceEvent = by_id(&out, "20001");

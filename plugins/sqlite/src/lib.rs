@@ -11,24 +11,26 @@
 //! - **Sink** (`path`, `prune_stale`): a run writes into a temporary copy in
 //!   one transaction and renames it over the archive on commit; a failure, an
 //!   abort or a kill leaves the previous archive exactly as it was. Records are
-//!   upserted by natural key, so running the same migration twice adds nothing.
+//!   upserted by natural key (a delete operation deletes the row), so running
+//!   the same migration twice adds nothing. A dry run writes nothing and
+//!   reports per entity what the run would create, update, leave unchanged
+//!   or delete.
 //! - **Source** (`path`, `entities`, `source_system`): reads the tables back
 //!   into canonical records, meta included, streaming.
 //!
-//! The crate is also an `rlib`: the host's `ferry archive` commands use
-//! [`open_archive`] and [`verify`].
+//! The archive format itself (schema, value encoding, version checks,
+//! checksums) is the `ferry-archive` crate, which `ferry archive` uses too;
+//! this crate writes and reads it.
 #![warn(missing_docs)]
 
-pub mod archive;
-pub mod hash;
-pub mod schema;
+mod error;
+mod identity;
 mod sink;
 mod source;
 
 use ferry_sdk::{Error, OpenContext, Plugin, Sink, Source};
 
-pub use archive::{ArchiveInfo, Probe, TableVerification, open_archive, probe, table_checksum, verify};
-pub use schema::SCHEMA_VERSION;
+pub use identity::WRITER;
 pub use sink::ArchiveSink;
 pub use source::ArchiveSource;
 
@@ -40,6 +42,9 @@ impl Plugin for SqlitePlugin {
         id = "sqlite"
         description = "SQLite archive: one .sqlite file with a typed table per entity that keeps every source field and row (sink), read back as canonical records (source)"
         capabilities = ["source", "sink"]
+        location = "path"
+        transactional = true
+        dry_run = true
         entities = [
             "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
             "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades",
@@ -88,5 +93,7 @@ mod tests {
         let all: Vec<&str> = EntityKind::ALL.iter().map(|e| e.name()).collect();
         assert_eq!(m.entities, all);
         assert!(m.config["path"].required);
+        assert!(m.dry_run && m.transactional);
+        assert_eq!(m.location.as_deref(), Some("path"));
     }
 }

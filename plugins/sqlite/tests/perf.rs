@@ -20,7 +20,7 @@ use ferry_plugin_sqlite::SqlitePlugin;
 use ferry_sdk::model::Record as _;
 use ferry_sdk::serde_json::json;
 use ferry_sdk::testkit::SourceOutput;
-use ferry_sdk::{OpenContext, Plugin, RecordBatch, RunSummary};
+use ferry_sdk::{OpenContext, Plugin, RunSummary, SinkBatch};
 
 #[test]
 #[ignore = "benchmark; run explicitly"]
@@ -40,14 +40,16 @@ fn throughput_against_sqlite3_import() {
         ctx.run_id = run.into();
         let mut sink = SqlitePlugin::open_sink(&ctx).unwrap();
         let opened = t.elapsed();
-        for (e, c, bytes) in &input.batches {
-            sink.write(RecordBatch::new(*e, *c, bytes)).unwrap();
+        for (e, b) in &input.batches {
+            sink.write(SinkBatch::new(*e, b)).unwrap();
         }
         let written = t.elapsed();
-        sink.commit(&RunSummary::default()).unwrap();
+        sink.prepare(&RunSummary::default()).unwrap();
+        sink.commit().unwrap();
+        sink.close().unwrap();
         let total = t.elapsed();
         println!(
-            "{label}: {n} rows in {:.2}s = {:.0} rows/s (open {:.2}s, write {:.2}s, commit {:.2}s), {} MB",
+            "{label}: {n} rows in {:.2}s = {:.0} rows/s (open {:.2}s, write {:.2}s, prepare and commit {:.2}s), {} MB",
             total.as_secs_f64(),
             n as f64 / total.as_secs_f64(),
             opened.as_secs_f64(),

@@ -126,7 +126,7 @@ impl Gen {
         t.s(fam.city);
         t.s("NJ");
         t.s(&fam.zip);
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             t.s(&format!("PO Box {}", 100 + i % 900));
             t.s(fam.city);
             t.s("NJ");
@@ -172,7 +172,7 @@ impl Gen {
         } else {
             t.blank();
         }
-        t.s(if i % 113 == 0 { "Y" } else { "N" });
+        t.s(if i.is_multiple_of(113) { "Y" } else { "N" });
         t.end()?;
 
         // Race.
@@ -215,7 +215,7 @@ impl Gen {
             t.blank();
             t.i(1);
             t.s("3400");
-            t.s(if i % 3 == 0 { "F" } else { "P" });
+            t.s(if i.is_multiple_of(3) { "F" } else { "P" });
             t.blank();
             t.end()?;
         }

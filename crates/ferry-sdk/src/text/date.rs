@@ -21,7 +21,7 @@
 //! Two-digit years: with pivot `p`, `yy` is `20yy` when `yy < p` and `19yy`
 //! otherwise (pivot 50: `49` is 2049, `50` is 1950).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use ferry_model::Date;
 use serde::{Deserialize, Deserializer};
@@ -183,29 +183,45 @@ impl DateFormat {
 
     /// Appends `date` in this format to `out`.
     pub fn write(&self, date: Date, out: &mut String) {
+        // Digits by hand: dates are written once per record and field, and
+        // the formatting machinery costs more than the date.
+        fn push_num(out: &mut String, n: u32, width: usize) {
+            let mut digits = [b'0'; 10];
+            let mut i = digits.len();
+            let mut n = n;
+            loop {
+                i -= 1;
+                #[allow(clippy::cast_possible_truncation, reason = "a single digit")]
+                {
+                    digits[i] = b'0' + (n % 10) as u8;
+                }
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            let len = digits.len() - i;
+            for _ in len..width {
+                out.push('0');
+            }
+            for &d in &digits[i..] {
+                out.push(char::from(d));
+            }
+        }
+        let year = u32::try_from(date.year()).unwrap_or(0);
         for item in &self.items {
-            // Writing to a String cannot fail.
-            let _ = match item {
-                Item::Literal(l) => {
-                    out.push_str(l);
-                    Ok(())
-                }
-                Item::Year4 => write!(out, "{:04}", date.year()),
-                Item::Year2 { padded: true } => write!(out, "{:02}", date.year() % 100),
-                Item::Year2 { padded: false } => write!(out, "{}", date.year() % 100),
-                Item::Month { padded: true } => write!(out, "{:02}", date.month()),
-                Item::Month { padded: false } => write!(out, "{}", date.month()),
-                Item::Day { padded: true } => write!(out, "{:02}", date.day()),
-                Item::Day { padded: false } => write!(out, "{}", date.day()),
-                Item::MonthAbbr => {
-                    out.push_str(&MONTHS[date.month() as usize - 1][..3]);
-                    Ok(())
-                }
-                Item::MonthName => {
-                    out.push_str(MONTHS[date.month() as usize - 1]);
-                    Ok(())
-                }
-            };
+            match item {
+                Item::Literal(l) => out.push_str(l),
+                Item::Year4 => push_num(out, year, 4),
+                Item::Year2 { padded: true } => push_num(out, year % 100, 2),
+                Item::Year2 { padded: false } => push_num(out, year % 100, 1),
+                Item::Month { padded: true } => push_num(out, date.month(), 2),
+                Item::Month { padded: false } => push_num(out, date.month(), 1),
+                Item::Day { padded: true } => push_num(out, date.day(), 2),
+                Item::Day { padded: false } => push_num(out, date.day(), 1),
+                Item::MonthAbbr => out.push_str(&MONTHS[date.month() as usize - 1][..3]),
+                Item::MonthName => out.push_str(MONTHS[date.month() as usize - 1]),
+            }
         }
     }
 }

@@ -197,10 +197,11 @@ impl<R: Read> Tracked<R> {
         while let Some(i) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
             let at = base + skipped + i as u64;
             if rest[i] == b'\n' {
-                if let Some(last) = self.breaks.back_mut() {
-                    if last.cr && last.at + 1 == at {
-                        last.counts = false;
-                    }
+                if let Some(last) = self.breaks.back_mut()
+                    && last.cr
+                    && last.at + 1 == at
+                {
+                    last.counts = false;
                 }
                 self.breaks.push_back(Break { at, cr: false, counts: true });
             } else {

@@ -10,7 +10,8 @@
 //!   keeping it as the original;
 //! - integer: `-12`, `+7`, and `12.0` (a zero fraction, as spreadsheets write
 //!   whole numbers);
-//! - number: a decimal number (`85.5`, `-3`, `1e3`), finite;
+//! - decimal: an exact decimal number (`85.5`, `-3`), at most four places;
+//! - timestamp: RFC 3339, or a date (midnight UTC); time: `08:30`, `8:30 PM`;
 //! - boolean: one of the dialect's `true_values` / `false_values`, any case;
 //! - date: the first of the dialect's `date_formats` that reads it;
 //! - list: items separated by `,` (a `\,` is a comma inside an item, a `\\` a
@@ -21,7 +22,7 @@
 
 use std::fmt::{self, Write as _};
 
-use ferry_model::{Date, FieldType, Value};
+use ferry_model::{Date, Decimal, FieldType, InvalidTime, ListRef, TimeOfDay, Timestamp, Value};
 use serde::Deserialize;
 
 use super::date::{DateError, DateFormat};
@@ -108,12 +109,14 @@ impl ValueParser {
         match ty {
             FieldType::Text | FieldType::Code(_) => Ok(Value::Text(text)),
             FieldType::Int => self.parse_int(text).map(Value::Int),
-            FieldType::Number => self.parse_number(text).map(Value::Number),
+            FieldType::Decimal => self.parse_decimal(text).map(Value::Decimal),
+            FieldType::Timestamp => self.parse_timestamp(text).map(Value::Timestamp),
+            FieldType::Time => self.parse_time(text).map(Value::Time),
             FieldType::Bool => self.parse_bool(text).map(Value::Bool),
             FieldType::Date => self.parse_date(text).map(Value::Date),
             FieldType::List => {
                 split_list(text, list);
-                Ok(if list.is_empty() { Value::Null } else { Value::List(list) })
+                Ok(if list.is_empty() { Value::Null } else { Value::List(ListRef::Slice(list)) })
             }
         }
     }
@@ -147,11 +150,54 @@ impl ValueParser {
         .ok_or_else(|| ValueError("not a whole number".to_owned()))
     }
 
-    /// Reads a finite decimal number.
-    pub fn parse_number(&self, cell: &str) -> Result<f64, ValueError> {
-        match cell.trim().parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(x),
-            _ => Err(ValueError("not a number".to_owned())),
+    /// Reads an exact decimal (`85.5`, `-3`, `0.25`; at most four places,
+    /// no exponent: see [`Decimal`]).
+    pub fn parse_decimal(&self, cell: &str) -> Result<Decimal, ValueError> {
+        Decimal::parse(cell).map_err(|e| ValueError(e.to_string()))
+    }
+
+    /// Reads an RFC 3339 timestamp (`2025-03-01T08:30:00Z`; without an
+    /// offset, UTC), or a date alone in one of the dialect's date formats (midnight UTC).
+    pub fn parse_timestamp(&self, cell: &str) -> Result<Timestamp, ValueError> {
+        let t = cell.trim();
+        Timestamp::parse_iso(t).or_else(|e| match self.parse_date(t) {
+            Ok(d) => Ok(Timestamp::from_date_time(d, TimeOfDay::default())),
+            Err(_) => Err(ValueError(e.to_string())),
+        })
+    }
+
+    /// Reads a time of day (`08:30`, `08:30:15`, `8:30 AM`).
+    pub fn parse_time(&self, cell: &str) -> Result<TimeOfDay, ValueError> {
+        let t = cell.trim();
+        let bad = || ValueError(InvalidTime.to_string());
+        let upper = t.to_ascii_uppercase();
+        let (clock, pm) = match upper.strip_suffix("AM").or_else(|| upper.strip_suffix("PM")) {
+            Some(c) => (c.trim().to_owned(), Some(upper.ends_with("PM"))),
+            None => (t.to_owned(), None),
+        };
+        let clock = if clock.len() >= 4 && clock.as_bytes().get(1) == Some(&b':') {
+            format!("0{clock}")
+        } else {
+            clock
+        };
+        let time = TimeOfDay::parse_iso(&clock).map_err(|_| bad())?;
+        match pm {
+            None => Ok(time),
+            Some(pm) => {
+                let micros = time.micros();
+                let hour = micros / 3_600_000_000;
+                if !(1..=12).contains(&hour) {
+                    return Err(bad());
+                }
+                let base = micros - hour * 3_600_000_000;
+                let h24 = match (hour, pm) {
+                    (12, false) => 0,
+                    (12, true) => 12,
+                    (h, false) => h,
+                    (h, true) => h + 12,
+                };
+                TimeOfDay::from_micros(base + h24 * 3_600_000_000).map_err(|_| bad())
+            }
         }
     }
 
@@ -185,11 +231,11 @@ pub fn split_list(text: &str, out: &mut Vec<String>) {
         if escaped {
             let mut chars = s.chars();
             while let Some(c) = chars.next() {
-                if c == '\\' {
-                    if let Some(next) = chars.next() {
-                        slot.push(next);
-                        continue;
-                    }
+                if c == '\\'
+                    && let Some(next) = chars.next()
+                {
+                    slot.push(next);
+                    continue;
                 }
                 slot.push(c);
             }
@@ -221,8 +267,8 @@ pub fn split_list(text: &str, out: &mut Vec<String>) {
 }
 
 /// Joins list items with `,`, escaping `,` and `\` inside items.
-pub fn join_list(items: &[String], out: &mut String) {
-    for (i, item) in items.iter().enumerate() {
+pub fn join_list<'a>(items: impl IntoIterator<Item = &'a str>, out: &mut String) {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -304,8 +350,14 @@ impl ValueFormatter {
             Value::Int(n) => {
                 let _ = write!(out, "{n}");
             }
-            Value::Number(x) => {
+            Value::Decimal(x) => {
                 let _ = write!(out, "{x}");
+            }
+            Value::Timestamp(t) => {
+                let _ = write!(out, "{t}");
+            }
+            Value::Time(t) => {
+                let _ = write!(out, "{t}");
             }
             Value::Bool(b) => out.push_str(if *b { &self.true_text } else { &self.false_text }),
             Value::Date(d) => self.date_format.write(*d, out),
@@ -313,7 +365,7 @@ impl ValueFormatter {
                 CodeStyle::Canonical => canonical,
                 CodeStyle::Original => original,
             }),
-            Value::List(items) => join_list(items, out),
+            Value::List(items) => join_list(items.iter(), out),
         }
     }
 }
@@ -374,9 +426,14 @@ mod tests {
         assert!(p.parse_int("2.5").is_err());
         assert!(p.parse_int("12.").is_err());
         assert_eq!(p.parse_int("x").unwrap_err().0, "not a whole number");
-        assert_eq!(p.parse_number("85.5"), Ok(85.5));
-        assert!(p.parse_number("NaN").is_err());
-        assert!(p.parse_number("inf").is_err());
+        assert_eq!(p.parse_decimal("85.5"), Ok(Decimal::parse("85.5").unwrap()));
+        assert!(p.parse_decimal("NaN").is_err());
+        assert!(p.parse_decimal("1.00001").is_err());
+        assert_eq!(p.parse_time("8:30 PM").unwrap().to_string(), "20:30:00");
+        assert_eq!(p.parse_time("12:05 AM").unwrap().to_string(), "00:05:00");
+        assert_eq!(p.parse_time("07:45").unwrap().to_string(), "07:45:00");
+        assert!(p.parse_time("13:00 PM").is_err());
+        assert_eq!(p.parse_timestamp("2025-03-01T08:30:00Z").unwrap().to_string(), "2025-03-01T08:30:00Z");
         for t in ["true", "TRUE", "Y", "yes", "1", " t "] {
             assert_eq!(p.parse_bool(t), Ok(true), "{t}");
         }
@@ -402,14 +459,14 @@ mod tests {
         split_list("a\\,b,c\\\\d", &mut out);
         assert_eq!(out, ["a,b", "c\\d"]);
         let mut s = String::new();
-        join_list(&out, &mut s);
+        join_list(out.iter().map(String::as_str), &mut s);
         assert_eq!(s, "a\\,b,c\\\\d");
         split_list(&s, &mut out);
         assert_eq!(out, ["a,b", "c\\d"]);
         split_list("", &mut out);
         assert!(out.is_empty());
         let p = parser(serde_json::json!({}));
-        assert_eq!(parse(&p, FieldType::List, "1,2"), Ok("List([\"1\", \"2\"])".into()));
+        assert_eq!(parse(&p, FieldType::List, "1,2"), Ok("List(Slice([\"1\", \"2\"]))".into()));
         assert_eq!(parse(&p, FieldType::List, " , "), Ok("Null".into()));
     }
 
@@ -422,13 +479,13 @@ mod tests {
         for v in [
             Value::Text("000123"),
             Value::Int(-4),
-            Value::Number(85.5),
-            Value::Number(3.0),
+            Value::Decimal(Decimal::parse("85.5").unwrap()),
+            Value::Decimal(Decimal::parse("3.0").unwrap()),
             Value::Bool(true),
             Value::Bool(false),
             Value::Date(d),
             Value::Code { code: "KG", original: "K" },
-            Value::List(&items),
+            Value::List(ListRef::Slice(&items)),
             Value::Null,
         ] {
             f.write(&v, CodeStyle::Canonical, &mut s);

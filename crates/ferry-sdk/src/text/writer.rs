@@ -78,14 +78,20 @@ impl fmt::Display for WriteRefusal {
     }
 }
 
-/// A writer of delimited text.
+/// A writer of delimited text. Fields are written straight into one output
+/// buffer (no per-field call into a general CSV writer): a field is quoted
+/// when the style says so, its quotes doubled.
 pub struct TextWriter<W: Write> {
-    csv: csv::Writer<W>,
+    out: W,
+    buf: Vec<u8>,
     options: WriteOptions,
     bytes: Vec<u8>,
     ends: Vec<usize>,
     rows: u64,
 }
+
+/// Bytes buffered before they are handed to the output.
+const FLUSH_AT: usize = 64 * 1024;
 
 impl<W: Write> fmt::Debug for TextWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -96,36 +102,59 @@ impl<W: Write> fmt::Debug for TextWriter<W> {
     }
 }
 
-fn write_error(e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => Error::io(format!("write failed: {e}")),
-        other => Error::internal(format!("delimited text writer: {other:?}")),
-    }
+fn write_error(e: std::io::Error) -> Error {
+    Error::io(format!("write failed: {e}"))
 }
 
 impl<W: Write> TextWriter<W> {
     /// A writer into `out`; writes the byte-order mark when asked.
-    pub fn new(mut out: W, options: WriteOptions) -> Result<TextWriter<W>, Error> {
+    pub fn new(out: W, options: WriteOptions) -> Result<TextWriter<W>, Error> {
+        let mut buf = Vec::with_capacity(FLUSH_AT + 4096);
         if options.bom && options.encoding.is_utf8() {
-            out.write_all(BOM).map_err(|e| Error::io(format!("write failed: {e}")))?;
+            buf.extend_from_slice(BOM);
         }
-        let csv = csv::WriterBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(options.delimiter.byte())
-            .double_quote(true)
-            .quote_style(match options.quoting {
-                QuoteStyle::Necessary => csv::QuoteStyle::Necessary,
-                QuoteStyle::Always => csv::QuoteStyle::Always,
-                QuoteStyle::Never => csv::QuoteStyle::Never,
-            })
-            .terminator(match options.line_ending {
-                LineEnding::Lf => csv::Terminator::Any(b'\n'),
-                LineEnding::Crlf => csv::Terminator::CRLF,
-            })
-            .buffer_capacity(64 * 1024)
-            .from_writer(out);
-        Ok(TextWriter { csv, options, bytes: Vec::new(), ends: Vec::new(), rows: 0 })
+        Ok(TextWriter { out, buf, options, bytes: Vec::new(), ends: Vec::new(), rows: 0 })
+    }
+
+    /// Appends one field to the buffer, quoted as the style says.
+    #[inline]
+    fn put_field(buf: &mut Vec<u8>, field: &[u8], options: &WriteOptions, lone: bool) {
+        let d = options.delimiter.byte();
+        let quote = match options.quoting {
+            QuoteStyle::Always => true,
+            QuoteStyle::Never => false,
+            // A lone empty field is quoted, or its line would read as blank.
+            QuoteStyle::Necessary => {
+                (lone && field.is_empty())
+                    || field.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r')
+            }
+        };
+        if !quote {
+            buf.extend_from_slice(field);
+            return;
+        }
+        buf.push(b'"');
+        let mut rest = field;
+        while let Some(i) = rest.iter().position(|&b| b == b'"') {
+            buf.extend_from_slice(&rest[..=i]);
+            buf.push(b'"');
+            rest = &rest[i + 1..];
+        }
+        buf.extend_from_slice(rest);
+        buf.push(b'"');
+    }
+
+    fn end_line(&mut self) -> Result<(), Error> {
+        match self.options.line_ending {
+            LineEnding::Lf => self.buf.push(b'\n'),
+            LineEnding::Crlf => self.buf.extend_from_slice(b"\r\n"),
+        }
+        self.rows += 1;
+        if self.buf.len() >= FLUSH_AT {
+            self.out.write_all(&self.buf).map_err(write_error)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 
     /// Rows written so far.
@@ -141,26 +170,33 @@ impl<W: Write> TextWriter<W> {
     /// Writes `row`; `Ok(Err(_))` when the row cannot be written (nothing of
     /// it is); `Err` when writing fails.
     pub fn write_row(&mut self, row: &Row) -> Result<Result<(), WriteRefusal>, Error> {
+        let d = self.options.delimiter.byte();
+        let lone = row.len() == 1;
         if self.options.encoding.is_utf8() {
             // The row's text is the output: check it, then write it as it is.
             if let Err(refusal) = self.check_quoting(row) {
                 return Ok(Err(refusal));
             }
-            for field in row.iter() {
-                self.csv.write_field(field).map_err(write_error)?;
+            for (i, field) in row.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(d);
+                }
+                Self::put_field(&mut self.buf, field.as_bytes(), &self.options, lone);
             }
         } else {
             if let Err(refusal) = self.encode(row) {
                 return Ok(Err(refusal));
             }
             let mut start = 0;
-            for &end in &self.ends {
-                self.csv.write_field(&self.bytes[start..end]).map_err(write_error)?;
+            for (i, &end) in self.ends.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(d);
+                }
+                Self::put_field(&mut self.buf, &self.bytes[start..end], &self.options, lone);
                 start = end;
             }
         }
-        self.csv.write_record(None::<&[u8]>).map_err(write_error)?;
-        self.rows += 1;
+        self.end_line()?;
         Ok(Ok(()))
     }
 
@@ -201,8 +237,10 @@ impl<W: Write> TextWriter<W> {
     }
 
     /// Flushes buffered rows and returns the output.
-    pub fn finish(self) -> Result<W, Error> {
-        self.csv.into_inner().map_err(|e| Error::io(format!("write failed: {}", e.error())))
+    pub fn finish(mut self) -> Result<W, Error> {
+        self.out.write_all(&self.buf).map_err(write_error)?;
+        self.out.flush().map_err(write_error)?;
+        Ok(self.out)
     }
 }
 
@@ -256,6 +294,20 @@ mod tests {
         let refusal = results[1].clone().unwrap();
         assert_eq!(refusal.field, 1);
         assert_eq!(refusal.reason, "the value holds a character that windows-1252 cannot represent");
+    }
+
+    #[test]
+    fn quoting_of_lone_empty_fields_line_breaks_and_crs() {
+        let (out, _) = write(WriteOptions::default(), &[&[""], &["", ""], &["a\rb", "c\nd"], &["x"]]);
+        assert_eq!(String::from_utf8(out).unwrap(), "\"\"\n,\n\"a\rb\",\"c\nd\"\nx\n");
+        // Many rows: the buffer is flushed along the way, in order.
+        let rows: Vec<Vec<String>> = (0..20_000).map(|i| vec![i.to_string(), "x".repeat(5)]).collect();
+        let refs: Vec<Vec<&str>> = rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+        let slices: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+        let (out, _) = write(WriteOptions::default(), &slices);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 20_000);
+        assert!(text.starts_with("0,xxxxx\n1,xxxxx\n") && text.ends_with("19999,xxxxx\n"));
     }
 
     #[test]

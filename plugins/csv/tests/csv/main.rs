@@ -14,7 +14,7 @@ use ferry_plugin_csv::CsvPlugin;
 use ferry_sdk::model::{EntityKind, Record};
 use ferry_sdk::serde_json::Value;
 use ferry_sdk::testkit::{self, SourceOutput};
-use ferry_sdk::{Error, Reject, codec};
+use ferry_sdk::{Error, Reject};
 
 /// The fixtures folder.
 pub fn data_dir() -> PathBuf {
@@ -33,11 +33,9 @@ pub fn write(config: Value, base: &Path, input: &SourceOutput) -> Result<(u64, V
 
 /// A source output holding `records`, as a sink receives it.
 pub fn batch_of<R: Record>(records: &[R]) -> SourceOutput {
-    let mut bytes = Vec::new();
-    for r in records {
-        codec::encode(r, &mut bytes).unwrap();
-    }
-    SourceOutput { batches: vec![(R::KIND, records.len() as u32, bytes)], rejects: Vec::new() }
+    let mut out = SourceOutput::default();
+    out.push(records).unwrap();
+    out
 }
 
 /// Appends `records` to `out` as one more batch.
@@ -45,10 +43,12 @@ pub fn add_batch<R: Record>(out: &mut SourceOutput, records: &[R]) {
     out.batches.extend(batch_of(records).batches);
 }
 
-/// Records read, with their origin cleared (it differs between files).
+/// Records read, with their origin and row hash cleared (they differ
+/// between files).
 pub fn without_origin<R: Record>(mut records: Vec<R>) -> Vec<R> {
     for r in &mut records {
         r.meta_mut().origin = None;
+        r.meta_mut().row_hash = None;
     }
     records
 }

@@ -74,7 +74,7 @@ fn district() -> SourceOutput {
         meta: meta("C1"),
         course_number: Some("0001".into()),
         title: "Álgebra I".into(),
-        credit_hours: Some(0.5),
+        credit_hours: Some(dec("0.5")),
         grade_levels: vec!["09".into(), "10".into(), "odd,one\\x".into()],
         ..Course::default()
     };
@@ -108,9 +108,9 @@ fn district() -> SourceOutput {
         meta: meta("G1"),
         student_id: Some("000123".into()),
         kind: Some(Code::mapped(GradeKind::Transcript, "stored")),
-        percent: Some(92.35),
-        gpa_points: Some(3.7),
-        credits_earned: Some(1.0 / 3.0),
+        percent: Some(dec("92.35")),
+        gpa_points: Some(dec("3.7")),
+        credits_earned: Some(dec("0.3333")),
         exclude_from_gpa: Some(false),
         letter_grade: Some("A-".into()),
         ..Grade::default()
@@ -251,4 +251,8 @@ fn canonical_files_tolerate_missing_and_extra_columns() {
         "a code without its original column is normalized"
     );
     assert_eq!(s[0].meta.ext.get("Homeroom"), Some("12B"));
+}
+
+fn dec(s: &str) -> ferry_sdk::model::Decimal {
+    ferry_sdk::model::Decimal::parse(s).unwrap()
 }

@@ -5,10 +5,11 @@ use std::fs;
 use std::path::Path;
 
 use ferry_plugin_csv::CsvPlugin;
+use ferry_sdk::model::RecordBatch;
 use ferry_sdk::model::{Code, Date, EntityKind, GradeLevel, Meta, Org, OrgKind, Staff, Student};
 use ferry_sdk::serde_json::json;
 use ferry_sdk::testkit::SourceOutput;
-use ferry_sdk::{ErrorKind, OpenContext, Plugin, RecordBatch, RunSummary, codec};
+use ferry_sdk::{ErrorKind, OpenContext, Plugin, RunSummary, SinkBatch};
 
 use super::{add_batch, batch_of, write};
 
@@ -136,13 +137,13 @@ fn default_layout_header_and_files_only_for_entities_with_records() {
         Some(
             "source_system,source_id,alt_ids,student_number,state_id,first_name,middle_name,last_name,\
              preferred_name,birth_date,sex,sex_original,grade_level,grade_level_original,school_id,status,email,\
-             phone,address,city,region,postal_code,username,extensions"
+             phone,address,city,region,postal_code,username,graduation_year,extensions"
         )
     );
     assert_eq!(
         lines.next(),
         Some(
-            "powerschool,000123,state=S-1,000123,,José,,Núñez,,2011-06-19,,,KG,K,,,,,,,,,,\"{\"\"U_Locker\"\":\"\"17\"\"}\""
+            "powerschool,000123,state=S-1,000123,,José,,Núñez,,2011-06-19,,,KG,K,,,,,,,,,,,\"{\"\"U_Locker\"\":\"\"17\"\"}\""
         )
     );
 
@@ -203,12 +204,8 @@ fn utf8_bom_tabs_and_quoting_styles() {
     assert_eq!(fs::read_to_string(dir.path().join("b/students.csv")).unwrap(), "Id,Last\n000123,Núñez\n");
 }
 
-fn encoded(records: &[Student]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for r in records {
-        codec::encode(r, &mut bytes).unwrap();
-    }
-    bytes
+fn encoded(records: &[Student]) -> RecordBatch {
+    ferry_sdk::testkit::batch_of(records).unwrap()
 }
 
 #[test]
@@ -220,7 +217,7 @@ fn abort_leaves_an_existing_output_untouched() {
 
     let mut sink = CsvPlugin::open_sink(&ctx).unwrap();
     let bytes = encoded(&students());
-    let w = sink.write(RecordBatch::new(EntityKind::Students, 2, &bytes)).unwrap();
+    let w = sink.write(SinkBatch::new(EntityKind::Students, &bytes)).unwrap();
     assert_eq!(w.written, 2);
     assert_eq!(listing(dir.path()).len(), 2, "a temporary file is being written beside the target");
     sink.abort().unwrap();
@@ -229,7 +226,7 @@ fn abort_leaves_an_existing_output_untouched() {
 
     // A sink dropped without commit or abort cleans up too.
     let mut sink = CsvPlugin::open_sink(&ctx).unwrap();
-    sink.write(RecordBatch::new(EntityKind::Students, 2, &bytes)).unwrap();
+    sink.write(SinkBatch::new(EntityKind::Students, &bytes)).unwrap();
     drop(sink);
     assert_eq!(listing(dir.path()), ["students.csv"]);
     assert_eq!(fs::read_to_string(&target).unwrap(), "previous run's output\n");
@@ -252,8 +249,9 @@ fn abort_leaves_an_existing_output_untouched() {
 
     // Commit replaces it.
     let mut sink = CsvPlugin::open_sink(&ctx).unwrap();
-    sink.write(RecordBatch::new(EntityKind::Students, 2, &bytes)).unwrap();
-    let c = sink.commit(&RunSummary::default()).unwrap();
+    sink.write(SinkBatch::new(EntityKind::Students, &bytes)).unwrap();
+    sink.prepare(&RunSummary::default()).unwrap();
+    let c = sink.commit().unwrap();
     assert_eq!(c.notes, ["students.csv: 2 rows"]);
     assert!(fs::read_to_string(&target).unwrap().starts_with("source_system,"));
     assert_eq!(listing(dir.path()), ["students.csv"]);
@@ -310,4 +308,24 @@ fn student_with_grade_level_code_writes_both_sides() {
     write(json!({ "directory": "." }), dir.path(), &batch_of(&[s])).unwrap();
     let text = fs::read_to_string(dir.path().join("students.csv")).unwrap();
     assert!(text.lines().nth(1).unwrap().contains(",Other,-1,"), "{text}");
+}
+
+#[test]
+fn a_dry_run_checks_every_row_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = json!({ "directory": "out", "dialect": { "encoding": "windows-1252" } });
+    let mut input = batch_of(&students());
+    let mut emoji = students();
+    emoji.truncate(1);
+    emoji[0].meta.source.id = "000999".into();
+    emoji[0].first_name = "Zoë 🦀".into();
+    add_batch(&mut input, &emoji);
+    let o = ferry_sdk::testkit::run_sink_with::<CsvPlugin>(&config, dir.path(), &input, true).unwrap();
+    assert_eq!(o.written, 2);
+    assert_eq!(o.rejects.len(), 1, "the row Windows-1252 cannot hold is refused in a dry run too");
+    assert_eq!(o.rejects[0].record_id, "000999");
+    assert_eq!(o.plan.len(), 1);
+    assert_eq!((o.plan[0].entity.as_str(), o.plan[0].create, o.plan[0].reject), ("students", 2, 1));
+    assert!(o.committed.is_none());
+    assert!(listing(dir.path()).is_empty(), "nothing at all is written: {:?}", listing(dir.path()));
 }

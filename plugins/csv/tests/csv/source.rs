@@ -160,14 +160,30 @@ fn bad_rows_become_rejects_with_lines_and_the_run_goes_on() {
     let s: Vec<Student> = out.records().unwrap();
     let ids: Vec<(&str, u64)> =
         s.iter().map(|r| (r.meta.source.id.as_str(), r.meta.origin.as_ref().unwrap().line)).collect();
-    assert_eq!(ids, [("1", 2), ("5", 6), ("6", 10)]);
-    assert_eq!(s[1].first_name, "Multi\nline");
+    // Student 3's impossible birth date is not a key nor required: the
+    // student is written without it, with a warning (the field policy).
+    assert_eq!(ids, [("1", 2), ("3", 4), ("5", 6), ("6", 10)]);
+    assert_eq!(s[1].birth_date, None);
+    assert_eq!(s[2].first_name, "Multi\nline");
+    assert_eq!(out.warnings.len(), 1);
+    let w = &out.warnings[0];
+    assert_eq!(
+        (w.line, w.field.as_str(), w.record_id.as_str(), w.file.as_str()),
+        (4, "birth_date", "3", "students_bad.csv")
+    );
+    assert!(
+        w.reason.contains("column \"DOB\" (birth_date): not a valid calendar date (formats tried: %Y-%m-%d"),
+        "{}",
+        w.reason
+    );
+    assert!(w.reason.contains("%-m/%-d/%Y") && !w.reason.contains("31/31"));
+    assert_eq!(w.value.as_deref(), Some("31/31/2010"));
 
     let mut rejects = out.rejects.clone();
     rejects.sort_by_key(|r| r.line);
     let summary: Vec<(u64, &str, &str)> =
         rejects.iter().map(|r| (r.line, r.field.as_str(), r.record_id.as_str())).collect();
-    assert_eq!(summary, [(3, "", ""), (4, "birth_date", "3"), (5, "first_name", "4"), (8, "source_id", "")]);
+    assert_eq!(summary, [(3, "", ""), (5, "first_name", "4"), (8, "source_id", "")]);
     for r in &rejects {
         assert_eq!(r.file, "students_bad.csv");
         assert_eq!(r.entity, EntityKind::Students);
@@ -180,18 +196,8 @@ fn bad_rows_become_rejects_with_lines_and_the_run_goes_on() {
     );
     assert_eq!(rejects[0].value.as_deref(), Some("2,Bob,Ray,01/02/2010,extra"));
     assert!(rejects[0].reason.find("Bob").is_none());
-    assert!(
-        rejects[1]
-            .reason
-            .contains("column \"DOB\" (birth_date): not a valid calendar date (formats tried: %Y-%m-%d"),
-        "{}",
-        rejects[1].reason
-    );
-    assert!(rejects[1].reason.contains("%-m/%-d/%Y"));
-    assert!(!rejects[1].reason.contains("31/31"));
-    assert_eq!(rejects[1].value.as_deref(), Some("31/31/2010"));
-    assert!(rejects[2].reason.contains("first_name: required field is missing"), "{}", rejects[2].reason);
-    assert!(rejects[3].reason.contains("missing source id"), "{}", rejects[3].reason);
+    assert!(rejects[1].reason.contains("first_name: required field is missing"), "{}", rejects[1].reason);
+    assert!(rejects[2].reason.contains("missing source id"), "{}", rejects[2].reason);
 
     assert_accounted(&out, EntityKind::Students, 7);
 }
@@ -214,7 +220,10 @@ fn several_bad_cells_make_one_reject() {
             "id": ["source_id", "course_number", "title"], "credits": "credit_hours", "levels": "grade_levels" } },
     }});
     let out = read(config, dir.path()).unwrap();
-    assert_eq!(out.rejects.len(), 2);
+    // E1's entry date is required: it is rejected with every reason. C1's
+    // credits are optional: C1 is written without them, with a warning.
+    assert_eq!(out.rejects.len(), 1);
+    assert_eq!(out.warnings.len(), 1);
 
     let e = &out.rejects_of(EntityKind::SchoolEnrollments)[0];
     assert_eq!((e.line, e.field.as_str(), e.record_id.as_str()), (2, "", "E1"));
@@ -225,18 +234,19 @@ fn several_bad_cells_make_one_reject() {
     ] {
         assert!(e.reason.contains(part), "{part} in {}", e.reason);
     }
-    assert_eq!(e.value.as_deref(), Some("entry=13/45/2024; year=twenty; primary=maybe"));
+    assert_eq!(e.value.as_deref(), Some("entry_date=13/45/2024; school_year=twenty; primary=maybe"));
     let good: Vec<SchoolEnrollment> = out.records().unwrap();
     assert_eq!((good[0].school_year, good[0].primary), (Some(2025), Some(true)));
 
-    let c = &out.rejects_of(EntityKind::Courses)[0];
+    let c = &out.warnings[0];
     assert_eq!(
-        (c.field.as_str(), c.record_id.as_str(), c.value.as_deref()),
-        ("credit_hours", "C1", Some("abc"))
+        (c.entity, c.field.as_str(), c.record_id.as_str(), c.value.as_deref()),
+        (EntityKind::Courses, "credit_hours", "C1", Some("abc"))
     );
-    assert!(c.reason.contains("not a number"));
+    assert!(c.reason.contains("not a decimal number"), "{}", c.reason);
     let courses: Vec<ferry_sdk::model::Course> = out.records().unwrap();
-    assert_eq!(courses[0].credit_hours, Some(0.5));
+    assert_eq!(courses[0].credit_hours, None);
+    assert_eq!(courses[1].credit_hours, Some(ferry_sdk::model::Decimal::parse("0.5").unwrap()));
     assert_eq!(courses[0].grade_levels, ["09", "10"]);
     assert_accounted(&out, EntityKind::SchoolEnrollments, 2);
     assert_accounted(&out, EntityKind::Courses, 2);

@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use ferry_plugin_sqlite::SqlitePlugin;
-use ferry_sdk::codec;
 use ferry_sdk::model::*;
 use ferry_sdk::serde_json::{Value as Json, json};
 use ferry_sdk::testkit::{self, SourceOutput};
@@ -23,13 +22,13 @@ pub fn meta(id: &str, file: &str, line: u64, raw: &str) -> Meta {
     m
 }
 
+pub fn dec(s: &str) -> Option<Decimal> {
+    Some(Decimal::parse(s).unwrap())
+}
+
 /// Appends records of one entity as one batch.
 pub fn batch<R: Record>(out: &mut SourceOutput, recs: &[R]) {
-    let mut bytes = Vec::new();
-    for r in recs {
-        codec::encode(r, &mut bytes).unwrap();
-    }
-    out.batches.push((R::KIND, u32::try_from(recs.len()).unwrap(), bytes));
+    out.push(recs).unwrap();
 }
 
 #[derive(Clone, Debug, Default)]
@@ -58,7 +57,11 @@ pub fn sample() -> Sample {
         identifier: Some("0001".into()),
         ..Org::default()
     };
-    district.meta.set_alt_id("nces", "0612345");
+    district.meta.alt_ids.push(AltId {
+        kind: "nces".into(),
+        value: "0612345".into(),
+        assigner: Some("NCES".into()),
+    });
     let mut school = Org {
         meta: meta("100", "schools.csv", 2, "100,0042,École Élémentaire Saint-Zoë,K,05"),
         kind: Some(Code::mapped(OrgKind::School, "school")),
@@ -71,6 +74,9 @@ pub fn sample() -> Sample {
         ..Org::default()
     };
     school.meta.ext.insert("Alternate_School_Number", "042");
+    school.meta.table = Some("Schools".into());
+    school.meta.row_hash =
+        Some(ferry_sdk::row_hash(["100", "0042", "École Élémentaire Saint-Zoë", "K", "05"]));
 
     let year = AcademicSession {
         meta: meta("Y2025", "terms.csv", 2, "Y2025,2024-2025,schoolYear"),
@@ -104,7 +110,9 @@ pub fn sample() -> Sample {
     jose.meta.ext.insert("U_Locker", "Locker, 17");
     jose.meta.ext.insert("Allergy \"notes\"", "peanuts\nand shellfish");
     jose.meta.ext.insert("Ümlaut_Feld", "ja");
-    let zoe = Student {
+    jose.meta.table = Some("Students".into());
+    jose.meta.modified_at = Some(Timestamp::parse_iso("2025-05-30T14:03:09.25Z").unwrap());
+    let mut zoe = Student {
         meta: meta("1002", "students.csv", 3, "1002,000124,Zoë,O'Brien-Łukasz,2010-12-31,X,3"),
         student_number: Some("000124".into()),
         first_name: "Zoë".into(),
@@ -116,6 +124,8 @@ pub fn sample() -> Sample {
         school_id: Some("100".into()),
         ..Student::default()
     };
+    // Personal data the model has no slot for.
+    zoe.meta.ext.insert_pii("Nickname", "Zozo");
 
     let teacher = Staff {
         meta: meta("T7", "teachers.csv", 2, "T7,007,Ana,Ortíz,teacher"),
@@ -159,7 +169,7 @@ pub fn sample() -> Sample {
         course_number: Some("0101".into()),
         title: "Matemáticas 3".into(),
         org_id: Some("100".into()),
-        credit_hours: Some(0.5),
+        credit_hours: dec("0.5"),
         grade_levels: vec!["03".into(), "K".into()],
         ..Course::default()
     };
@@ -215,7 +225,7 @@ pub fn sample() -> Sample {
         exit_date: d(2024, 8, 18),
         status: Some(Code::normalize("enrolled")),
     };
-    let grade = Grade {
+    let mut grade = Grade {
         meta: meta("G1", "storedgrades.csv", 2, "G1,1001,0101,A-,93.5"),
         student_id: Some("1001".into()),
         kind: Some(Code::normalize("stored")),
@@ -226,14 +236,15 @@ pub fn sample() -> Sample {
         school_year: Some(2025),
         store_code: Some("Y1".into()),
         letter_grade: Some("A-".into()),
-        percent: Some(93.5),
-        credits_attempted: Some(0.5),
-        credits_earned: Some(-0.0),
-        gpa_points: Some(3.7),
+        percent: dec("93.5"),
+        credits_attempted: dec("0.5"),
+        credits_earned: dec("-0.0"),
+        gpa_points: dec("3.7"),
         exclude_from_gpa: Some(false),
         comment: Some("Très bien".into()),
         ..Grade::default()
     };
+    grade.meta.locator = Some("https://sis.example.org/ws/v1/grades/G1".into());
     let mut attendance = Vec::new();
     for (i, (day, code)) in
         [((2024, 9, 3), "A"), ((2024, 10, 1), "T"), ((2025, 1, 7), "Q"), ((2023, 11, 2), "E")]
@@ -300,7 +311,7 @@ impl Sample {
     }
 
     pub fn total(&self) -> u64 {
-        self.output().batches.iter().map(|b| u64::from(b.1)).sum()
+        self.output().batches.iter().map(|b| b.1.num_rows() as u64).sum()
     }
 
     /// Asserts that `got` holds exactly these records, in order.

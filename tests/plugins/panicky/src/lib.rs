@@ -1,12 +1,11 @@
 //! Test fixture: a plugin that panics where its config says
-//! (`panic_in = "open" | "next_batch" | "write"`), to prove the host survives,
-//! or whose sink miscounts (`panic_in = "miscount"`: it claims one record more
-//! than it was given), to prove the host's accounting catches it.
+//! (`panic_in = "open" | "next_batch" | "write" | "entities" | "drop"`), to
+//! prove the host survives and names the plugin, or whose sink miscounts
+//! (`panic_in = "miscount"`: it claims one record more than it was given), to
+//! prove the host's accounting catches it.
 
 use ferry_sdk::model::{Code, EntityKind, Meta, Org, OrgKind};
-use ferry_sdk::{
-    BatchBuilder, Committed, Error, OpenContext, Plugin, RecordBatch, RunSummary, Sink, Source, Written,
-};
+use ferry_sdk::{BatchBuilder, Committed, Error, OpenContext, Plugin, Sink, SinkBatch, Source, Written};
 
 struct Panicky;
 
@@ -23,7 +22,7 @@ impl Plugin for Panicky {
         entities = ["orgs"]
         [config.panic_in]
         type = "string"
-        description = "open, next_batch, write, or miscount (the sink claims one record too many)"
+        description = "open, next_batch, write, entities, drop, or miscount (the sink claims one record too many)"
         required = true
     "#;
 
@@ -32,7 +31,12 @@ impl Plugin for Panicky {
         if c.panic_in == "open" {
             panic!("deliberate panic while opening");
         }
-        Ok(Box::new(PanickySource { calls: 0, panic: c.panic_in == "next_batch" }))
+        Ok(Box::new(PanickySource {
+            calls: 0,
+            panic: c.panic_in == "next_batch",
+            in_entities: c.panic_in == "entities",
+            in_drop: c.panic_in == "drop",
+        }))
     }
 
     fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
@@ -44,10 +48,23 @@ impl Plugin for Panicky {
 struct PanickySource {
     calls: u32,
     panic: bool,
+    in_entities: bool,
+    in_drop: bool,
+}
+
+impl Drop for PanickySource {
+    fn drop(&mut self) {
+        if self.in_drop {
+            panic!("deliberate panic while dropping the source");
+        }
+    }
 }
 
 impl Source for PanickySource {
     fn entities(&self) -> Vec<EntityKind> {
+        if self.in_entities {
+            panic!("deliberate panic in entities()");
+        }
         vec![EntityKind::Orgs]
     }
     fn next_batch(&mut self, out: &mut BatchBuilder) -> Result<bool, Error> {
@@ -77,13 +94,13 @@ impl Sink for PanickySink {
     fn entities(&self) -> Vec<EntityKind> {
         vec![EntityKind::Orgs]
     }
-    fn write(&mut self, batch: RecordBatch<'_>) -> Result<Written, Error> {
+    fn write(&mut self, batch: SinkBatch<'_>) -> Result<Written, Error> {
         if self.panic {
             panic!("deliberate panic in write");
         }
-        Ok(Written { written: u64::from(batch.count) + u64::from(self.miscount), rejects: vec![] })
+        Ok(Written { written: batch.len() as u64 + u64::from(self.miscount), rejects: vec![] })
     }
-    fn commit(&mut self, _summary: &RunSummary) -> Result<Committed, Error> {
+    fn commit(&mut self) -> Result<Committed, Error> {
         Ok(Committed::default())
     }
     fn abort(&mut self) -> Result<(), Error> {

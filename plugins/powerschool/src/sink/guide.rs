@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use ferry_sdk::RunSummary;
 
-use crate::sink::FILES;
+use super::files::ImportFile;
 
 /// One import step: file, tool, what to check.
 const STEPS: &[(&str, &str, &str)] = &[
@@ -57,9 +57,12 @@ const STEPS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The guide's file name.
+pub const GUIDE: &str = "IMPORT-GUIDE.md";
+
 /// The guide for a run that wrote `counts` (file, rows).
-pub fn render(counts: &[(&str, u64)], summary: &RunSummary) -> String {
-    let rows = |name: &str| counts.iter().find(|(n, _)| *n == name).map(|(_, r)| *r);
+pub fn render(counts: &[(ImportFile, u64)], summary: &RunSummary) -> String {
+    let rows = |name: &str| counts.iter().find(|(f, _)| f.name() == name).map(|(_, r)| *r);
     let mut s = String::new();
     let _ = writeln!(s, "# Importing into PowerSchool\n");
     if !summary.run_id.is_empty() {
@@ -95,12 +98,9 @@ pub fn render(counts: &[(&str, u64)], summary: &RunSummary) -> String {
         }
     }
     let _ = writeln!(s, "\n## Reference files (not imported)\n");
-    for (file, _, importable) in FILES {
-        if *importable {
-            continue;
-        }
+    for file in ImportFile::all().filter(|f| !f.importable()).map(ImportFile::name) {
         if let Some(r) = rows(file) {
-            let what = match *file {
+            let what = match file {
                 "schools.txt" => "the schools the other files refer to",
                 "terms.txt" => "the years and terms to set up before importing",
                 "attendance_code.txt" => "the attendance codes used, per school and year, with their meaning",
@@ -131,8 +131,10 @@ mod tests {
 
     #[test]
     fn lists_only_written_files_in_order() {
-        let g =
-            render(&[("cc.txt", 5), ("students.txt", 2), ("pgfinalgrades.txt", 3)], &RunSummary::default());
+        let g = render(
+            &[(ImportFile::Cc, 5), (ImportFile::Students, 2), (ImportFile::PgFinalGrades, 3)],
+            &RunSummary::default(),
+        );
         let students = g.find("`students.txt`").unwrap();
         let cc = g.find("`cc.txt`").unwrap();
         assert!(students < cc);

@@ -1,4 +1,5 @@
-//! The archive's row hash and table checksum (`ferry-rowhash-1`).
+//! The archive's row hash and table checksum (`ferry-rowhash-1`); the
+//! recomputation against the run records is [`crate::verify`].
 //!
 //! A table checksum is order independent: every row is encoded canonically
 //! (see [`RowEncoder`]), hashed to 128 bits, and the row hashes are added up
@@ -10,9 +11,6 @@
 //! detects corruption and accidental edits, not forgery (a checksum stored in
 //! the same file as the data cannot defend against someone who can rewrite
 //! both).
-
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 
 const C1: u64 = 0x87c3_7b91_1142_53d5;
 const C2: u64 = 0x4cf5_ad43_2745_937f;
@@ -153,33 +151,6 @@ impl TableChecksum {
     }
 }
 
-/// A hasher for keys that already are hashes: passes the `u64` through.
-#[derive(Default)]
-pub struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used; fold anything else in all the same.
-        self.0 = hash64(bytes, self.0);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A set of 64-bit key hashes.
-pub type KeySet = HashSet<u64, BuildHasherDefault<PassThrough>>;
-
-/// The 64-bit hash of a record's natural key.
-pub fn key_hash(system: &str, id: &str) -> u64 {
-    // Length-prefixing the system keeps ("a","bc") and ("ab","c") apart.
-    let h = hash64(system.as_bytes(), SEED_A ^ system.len() as u64);
-    hash64(id.as_bytes(), h)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,8 +161,7 @@ mod tests {
         assert_eq!(hash64(b"", SEED_A), hash64(b"", SEED_A));
         assert_ne!(hash64(b"a", SEED_A), hash64(b"b", SEED_A));
         assert_ne!(hash64(b"a\0", SEED_A), hash64(b"a", SEED_A));
-        assert_ne!(key_hash("a", "bc"), key_hash("ab", "c"));
-        let mut seen = HashSet::new();
+        let mut seen = std::collections::HashSet::new();
         for i in 0..10_000u32 {
             assert!(seen.insert(hash128(i.to_string().as_bytes())));
         }

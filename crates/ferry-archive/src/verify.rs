@@ -1,0 +1,100 @@
+//! Verifying an archive: every entity table's checksum recomputed from its
+//! rows and compared with the one the last run that wrote it recorded.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::checksum::{Cell, RowEncoder, TableChecksum};
+use crate::error::{ArchiveError, ErrorKind, db_error};
+use crate::format::{Purpose, open_archive, table_columns};
+use crate::schema::{RUN_ID, RUNS_TABLE, quote, tables};
+
+/// The checksum of one entity table as stored now: every column in table
+/// order except `run_id`, each row encoded and hashed as described in
+/// [`crate::checksum`], summed over all rows.
+pub fn table_checksum(conn: &Connection, table: &str) -> rusqlite::Result<TableChecksum> {
+    let cols: Vec<String> =
+        table_columns(conn, table)?.into_iter().filter(|c| c != RUN_ID).map(|c| quote(&c)).collect();
+    let mut sum = TableChecksum::default();
+    if cols.is_empty() {
+        return Ok(sum);
+    }
+    let mut stmt = conn.prepare(&format!("SELECT {} FROM {}", cols.join(", "), quote(table)))?;
+    let mut rows = stmt.query([])?;
+    let mut enc = RowEncoder::default();
+    while let Some(row) = rows.next()? {
+        enc.clear();
+        for i in 0..cols.len() {
+            enc.push(Cell::from(row.get_ref(i)?));
+        }
+        sum.add(enc.finish());
+    }
+    Ok(sum)
+}
+
+/// The verification of one entity table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableVerification {
+    /// The entity table.
+    pub table: String,
+    /// Rows now.
+    pub rows: u64,
+    /// The checksum now.
+    pub checksum: String,
+    /// Rows and checksum the last run that wrote the table recorded, with that
+    /// run's `seq`; `None` when no run recorded one.
+    pub recorded: Option<(u64, String, i64)>,
+}
+
+impl TableVerification {
+    /// Whether the table is as the last run that wrote it left it.
+    pub fn ok(&self) -> bool {
+        match &self.recorded {
+            Some((rows, sum, _)) => *rows == self.rows && *sum == self.checksum,
+            None => self.rows == 0,
+        }
+    }
+}
+
+/// Recomputes the checksum of every entity table and compares it with the
+/// one the last run that wrote the table recorded in `ferry_runs`.
+pub fn verify(path: &Path) -> Result<Vec<TableVerification>, ArchiveError> {
+    let conn = open_archive(path, Purpose::Records)?;
+    let e = |err: rusqlite::Error| db_error(&err, "cannot verify the archive", path);
+    let mut runs: Vec<(i64, serde_json::Value)> = Vec::new();
+    {
+        let mut stmt =
+            conn.prepare(&format!("SELECT seq, checksums FROM {RUNS_TABLE} ORDER BY seq DESC")).map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(r) = rows.next().map_err(e)? {
+            let seq: i64 = r.get(0).map_err(e)?;
+            let text: String = r.get(1).map_err(e)?;
+            let v = serde_json::from_str(&text).map_err(|err| {
+                ArchiveError::new(
+                    ErrorKind::NotAnArchive,
+                    format!("{}: run {seq} has unreadable checksums ({err})", path.display()),
+                )
+            })?;
+            runs.push((seq, v));
+        }
+    }
+    let mut out = Vec::new();
+    for t in tables() {
+        if table_columns(&conn, t.name()).map_err(e)?.is_empty() {
+            continue;
+        }
+        let now = table_checksum(&conn, t.name()).map_err(e)?;
+        let recorded = runs.iter().find_map(|(seq, v)| {
+            let entry = v.get(t.name())?;
+            Some((entry.get("rows")?.as_u64()?, entry.get("checksum")?.as_str()?.to_owned(), *seq))
+        });
+        out.push(TableVerification {
+            table: t.name().to_owned(),
+            rows: now.rows,
+            checksum: now.hex(),
+            recorded,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,15 @@
+//! The mappers: one module per concern, each turning rows of some
+//! PowerSchool tables into canonical records or lookup entries. They share
+//! the row context ([`crate::row`]) and the lookups ([`crate::lookups`]);
+//! [`joins`] resolves the students and sections activity rows name.
+
+pub mod attendance;
+pub mod contacts;
+pub mod courses;
+pub mod enrollments;
+pub mod grades;
+pub mod joins;
+pub mod person;
+pub mod schools;
+pub mod staff;
+pub mod students;

@@ -1,0 +1,418 @@
+//! The table of per-table handlers ([`HANDLERS`]): for each PowerSchool
+//! table the connector reads, its passes (see [`super::pass`]), and how each
+//! pass calls its mapper.
+//!
+//! Most tables have one pass. Terms and the Teachers view are read twice
+//! (a prescan, then the records); Students five times (students, legacy
+//! contacts, legacy student contacts, demographics, the current enrollment);
+//! Ferry's flat contacts twice (contacts, then student contacts).
+
+use ferry_sdk::Error;
+use ferry_sdk::model::EntityKind;
+
+use super::pass::{ExtRule, Handler, Order, Pass, RowJob, When};
+use crate::columns::Mapped;
+use crate::fields::Fields;
+use crate::lookups::{Lookups, RejectedRow};
+use crate::map::person::PersonPart;
+use crate::map::{attendance, contacts, courses, enrollments, grades, person, schools, staff, students};
+use crate::row::RowOutcome;
+use crate::tables::Table;
+
+use EntityKind as E;
+use Order as O;
+
+/// Every table the connector reads, in read order within an [`Order`].
+pub const HANDLERS: &[Handler] = &[
+    Handler {
+        table: Table::Schools,
+        passes: &[Pass::records(O::Schools, E::Orgs, schools::school_cols::WANT, school)
+            .parent(schools::school_rejected)],
+    },
+    Handler {
+        table: Table::Gen,
+        passes: &[Pass::lookup(O::Gen, E::SchoolEnrollments, schools::gen_cols::WANT, gen_codes)],
+    },
+    Handler {
+        table: Table::Terms,
+        passes: &[
+            Pass::lookup(O::TermsPrescan, E::AcademicSessions, schools::term_cols::WANT, term_prescan)
+                .uncounted(),
+            Pass::records(O::Terms, E::AcademicSessions, schools::term_cols::WANT, term)
+                .parent(schools::term_rejected),
+        ],
+    },
+    Handler {
+        table: Table::Students,
+        passes: &[
+            Pass::records(O::Students, E::Students, students::student_cols::WANT, student)
+                .ext(ExtRule::Student)
+                .parent(students::student_rejected),
+            Pass::records(O::LegacyContacts, E::Contacts, students::student_cols::WANT, legacy_contacts)
+                .when(When::LegacyContacts)
+                .uncounted()
+                .ext(ExtRule::Nothing)
+                .before(Lookups::release_person_parts),
+            Pass::records(
+                O::LegacyStudentContacts,
+                E::StudentContacts,
+                students::student_cols::WANT,
+                legacy_student_contacts,
+            )
+            .when(When::LegacyContacts)
+            .uncounted()
+            .ext(ExtRule::Nothing),
+            Pass::records(O::Demographics, E::Demographics, students::student_cols::WANT, demographics)
+                .uncounted()
+                .ext(ExtRule::Only(Mapped::Demographics)),
+            Pass::records(
+                O::CurrentEnrollments,
+                E::SchoolEnrollments,
+                students::student_cols::WANT,
+                current_enrollment,
+            )
+            .uncounted()
+            .ext(ExtRule::Only(Mapped::Enrollment))
+            .before(Lookups::release_people),
+        ],
+    },
+    Handler {
+        table: Table::SchoolStaff,
+        passes: &[Pass::lookup(O::SchoolStaff, E::Staff, staff::schoolstaff_cols::WANT, schoolstaff)],
+    },
+    Handler {
+        table: Table::Users,
+        passes: &[Pass::records(O::Staff, E::Staff, staff::users_cols::WANT, users)
+            .when(When::Users)
+            .parent(users_rejected)],
+    },
+    Handler {
+        table: Table::Teachers,
+        passes: &[
+            Pass::lookup(O::StaffPrescan, E::Staff, staff::users_cols::WANT, teacher_prescan)
+                .when(When::NoUsers)
+                .uncounted(),
+            Pass::records(O::Staff, E::Staff, staff::users_cols::WANT, teachers)
+                .when(When::NoUsers)
+                .parent(teachers_rejected),
+            Pass::lookup(O::StaffIndex, E::Staff, staff::users_cols::WANT, teacher_index).when(When::Users),
+        ],
+    },
+    Handler {
+        table: Table::CodeSet,
+        passes: &[Pass::lookup(O::PersonParts, E::StudentContacts, person::codeset_cols::WANT, codeset)],
+    },
+    Handler {
+        table: Table::EmailAddress,
+        passes: &[Pass::lookup(O::PersonParts, E::Contacts, person::email_cols::WANT, email)],
+    },
+    Handler {
+        table: Table::PersonEmailAddressAssoc,
+        passes: &[Pass::lookup(O::PersonParts, E::Contacts, person::link_cols::WANT, person_email)],
+    },
+    Handler {
+        table: Table::PhoneNumber,
+        passes: &[Pass::lookup(O::PersonParts, E::Contacts, person::phone_cols::WANT, phone)],
+    },
+    Handler {
+        table: Table::PersonPhoneNumberAssoc,
+        passes: &[Pass::lookup(O::PersonParts, E::Contacts, person::link_cols::WANT, person_phone)],
+    },
+    Handler {
+        table: Table::PersonAddress,
+        passes: &[Pass::lookup(O::PersonParts, E::Contacts, person::address_cols::WANT, address)],
+    },
+    Handler {
+        table: Table::PersonAddressAssoc,
+        passes: &[Pass::lookup(O::PersonParts, E::Contacts, person::link_cols::WANT, person_address)],
+    },
+    Handler {
+        table: Table::StudentContactDetail,
+        passes: &[Pass::lookup(O::PersonParts, E::StudentContacts, person::detail_cols::WANT, detail)],
+    },
+    Handler {
+        table: Table::Person,
+        passes: &[Pass::records(O::Person, E::Contacts, person::person_cols::WANT, contact_person)
+            .parent(person::person_rejected)],
+    },
+    Handler {
+        table: Table::Contacts,
+        passes: &[
+            Pass::records(O::FlatContacts, E::Contacts, contacts::flat_cols::WANT, flat_contacts)
+                .uncounted()
+                .before(Lookups::release_person_parts)
+                .parent(contacts::flat_contact_rejected),
+            Pass::records(
+                O::FlatStudentContacts,
+                E::StudentContacts,
+                contacts::flat_cols::WANT,
+                flat_student_contacts,
+            ),
+        ],
+    },
+    Handler {
+        table: Table::StudentContactAssoc,
+        passes: &[Pass::records(
+            O::ContactAssoc,
+            E::StudentContacts,
+            person::assoc_cols::WANT,
+            contact_assoc,
+        )
+        .before(Lookups::release_person_parts)],
+    },
+    Handler {
+        table: Table::StudentRace,
+        passes: &[Pass::lookup(O::StudentRace, E::Demographics, students::race_cols::WANT, student_race)],
+    },
+    Handler {
+        table: Table::Courses,
+        passes: &[Pass::records(O::Courses, E::Courses, courses::course_cols::WANT, course)
+            .before(Lookups::release_people)
+            .parent(courses::course_rejected)],
+    },
+    Handler {
+        table: Table::Sections,
+        passes: &[Pass::records(O::Sections, E::Sections, courses::section_cols::WANT, section)
+            .before(Lookups::release_people)
+            .parent(courses::section_rejected)],
+    },
+    Handler {
+        table: Table::ReEnrollments,
+        passes: &[Pass::records(
+            O::Activity,
+            E::SchoolEnrollments,
+            enrollments::reenroll_cols::WANT,
+            reenrollment,
+        )
+        .before(Lookups::release_people)],
+    },
+    Handler {
+        table: Table::Cc,
+        passes: &[Pass::records(O::Activity, E::SectionEnrollments, enrollments::cc_cols::WANT, cc)
+            .before(Lookups::release_people)
+            .parent(enrollments::cc_rejected)],
+    },
+    Handler {
+        table: Table::StoredGrades,
+        passes: &[Pass::records(O::Activity, E::Grades, grades::stored_cols::WANT, stored_grade)],
+    },
+    Handler {
+        table: Table::PgFinalGrades,
+        passes: &[Pass::records(O::Activity, E::Grades, grades::pg_cols::WANT, pg_grade)],
+    },
+    Handler {
+        table: Table::AttendanceCode,
+        passes: &[Pass::lookup(O::Activity, E::Attendance, attendance::attcode_cols::WANT, att_code)],
+    },
+    Handler {
+        table: Table::Period,
+        passes: &[Pass::lookup(O::Activity, E::Attendance, attendance::period_cols::WANT, period)],
+    },
+    Handler {
+        table: Table::CalendarDay,
+        passes: &[Pass::lookup(O::Activity, E::Attendance, attendance::calendar_cols::WANT, calendar_day)],
+    },
+    Handler {
+        table: Table::Attendance,
+        passes: &[Pass::records(O::Activity, E::Attendance, attendance::att_cols::WANT, attendance_event)
+            .before(Lookups::seal_cc)],
+    },
+];
+
+// ----- How each pass maps a row: the mappers, called with what they need.
+
+fn school(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    schools::school(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn gen_codes(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(schools::gen_row(&j.f, j.lk, j.settings))
+}
+
+fn term_prescan(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    schools::term_prescan(&j.ctx, &j.f, j.lk);
+    Ok(RowOutcome::Skip)
+}
+
+fn term(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    schools::term(&mut j.ctx, &j.f, j.lk, &mut j.state.terms_seen, j.out)
+}
+
+fn student(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    students::student(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn legacy_contacts(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    contacts::legacy_contacts(&mut j.ctx, &j.f, j.lk, true, j.out)
+}
+
+fn legacy_student_contacts(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    contacts::legacy_contacts(&mut j.ctx, &j.f, j.lk, false, j.out)
+}
+
+fn demographics(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    students::demographics(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn current_enrollment(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    enrollments::current_enrollment(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn schoolstaff(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = staff::schoolstaff_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn users(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    staff::staff(&mut j.ctx, &j.f, j.lk, false, j.out)
+}
+
+fn users_rejected(f: &Fields<'_>, lk: &mut Lookups, at: &RejectedRow) {
+    staff::staff_rejected(f, lk, at, false);
+}
+
+fn teacher_prescan(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    staff::teacher_prescan(&j.ctx, &j.f, j.lk);
+    Ok(RowOutcome::Skip)
+}
+
+fn teachers(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    staff::staff(&mut j.ctx, &j.f, j.lk, true, j.out)
+}
+
+fn teachers_rejected(f: &Fields<'_>, lk: &mut Lookups, at: &RejectedRow) {
+    staff::staff_rejected(f, lk, at, true);
+}
+
+fn teacher_index(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = staff::teacher_index_row(&j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn person_part(j: &mut RowJob<'_>, part: PersonPart) -> RowOutcome {
+    let row = person::person_part(&j.ctx, &j.f, j.lk, part);
+    j.lookup(row)
+}
+
+fn codeset(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::CodeSet))
+}
+
+fn email(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::Email))
+}
+
+fn person_email(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::PersonEmail))
+}
+
+fn phone(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::Phone))
+}
+
+fn person_phone(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::PersonPhone))
+}
+
+fn address(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::Address))
+}
+
+fn person_address(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::PersonAddress))
+}
+
+fn detail(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    Ok(person_part(j, PersonPart::Detail))
+}
+
+fn contact_person(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    person::person(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn flat_contacts(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    contacts::flat_contact(&mut j.ctx, &j.f, j.lk, true, &mut j.state.flat_seen, j.out)
+}
+
+fn flat_student_contacts(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    contacts::flat_contact(&mut j.ctx, &j.f, j.lk, false, &mut j.state.flat_seen, j.out)
+}
+
+fn contact_assoc(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    person::contact_assoc(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn student_race(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = students::race_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn course(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    courses::course(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn section(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let mut leads = Vec::new();
+    let outcome = courses::section(&mut j.ctx, &j.f, j.lk, &mut leads, j.out)?;
+    let file = j.file;
+    j.state.section_staff.extend(leads.into_iter().map(|t| (file, t)));
+    Ok(outcome)
+}
+
+fn reenrollment(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    enrollments::reenrollment(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn cc(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    enrollments::cc(&mut j.ctx, &j.f, j.lk, &mut j.state.enrollment, j.out)
+}
+
+fn stored_grade(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    grades::stored_grade(&mut j.ctx, &j.f, j.lk, &mut j.state.grade, j.out)
+}
+
+fn pg_grade(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    grades::pg_grade(&mut j.ctx, &j.f, j.lk, &mut j.state.grade, j.out)
+}
+
+fn att_code(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = attendance::att_code_row(&j.ctx, &j.f, j.lk, j.settings);
+    Ok(j.lookup(row))
+}
+
+fn period(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = attendance::period_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn calendar_day(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = attendance::calendar_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn attendance_event(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    attendance::attendance(&mut j.ctx, &j.f, j.lk, j.settings, &mut j.state.event, j.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_handler_per_table_and_one_counted_pass_per_file() {
+        for (i, h) in HANDLERS.iter().enumerate() {
+            assert!(HANDLERS[..i].iter().all(|o| o.table != h.table), "{} twice", h.table);
+            for (users, legacy) in [(false, false), (false, true), (true, false), (true, true)] {
+                let counted = h.passes.iter().filter(|p| p.counted && p.when.holds(legacy, users)).count();
+                let runs = h.passes.iter().any(|p| p.when.holds(legacy, users));
+                assert!(!runs || counted == 1, "{}: {counted} counted passes", h.table);
+            }
+            let orders: Vec<Order> = h.passes.iter().map(|p| p.order).collect();
+            assert!(orders.windows(2).all(|w| w[0] < w[1]), "{}: passes in read order", h.table);
+        }
+        // Every table the connector recognizes is read by some pass.
+        for t in Table::all() {
+            assert!(HANDLERS.iter().any(|h| h.table == t), "{t} has no handler");
+        }
+    }
+}

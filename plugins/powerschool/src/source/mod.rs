@@ -1,0 +1,373 @@
+//! [`PowerSchoolSource`]: reads the folder in passes, one entity at a time
+//! in dependency order. Small tables are read first into lookups (schools,
+//! terms, codes, students, staff, courses, sections); CC, StoredGrades,
+//! PGFinalGrades and Attendance are streamed row by row and never held.
+//! What each pass over each table does is in `handlers` (see `pass`).
+//!
+//! Accounting: every file has exactly one *counted* pass, in which each
+//! row becomes a record of the file's entity, a reject, or is *folded*
+//! (used by a lookup, or merged into another row's record); other passes
+//! over the same file (Students is read again for legacy contacts,
+//! demographics and the current enrollment) produce further records and
+//! count nothing. After the counted pass, rows = records + rejects + folded
+//! is checked, and reported in [`PowerSchoolSource::file_stats`].
+
+mod handlers;
+mod pass;
+
+use std::collections::VecDeque;
+use std::fs::File;
+
+use ferry_sdk::model::EntityKind;
+use ferry_sdk::text::{Row, RowErrorKind, TextReader, ValueParser};
+use ferry_sdk::{BatchBuilder, Error, FieldIssue, OpenContext, Reject, Source, tracing};
+
+use crate::columns::ColumnMap;
+use crate::config::{Settings, SourceConfig};
+use crate::fields::Fields;
+use crate::files::{self, FileSpec};
+use crate::lookups::{Lookups, RejectedRow};
+use crate::map::schools;
+use crate::row::{Ctx, RowOutcome};
+use crate::tables::Table;
+use handlers::HANDLERS;
+use pass::{Order, Pass, ReadState, RowJob};
+
+/// One step of the read.
+#[derive(Clone, Copy)]
+enum Step {
+    /// A pass over a file.
+    File { file: usize, pass: &'static Pass },
+    /// The logical schools the Schools export lacks.
+    LogicalSchools,
+    /// The sections' lead teachers.
+    SectionStaff,
+}
+
+/// What became of one file's rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileStats {
+    /// File name.
+    pub file: String,
+    /// The PowerSchool table.
+    pub table: String,
+    /// The encoding it was read with.
+    pub encoding: String,
+    /// The entity its records (or its rejects, for lookup tables) are of.
+    pub entity: String,
+    /// Data rows read.
+    pub rows: u64,
+    /// Records of `entity` made from rows.
+    pub records: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Rows used by a lookup or merged into another row's record.
+    pub folded: u64,
+}
+
+/// The pass being read.
+struct Current {
+    reader: TextReader<File>,
+    columns: ColumnMap,
+    parser: ValueParser,
+    file: usize,
+    pass: &'static Pass,
+}
+
+/// Buffers reused row after row: the record id and the field issues.
+#[derive(Default)]
+struct Scratch {
+    id: String,
+    issues: Vec<FieldIssue>,
+}
+
+/// The PowerSchool source.
+pub struct PowerSchoolSource {
+    settings: Settings,
+    files: Vec<FileSpec>,
+    steps: VecDeque<Step>,
+    current: Option<Current>,
+    lk: Lookups,
+    stats: Vec<FileStats>,
+    counted: Vec<bool>,
+    entities: Vec<EntityKind>,
+    state: ReadState,
+    scratch: Scratch,
+}
+
+impl PowerSchoolSource {
+    /// Opens the folder named by the configuration.
+    pub fn open(ctx: &OpenContext) -> Result<PowerSchoolSource, Error> {
+        let cfg: SourceConfig = ctx.config()?;
+        let dir = ctx.resolve(&cfg.directory);
+        let files = files::discover(&dir, &cfg)?;
+        let has = |t: Table| files.iter().any(|f| f.table == t);
+        let settings = Settings::new(&cfg, has(Table::Person))?;
+        let mut src = PowerSchoolSource {
+            stats: files
+                .iter()
+                .map(|f| FileStats {
+                    file: f.name.clone(),
+                    table: f.table.name().to_owned(),
+                    encoding: f.encoding.name().to_owned(),
+                    ..FileStats::default()
+                })
+                .collect(),
+            counted: vec![false; files.len()],
+            settings,
+            steps: VecDeque::new(),
+            current: None,
+            lk: Lookups::default(),
+            entities: Vec::new(),
+            state: ReadState::default(),
+            scratch: Scratch::default(),
+            files,
+        };
+        src.lk.keep_cc = src.files.iter().any(|f| f.table == Table::Attendance && f.has("ccid"));
+        src.plan();
+        Ok(src)
+    }
+
+    /// What became of each file's rows (complete once the source is read).
+    pub fn file_stats(&self) -> &[FileStats] {
+        &self.stats
+    }
+
+    /// The steps: every pass that runs over every file of its table, in
+    /// read order (see [`Order`]), with the logical schools right after the
+    /// Schools files and the section staff after the sections.
+    fn plan(&mut self) {
+        let users = self.files.iter().any(|f| f.table == Table::Users);
+        let legacy = self.settings.legacy_contacts;
+        let mut passes: Vec<(Order, usize, usize, &'static Pass)> = Vec::new();
+        for (h, handler) in HANDLERS.iter().enumerate() {
+            for pass in handler.passes.iter().filter(|p| p.when.holds(legacy, users)) {
+                for (file, _) in self.files.iter().enumerate().filter(|(_, f)| f.table == handler.table) {
+                    passes.push((pass.order, h, file, pass));
+                }
+            }
+        }
+        passes.sort_by_key(|(order, h, file, _)| (*order, *h, *file));
+        let mut steps: Vec<Step> =
+            passes.into_iter().map(|(_, _, file, pass)| Step::File { file, pass }).collect();
+        let last = |steps: &[Step], order: Order| {
+            steps.iter().rposition(|s| matches!(s, Step::File { pass, .. } if pass.order == order))
+        };
+        let after_schools = last(&steps, Order::Schools).map_or(0, |i| i + 1);
+        steps.insert(after_schools, Step::LogicalSchools);
+        let after_sections = last(&steps, Order::Sections).map_or(steps.len(), |i| i + 1);
+        steps.insert(after_sections, Step::SectionStaff);
+        let sections = self.files.iter().any(|f| f.table == Table::Sections);
+        let mut entities = vec![EntityKind::Orgs];
+        for s in &steps {
+            let e = match s {
+                Step::File { pass, .. } if pass.produces => pass.entity,
+                Step::SectionStaff if sections => EntityKind::SectionStaff,
+                _ => continue,
+            };
+            if !entities.contains(&e) {
+                entities.push(e);
+            }
+        }
+        entities.sort();
+        self.entities = entities;
+        self.steps = steps.into();
+    }
+
+    fn open_step(&mut self, file: usize, pass: &'static Pass) -> Result<(), Error> {
+        let spec = &self.files[file];
+        let reader = spec.open()?;
+        let legacy = self.settings.legacy_contacts;
+        let columns = ColumnMap::new(&spec.columns, pass.columns, |m| pass.ext.keeps(m, legacy));
+        let parser = ValueParser::new(&spec.dialect);
+        self.lk.seal();
+        if let Some(before) = pass.before {
+            before(&mut self.lk);
+        }
+        if pass.counted {
+            self.counted[file] = true;
+            self.stats[file].entity = pass.entity.name().to_owned();
+        }
+        tracing::debug!("{}: {:?} pass", spec.name, pass.order);
+        self.current = Some(Current { reader, columns, parser, file, pass });
+        Ok(())
+    }
+
+    fn close_step(&mut self) -> Result<(), Error> {
+        let Some(cur) = self.current.take() else { return Ok(()) };
+        if cur.pass.counted {
+            let s = &self.stats[cur.file];
+            tracing::info!(
+                "{} ({}): {} rows: {} {} records, {} rejected, {} used by lookups or merged",
+                s.file,
+                s.table,
+                s.rows,
+                s.records,
+                s.entity,
+                s.rejected,
+                s.folded
+            );
+            if s.rows != s.records + s.rejected + s.folded {
+                return Err(Error::internal(format!(
+                    "{}: {} rows but {} records, {} rejects and {} folded rows; a row was lost",
+                    s.file, s.rows, s.records, s.rejected, s.folded
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads rows of the current file until the batch is full (record
+    /// passes) or the file ends; returns whether the file ended.
+    fn pump(&mut self, out: &mut BatchBuilder) -> Result<bool, Error> {
+        let PowerSchoolSource { current, lk, settings, files, stats, state, scratch, .. } = self;
+        let Some(cur) = current.as_mut() else { return Ok(true) };
+        let spec = &files[cur.file];
+        let pass = cur.pass;
+        let keep_raw = settings.keep_raw && pass.counted && pass.produces;
+        loop {
+            if pass.produces && out.is_full() {
+                return Ok(false);
+            }
+            let Some(row) = cur.reader.next_row()? else { return Ok(true) };
+            let st = &mut stats[cur.file];
+            let row = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    if pass.counted {
+                        if let Some(note) = pass.rejected.filter(|_| !spec.dialect.quoting) {
+                            // Its keys, as far as its leading fields tell.
+                            let mut cells = Row::new();
+                            for cell in e.raw.split(spec.dialect.delimiter.as_char()) {
+                                cells.push(cell);
+                            }
+                            let readable = !matches!(e.kind, RowErrorKind::FieldCount { .. });
+                            let at = RejectedRow { file: spec.name.clone(), line: e.line, readable };
+                            note(&Fields::new(&cells, &cur.columns), lk, &at);
+                        }
+                        st.rows += 1;
+                        st.rejected += 1;
+                        let mut r = Reject::new(pass.entity, e.to_string()).at(&spec.name, e.line);
+                        r.value = Some(e.raw);
+                        out.reject(r);
+                    }
+                    continue;
+                }
+            };
+            let f = Fields::new(row, &cur.columns);
+            let mut issues = std::mem::take(&mut scratch.issues);
+            issues.clear();
+            let ctx = Ctx {
+                file: &spec.name,
+                table: spec.table.name(),
+                line: row.line(),
+                row,
+                raw: keep_raw.then_some((spec.dialect.delimiter, spec.dialect.quoting)),
+                parser: &cur.parser,
+                id: std::mem::take(&mut scratch.id),
+                issues,
+                hash: None,
+            };
+            let mut job = RowJob {
+                ctx,
+                f,
+                lk: &mut *lk,
+                settings,
+                out: &mut *out,
+                state: &mut *state,
+                file: cur.file,
+                entity: pass.entity,
+            };
+            let outcome = (pass.map)(&mut job)?;
+            let Ctx { line, id, issues, .. } = job.ctx;
+            scratch.id = id;
+            scratch.issues = issues;
+            if outcome == RowOutcome::Rejected
+                && let Some(note) = pass.rejected
+            {
+                let at = RejectedRow { file: spec.name.clone(), line, readable: true };
+                note(&f, lk, &at);
+            }
+            if pass.counted {
+                st.rows += 1;
+                match outcome {
+                    RowOutcome::Record => st.records += 1,
+                    RowOutcome::Rejected => st.rejected += 1,
+                    RowOutcome::Folded => st.folded += 1,
+                    RowOutcome::Skip => {
+                        return Err(Error::internal(format!(
+                            "{}: line {} was skipped in its counted pass",
+                            spec.name,
+                            row.line()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Source for PowerSchoolSource {
+    fn entities(&self) -> Vec<EntityKind> {
+        self.entities.clone()
+    }
+
+    fn next_batch(&mut self, out: &mut BatchBuilder) -> Result<bool, Error> {
+        loop {
+            if self.current.is_some() {
+                let ended = self.pump(out)?;
+                if ended {
+                    self.close_step()?;
+                }
+                if out.is_full() {
+                    return Ok(true);
+                }
+                continue;
+            }
+            let Some(step) = self.steps.front().copied() else {
+                for (i, s) in self.stats.iter().enumerate() {
+                    if !self.counted[i] {
+                        tracing::warn!(
+                            "{}: table {} was read but is not used by this connector",
+                            s.file,
+                            s.table
+                        );
+                    }
+                }
+                return Ok(false);
+            };
+            let entity = match step {
+                Step::File { pass, .. } if pass.produces => Some(pass.entity),
+                Step::File { .. } => None,
+                Step::LogicalSchools => Some(EntityKind::Orgs),
+                Step::SectionStaff => Some(EntityKind::SectionStaff),
+            };
+            if let (Some(e), Some(have)) = (entity, out.entity())
+                && e != have
+            {
+                return Ok(true);
+            }
+            match step {
+                Step::File { file, pass } => {
+                    self.steps.pop_front();
+                    self.open_step(file, pass)?;
+                }
+                Step::LogicalSchools => {
+                    self.steps.pop_front();
+                    schools::missing_logical_schools(&mut self.lk, out)?;
+                }
+                Step::SectionStaff => {
+                    while !out.is_full() {
+                        let Some((file, t)) = self.state.section_staff.pop_front() else { break };
+                        out.push(&t.record(&self.files[file].name, &self.lk))?;
+                    }
+                    if self.state.section_staff.is_empty() {
+                        self.steps.pop_front();
+                    } else {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+    }
+}

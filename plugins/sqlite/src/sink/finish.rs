@@ -1,0 +1,110 @@
+//! The end of a write: repeated records resolved, indexes built, stale rows
+//! pruned, planner statistics gathered, the run recorded in `ferry_runs` with
+//! its counts and table checksums, and the transaction committed.
+
+use ferry_archive::schema::{SCHEMA_VERSION, Table};
+use ferry_archive::sql::insert_run_sql;
+use ferry_archive::{format, table_checksum};
+use ferry_sdk::RunSummary;
+use ferry_sdk::model::MODEL_VERSION;
+use ferry_sdk::serde_json::{self, json};
+use rusqlite::Connection;
+
+use crate::identity::WRITER;
+use crate::sink::entity::{CACHE_KIB, EntityWriter, build_indexes, keep_last_of_each_key, prune};
+
+/// What the writer knows about the run besides its records.
+pub(crate) struct RunFacts {
+    /// The run's id (used when the host's summary has none).
+    pub run_id: String,
+    /// When the writer started (used when the summary has no start).
+    pub started_at: String,
+    /// Delete rows of the run's source systems that it did not write.
+    pub prune_stale: bool,
+}
+
+/// Totals of a finished write.
+pub(crate) struct Done {
+    /// Records upserted.
+    pub upserted: u64,
+    /// Rows removed by delete operations.
+    pub deleted: u64,
+    /// Stale rows pruned.
+    pub pruned: u64,
+}
+
+/// Finishes every table, records the run and commits.
+pub(crate) fn finish(
+    conn: &Connection,
+    tables: &[Table],
+    entities: &mut [EntityWriter],
+    facts: &RunFacts,
+    summary: &RunSummary,
+) -> rusqlite::Result<Done> {
+    let mut counts = serde_json::Map::new();
+    let mut checksums = serde_json::Map::new();
+    let mut done = Done { upserted: 0, deleted: 0, pruned: 0 };
+    // Index builds sort in memory up to the cache size; the host waits for
+    // the prepare, so the sorter may use a second thread.
+    conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}; PRAGMA threads = 2;"))?;
+    for (t, w) in tables.iter().zip(entities.iter_mut()) {
+        if w.bulk && w.maybe_duplicates {
+            keep_last_of_each_key(conn, t)?;
+        }
+        build_indexes(conn, t)?;
+        let pruned = if facts.prune_stale && w.upserted > 0 && !w.bulk {
+            prune(conn, t, &w.systems, &facts.run_id)?
+        } else {
+            0
+        };
+        done.upserted += w.upserted;
+        done.deleted += w.deleted;
+        done.pruned += pruned;
+        let host = summary.entities.iter().find(|c| c.entity == t.name());
+        if w.records == 0 && host.is_none() && !w.altered {
+            continue;
+        }
+        let sum = match w.checksum {
+            Some(sum) if !w.maybe_duplicates => sum,
+            _ => table_checksum(conn, t.name())?,
+        };
+        let mut c = json!({
+            "archived": w.upserted,
+            "deleted": w.deleted,
+            "pruned": pruned,
+            "rows": sum.rows,
+        });
+        if let (Some(h), Some(obj)) = (host, c.as_object_mut()) {
+            obj.insert("read".into(), h.read.into());
+            obj.insert("written".into(), h.written.into());
+            obj.insert("rejected".into(), h.rejected.into());
+            obj.insert("warned".into(), h.warned.into());
+            obj.insert("skipped".into(), h.skipped.into());
+        }
+        counts.insert(t.name().into(), c);
+        checksums.insert(t.name().into(), json!({ "rows": sum.rows, "checksum": sum.hex() }));
+    }
+    // Planner statistics (sampled, so cheap): with them SQLite can, for
+    // instance, skip-scan the (school_id, date) index for a date alone.
+    conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
+    let committed_at = format::now(conn)?;
+    let or = |s: &str, d: &str| if s.is_empty() { d.to_owned() } else { s.to_owned() };
+    conn.execute(
+        &insert_run_sql(),
+        rusqlite::params![
+            or(&summary.run_id, &facts.run_id),
+            (!summary.source.is_empty()).then_some(summary.source.as_str()),
+            WRITER,
+            format!("{}.{}", MODEL_VERSION.0, MODEL_VERSION.1),
+            SCHEMA_VERSION,
+            (!summary.config_sha256.is_empty()).then_some(summary.config_sha256.as_str()),
+            or(&summary.started_at, &facts.started_at),
+            or(&summary.finished_at, &committed_at),
+            committed_at,
+            serde_json::Value::Object(counts).to_string(),
+            serde_json::Value::Object(checksums).to_string(),
+        ],
+    )?;
+    conn.execute_batch("COMMIT")?;
+    Ok(done)
+}
