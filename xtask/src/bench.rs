@@ -210,7 +210,13 @@ pub fn run(args: &[String]) -> Result {
     std::fs::create_dir_all(&bench_dir).map_err(|e| e.to_string())?;
     let count = format!("count={n_noop}");
     let noop = median_of(3, || {
-        measure(&ferry, &plugin_path, &bench_dir, &["migrate", "--from", "noop", "--from-set", &count, "--to", "noop"], true)
+        measure(
+            &ferry,
+            &plugin_path,
+            &bench_dir,
+            &["migrate", "--from", "noop", "--from-set", &count, "--to", "noop"],
+            true,
+        )
     })?;
     let carry = median_of(3, || {
         measure(
@@ -232,7 +238,9 @@ pub fn run(args: &[String]) -> Result {
         md,
         "| sink | records | seconds | records/s | ns/record | peak MB |\n|---|---|---|---|---|---|"
     );
-    for (what, m) in [("reads every value through its typed view", &noop), ("only counts the records", &carry)] {
+    for (what, m) in
+        [("reads every value through its typed view", &noop), ("only counts the records", &carry)]
+    {
         let _ = writeln!(
             md,
             "| {what} | {n_noop} | {:.2} | {:.0} | {:.0} | {:.1} |",

@@ -49,7 +49,9 @@ impl std::error::Error for SchemaError {}
 pub struct TextBuilder {
     values: Vec<u8>,
     offsets: Vec<i32>,
-    valid: Vec<bool>,
+    /// Validity, one bit per value (least significant first), as Arrow lays it out.
+    bits: Vec<u8>,
+    len: usize,
     nulls: usize,
 }
 
@@ -61,32 +63,41 @@ impl TextBuilder {
         TextBuilder {
             values: Vec::with_capacity(bytes),
             offsets,
-            valid: Vec::with_capacity(capacity),
+            bits: Vec::with_capacity(capacity.div_ceil(8)),
+            len: 0,
             nulls: 0,
         }
     }
 
     #[inline]
-    fn end(&mut self) {
+    fn end(&mut self, valid: bool) {
         // A batch holds far less than 2 GiB of text per column (a few
         // thousand rows); saturating keeps a bug from wrapping around.
         self.offsets.push(i32::try_from(self.values.len()).unwrap_or(i32::MAX));
+        if self.len.is_multiple_of(8) {
+            self.bits.push(0);
+        }
+        if valid {
+            if let Some(last) = self.bits.last_mut() {
+                *last |= 1 << (self.len % 8);
+            }
+        } else {
+            self.nulls += 1;
+        }
+        self.len += 1;
     }
 
     /// Appends a value.
     #[inline]
     pub fn append_value(&mut self, v: &str) {
         self.values.extend_from_slice(v.as_bytes());
-        self.end();
-        self.valid.push(true);
+        self.end(true);
     }
 
     /// Appends a null.
     #[inline]
     pub fn append_null(&mut self) {
-        self.end();
-        self.valid.push(false);
-        self.nulls += 1;
+        self.end(false);
     }
 
     /// Appends a value or a null.
@@ -100,25 +111,32 @@ impl TextBuilder {
 
     /// Values appended so far.
     pub fn len(&self) -> usize {
-        self.valid.len()
+        self.len
     }
 
     /// Whether none were appended.
     pub fn is_empty(&self) -> bool {
-        self.valid.is_empty()
+        self.len == 0
     }
 
     /// The column built so far; the builder is empty afterwards (and keeps
     /// its capacity for the next batch).
     pub fn finish_array(&mut self) -> StringArray {
-        let n = self.valid.len();
+        let n = self.len;
         let bytes = self.values.len();
         let offsets = std::mem::replace(&mut self.offsets, Vec::with_capacity(n + 1));
         self.offsets.push(0);
         let values = std::mem::replace(&mut self.values, Vec::with_capacity(bytes));
-        let nulls = (self.nulls > 0).then(|| arrow_buffer::NullBuffer::from(std::mem::take(&mut self.valid)));
-        self.valid.clear();
-        self.valid.reserve(n);
+        let bits = std::mem::replace(&mut self.bits, Vec::with_capacity(n.div_ceil(8)));
+        let nulls = (self.nulls > 0).then(|| {
+            let buffer = arrow_buffer::BooleanBuffer::new(arrow_buffer::Buffer::from_vec(bits), 0, n);
+            #[allow(unsafe_code, reason = "the null count is counted as the bits are set")]
+            // SAFETY: `nulls` counts exactly the bits left unset among the first `n`.
+            unsafe {
+                arrow_buffer::NullBuffer::new_unchecked(buffer, self.nulls)
+            }
+        });
+        self.len = 0;
         self.nulls = 0;
         let offsets = OffsetBuffer::new(arrow_buffer::ScalarBuffer::from(offsets));
         let values = arrow_buffer::Buffer::from_vec(values);

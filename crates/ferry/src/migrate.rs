@@ -102,6 +102,9 @@ fn install_stop_handler(control: Arc<RunControl>) {
 }
 
 pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    // First of all: a stop while plugins load must roll back too, not kill.
+    let control = Arc::new(RunControl::new());
+    install_stop_handler(control.clone());
     let mut job = job_from_args(&args)?;
     let only = job.run.only_entities()?;
     let found = discovery::discover(&discovery::search_dirs());
@@ -170,8 +173,6 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     };
     let rejects = RejectsFile::create(&rejects_path, job.run.include_values)?;
     let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
-    let control = Arc::new(RunControl::new());
-    install_stop_handler(control.clone());
     let mut observer = RunObserver::new(rejects, show_progress);
     let result = pipeline::run(&migration, &mut observer, &control);
     observer.finish();

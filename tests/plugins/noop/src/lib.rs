@@ -58,6 +58,10 @@ struct SinkConfig {
     /// A file written on commit (relative to the job's folder), to see commits from outside.
     #[serde(default)]
     marker: Option<String>,
+    /// A file written when prepare starts, to know from outside that every
+    /// batch was written and the commit is next.
+    #[serde(default)]
+    preparing: Option<String>,
 }
 
 fn yes() -> bool {
@@ -102,6 +106,9 @@ impl Plugin for Noop {
         [config.marker]
         type = "string"
         description = "sink: a file written on commit"
+        [config.preparing]
+        type = "string"
+        description = "sink: a file written when prepare starts"
     "#;
 
     fn open_source(ctx: &OpenContext) -> Result<Box<dyn Source>, Error> {
@@ -130,7 +137,15 @@ impl Plugin for Noop {
     fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
         let c: SinkConfig = ctx.config()?;
         let marker = c.marker.as_ref().map(|m| ctx.resolve(m));
-        Ok(Box::new(NoopSink { config: c, seen: Vec::new(), written: 0, dry_run: ctx.dry_run, marker }))
+        let preparing = c.preparing.as_ref().map(|m| ctx.resolve(m));
+        Ok(Box::new(NoopSink {
+            config: c,
+            seen: Vec::new(),
+            written: 0,
+            dry_run: ctx.dry_run,
+            marker,
+            preparing,
+        }))
     }
 }
 
@@ -201,6 +216,7 @@ struct NoopSink {
     written: u64,
     dry_run: bool,
     marker: Option<std::path::PathBuf>,
+    preparing: Option<std::path::PathBuf>,
 }
 
 impl Sink for NoopSink {
@@ -246,6 +262,9 @@ impl Sink for NoopSink {
     }
 
     fn prepare(&mut self, _summary: &RunSummary) -> Result<Prepared, Error> {
+        if let Some(p) = &self.preparing {
+            std::fs::write(p, "preparing\n")?;
+        }
         std::thread::sleep(Duration::from_millis(self.config.prepare_ms));
         let late = usize::try_from(self.config.late_rejects).unwrap_or(usize::MAX);
         let rejects: Vec<Reject> = self
