@@ -210,7 +210,13 @@ pub fn parse_endpoint(arg: &str) -> Result<EndpointSpec, JobError> {
     match arg.split_once(':') {
         Some((id, path)) if !id.is_empty() && !path.is_empty() => {
             let p = Path::new(path);
-            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) && p.is_file() {
+            let is_toml = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+            if is_toml && !p.exists() {
+                return Err(JobError(format!(
+                    "the configuration file {path} does not exist (in '{arg}'; a path ending in .toml is read as a configuration)"
+                )));
+            }
+            if is_toml && p.is_file() {
                 let (config, base_dir) = read_config_file(p)?;
                 Ok(EndpointSpec { plugin: id.to_owned(), config, base_dir, location: None })
             } else {
@@ -393,6 +399,8 @@ mod tests {
         .unwrap();
         apply_location(&mut spec, &m).unwrap();
         assert_eq!(spec.config, serde_json::json!({"directory": "export/"}));
+        let e = parse_endpoint("csv:surely-missing-config.toml").unwrap_err();
+        assert!(e.0.contains("does not exist"), "{e}");
         m.location = None;
         let mut spec = parse_endpoint("powerschool:export/").unwrap();
         assert!(apply_location(&mut spec, &m).unwrap_err().0.contains("takes no bare location"));

@@ -305,7 +305,8 @@ fn import_batch(plugin: &LoadedPlugin, b: Batch) -> Result<Imported, PluginCallE
     let records =
         ferry_wire::import(records, true).map_err(|e| bad(format!("sent an unreadable batch: {e}")))?;
     let entity = match (&records, entity.as_str()) {
-        (None, _) | (_, "") => None,
+        (None, _) => None,
+        (Some(_), "") => return Err(bad("sent records without naming their entity".to_owned())),
         (Some(_), name) => Some(EntityKind::from_name(name).ok_or_else(|| {
             bad(format!("produced records of an entity this host does not know ('{name}'); upgrade ferry"))
         })?),
@@ -324,6 +325,16 @@ fn entity_list(
     match r {
         RResult::ROk(list) => Ok(list.iter().filter_map(|e| EntityKind::from_name(e)).collect()),
         RResult::RErr(e) => Err(p.call_error(e)),
+    }
+}
+
+/// A plugin's error, or the interruption it reports: a plugin that saw the
+/// cancel flag and returned early is not a failure.
+fn plugin_failure(control: &RunControl, e: PluginCallError) -> RunError {
+    if e.kind == ErrorKind::Cancelled && control.is_cancelled() {
+        RunError::Interrupted
+    } else {
+        RunError::Plugin(e)
     }
 }
 
@@ -352,12 +363,16 @@ pub fn run_with_taps(
     let args =
         |base_dir| OpenArgs { base_dir, run_id: &m.run_id, dry_run: m.dry_run, cancel: control.flag() };
 
-    let mut source = m.source.plugin.open_source(&m.source.config.to_string(), args(&m.source.base_dir))?;
+    let mut source = m
+        .source
+        .plugin
+        .open_source(&m.source.config.to_string(), args(&m.source.base_dir))
+        .map_err(|e| plugin_failure(control, e))?;
     let mut sink = match m.sink.plugin.open_sink(&m.sink.config.to_string(), args(&m.sink.base_dir)) {
         Ok(s) => s,
         Err(e) => {
             let _ = source.close();
-            return Err(e.into());
+            return Err(plugin_failure(control, e));
         }
     };
     let result = drive(m, observer, control, taps, source, &mut sink);
@@ -373,6 +388,11 @@ pub fn run_with_taps(
     };
 
     let commit = if m.dry_run {
+        if control.is_cancelled() {
+            let _ = sink.abort();
+            close_sink(&mut sink, &m.sink.plugin);
+            return Err(RunError::Interrupted);
+        }
         if let RResult::RErr(e) = sink.abort() {
             close_sink(&mut sink, &m.sink.plugin);
             return Err(m.sink.plugin.call_error(e).into());
@@ -528,7 +548,10 @@ fn drive(
                     tracing::debug!(target: "ferry::run", "{n} {e} records skipped: {rule}");
                 }
                 if let Some(batch) = out {
-                    write(m, observer, &mut ledger, taps, sink, &mut stages, batch)?;
+                    write(m, observer, &mut ledger, taps, sink, &mut stages, batch).map_err(|e| match e {
+                        RunError::Plugin(p) => plugin_failure(control, p),
+                        other => other,
+                    })?;
                 }
             } else {
                 for w in &warnings {
@@ -573,7 +596,7 @@ fn drive(
     let summary_json = serde_json::to_string(&summary).map_err(|e| RunError::Accounting(e.to_string()))?;
     let prepared = match sink.prepare(summary_json.into()) {
         RResult::ROk(p) => p,
-        RResult::RErr(e) => return Err(sink_plugin.call_error(e).into()),
+        RResult::RErr(e) => return Err(plugin_failure(control, sink_plugin.call_error(e))),
     };
     let bad = |what: &str, e: ferry_wire::WireError| {
         RunError::Plugin(sink_plugin.host_error(ErrorKind::Data, format!("sent unreadable {what}: {e}")))

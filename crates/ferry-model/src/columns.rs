@@ -197,6 +197,22 @@ fn downcast<'a, A: 'static>(array: Option<&'a dyn Array>, want: &str) -> Result<
     }
 }
 
+/// Like [`downcast`], for types whose parameters matter (a `Decimal128(10,
+/// 2)` read as `Decimal128(18, 4)` would be a hundred times off; a timestamp
+/// in another zone would be hours off).
+fn downcast_exact<'a, A: 'static>(
+    array: Option<&'a dyn Array>,
+    ty: FieldType,
+    want: &str,
+) -> Result<Option<&'a A>, SchemaError> {
+    if let Some(a) = array
+        && a.data_type() != &data_type(ty)
+    {
+        return Err(wrong(a, want));
+    }
+    downcast(array, want)
+}
+
 /// A builder of one column.
 pub trait ColumnBuilder: Send {
     /// An empty builder for about `capacity` rows.
@@ -317,6 +333,19 @@ impl Column for Option<String> {
 
 macro_rules! primitive_column {
     ($t:ty, $reader:ident, $array:ty, $builder:ty, $want:literal, |$x:ident| $to_arrow:expr, |$y:ident| $from_arrow:expr, $variant:ident) => {
+        primitive_column!(
+            $t,
+            $reader,
+            $array,
+            $builder,
+            $want,
+            |$x| $to_arrow,
+            |$y| $from_arrow,
+            $variant,
+            $variant
+        );
+    };
+    ($t:ty, $reader:ident, $array:ty, $builder:ty, $want:literal, |$x:ident| $to_arrow:expr, |$y:ident| $from_arrow:expr, $variant:ident, $ft:ident) => {
         /// Reads a column of this type.
         #[derive(Clone, Copy, Debug)]
         pub struct $reader<'a>(Option<&'a $array>);
@@ -324,7 +353,7 @@ macro_rules! primitive_column {
         impl<'a> $reader<'a> {
             /// A reader over `array` (`None`: every value is null).
             pub fn new(array: Option<&'a dyn Array>) -> Result<$reader<'a>, SchemaError> {
-                downcast(array, $want).map($reader)
+                downcast_exact(array, FieldType::$ft, $want).map($reader)
             }
             /// The value at row `i`; `None` when null.
             #[inline]

@@ -873,6 +873,31 @@ mod tests {
     }
 
     #[test]
+    fn a_decimal_of_another_scale_is_refused_not_misread() {
+        let mut b = CourseBuilder::with_capacity(1);
+        b.push(&Course {
+            meta: Meta::new("t", "c"),
+            course_number: Some("1".into()),
+            title: "T".into(),
+            credit_hours: Some(Decimal::parse("3.5").unwrap()),
+            ..Course::default()
+        });
+        let batch = b.finish().unwrap();
+        let idx = batch.schema().index_of("credit_hours").unwrap();
+        let mut cols = batch.columns().to_vec();
+        let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
+        // 3.50 at scale 2: read at the model's scale 4 it would be 0.035.
+        let other =
+            arrow_array::Decimal128Array::from(vec![350_i128]).with_precision_and_scale(10, 2).unwrap();
+        fields[idx] =
+            Arc::new(Field::new("credit_hours", arrow_array::Array::data_type(&other).clone(), true));
+        cols[idx] = Arc::new(other);
+        let b2 = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
+        let e = CourseView::new(&b2).unwrap_err();
+        assert!(e.0.contains("credit_hours") && e.0.contains("Decimal128(18, 4)"), "{e}");
+    }
+
+    #[test]
     fn schemas_carry_the_field_flags() {
         let s = EntityKind::SchoolEnrollments.schema();
         assert_eq!(s.field(0).name(), "source_system");

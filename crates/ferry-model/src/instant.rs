@@ -134,7 +134,11 @@ impl Timestamp {
         let offset = match rest {
             [] | [b'Z' | b'z'] => 0,
             [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2] | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
-                let o = (digits(&[*hh1, *hh2])? * 60 + digits(&[*mm1, *mm2])?) * 60 * MICROS_PER_SECOND;
+                let (oh, om) = (digits(&[*hh1, *hh2])?, digits(&[*mm1, *mm2])?);
+                if oh > 23 || om > 59 {
+                    return Err(InvalidTime);
+                }
+                let o = (oh * 60 + om) * 60 * MICROS_PER_SECOND;
                 if *sign == b'+' { o } else { -o }
             }
             _ => return Err(InvalidTime),
@@ -215,6 +219,7 @@ mod tests {
         assert!(Timestamp::parse_iso("2025-02-30T08:30:00Z").is_err());
         assert!(Timestamp::parse_iso("2025-03-01T25:00:00Z").is_err());
         assert!(Timestamp::parse_iso("2025-03-01T08:30:00 junk").is_err());
+        assert!(Timestamp::parse_iso("2025-03-01T08:30:00+99:99").is_err());
     }
 
     #[test]

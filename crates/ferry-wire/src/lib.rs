@@ -64,6 +64,17 @@ pub fn import(mut batch: ArrowBatch, validate: bool) -> Result<Option<RecordBatc
     if schema.is_released() || array.is_released() {
         return Err(WireError("a batch arrived with its schema or its array already released".into()));
     }
+    // A record batch is a struct array: check the shape before arrow-rs,
+    // which asserts (panics) on some of these.
+    // SAFETY: `format` is a NUL-terminated string the producer owns while the
+    // schema is unreleased (the C Data Interface), or null.
+    let format = unsafe { (!schema.format.is_null()).then(|| std::ffi::CStr::from_ptr(schema.format)) };
+    if format.map(std::ffi::CStr::to_bytes) != Some(b"+s") {
+        return Err(WireError("a batch must be a struct array (format \"+s\")".into()));
+    }
+    if schema.n_children != array.n_children || array.n_children < 0 || schema.n_children < 0 {
+        return Err(WireError("a batch's schema and array have different numbers of columns".into()));
+    }
     // SAFETY: as in `export`; the structs came from a producer that follows
     // the C Data Interface (the ABI's contract), and `from_ffi` takes the
     // array's ownership (its release runs when the imported data is dropped).
@@ -76,11 +87,16 @@ pub fn import(mut batch: ArrowBatch, validate: bool) -> Result<Option<RecordBatc
     if validate {
         validate_full(&data).map_err(|e| WireError(format!("the batch is not valid Arrow data: {e}")))?;
     }
-    let array = StructArray::from(data);
-    if array.null_count() > 0 {
-        return Err(WireError("a record batch's struct array must have no null rows".into()));
-    }
-    Ok(Some(RecordBatch::from(array)))
+    // Guard the conversions too: a malformed batch is an error, never a panic
+    // of the host.
+    std::panic::catch_unwind(move || {
+        let array = StructArray::from(data);
+        if array.null_count() > 0 {
+            return Err(WireError("a record batch's struct array must have no null rows".into()));
+        }
+        Ok(Some(RecordBatch::from(array)))
+    })
+    .unwrap_or_else(|_| Err(WireError("the batch is not a well-formed record batch".into())))
 }
 
 /// What `ArrayData::validate_full` checks, with text checked faster: one
@@ -239,6 +255,20 @@ mod tests {
         );
         assert!(validate_full(&data(&[0, 3, 2], "éa".as_bytes(), 2)).is_err());
         assert!(validate_full(&data(&[0, 2, 9], "éa".as_bytes(), 2)).is_err());
+    }
+
+    #[test]
+    fn an_array_that_is_not_a_struct_is_an_error_not_a_panic() {
+        let data = arrow_array::StringArray::from(vec!["x"]).into_data();
+        let (array, schema) = to_ffi(&data).unwrap();
+        // SAFETY: as in `export`.
+        let batch = unsafe {
+            ArrowBatch {
+                schema: std::mem::transmute::<FFI_ArrowSchema, ArrowSchema>(schema),
+                array: std::mem::transmute::<FFI_ArrowArray, ArrowArray>(array),
+            }
+        };
+        assert!(import(batch, true).unwrap_err().0.contains("struct array"));
     }
 
     #[test]

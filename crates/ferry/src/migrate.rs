@@ -178,6 +178,15 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     observer.finish();
     let report = match result {
         Ok(r) => r,
+        Err(pipeline::RunError::Interrupted) if args.dry_run && !explicit_rejects => {
+            observer.rejects.discard();
+            eprintln!("Interrupted: the dry run stopped; nothing was written.");
+            return Ok(ExitCode::from(control.reason().map_or(130, StopReason::exit_code)));
+        }
+        Err(e) if args.dry_run && !explicit_rejects => {
+            observer.rejects.discard();
+            return Err(anyhow::Error::new(e).context("the dry run failed; nothing was written"));
+        }
         Err(pipeline::RunError::Interrupted) => {
             observer.rejects.flush_partial();
             eprintln!("Interrupted: nothing was committed; earlier outputs are intact.");
