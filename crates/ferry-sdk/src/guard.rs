@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use abi_stable::std_types::{ROption, RResult, RString, RVec};
 use ferry_model::{Diagnostic, EntityKind, MODEL_VERSION};
@@ -38,13 +39,15 @@ fn panic_error(plugin: &str, what: &str, payload: &(dyn Any + Send)) -> PluginEr
     )
 }
 
-/// Runs `f`, turning errors and panics into ABI values.
+/// Runs `f`, turning errors and panics into ABI values. After a panic,
+/// `poisoned` is set and every later call is refused (`entities()`, which
+/// takes `&self`, included: hence an atomic).
 pub(crate) fn guard<T>(
     plugin: &str,
-    poisoned: &mut bool,
+    poisoned: &AtomicBool,
     f: impl FnOnce() -> Result<T, Error>,
 ) -> RResult<T, PluginError> {
-    if *poisoned {
+    if poisoned.load(Ordering::Relaxed) {
         return RResult::RErr(PluginError::new(
             ErrorKind::Panic,
             format!("plugin '{plugin}' panicked earlier in this run and cannot be used further"),
@@ -54,7 +57,7 @@ pub(crate) fn guard<T>(
         Ok(Ok(v)) => RResult::ROk(v),
         Ok(Err(e)) => RResult::RErr(e.into()),
         Err(payload) => {
-            *poisoned = true;
+            poisoned.store(true, Ordering::Relaxed);
             RResult::RErr(panic_error(plugin, "", &*payload))
         }
     }
@@ -86,7 +89,7 @@ pub(crate) struct SourceAdapter {
     pub(crate) inner: Option<Box<dyn Source>>,
     pub(crate) builder: BatchBuilder,
     pub(crate) done: bool,
-    pub(crate) poisoned: bool,
+    pub(crate) poisoned: AtomicBool,
 }
 
 fn to_batch(b: &mut BatchBuilder) -> Result<Batch, Error> {
@@ -107,8 +110,7 @@ fn to_batch(b: &mut BatchBuilder) -> Result<Batch, Error> {
 impl FfiSource for SourceAdapter {
     fn entities(&self) -> RResult<RVec<RString>, PluginError> {
         let SourceAdapter { plugin, inner, poisoned, .. } = self;
-        let mut poisoned = *poisoned;
-        guard(plugin, &mut poisoned, || {
+        guard(plugin, poisoned, || {
             let inner = inner.as_ref().ok_or_else(|| closed(plugin))?;
             Ok(entity_names(inner.entities()))
         })
@@ -162,14 +164,13 @@ impl Drop for SourceAdapter {
 pub(crate) struct SinkAdapter {
     pub(crate) plugin: String,
     pub(crate) inner: Option<Box<dyn Sink>>,
-    pub(crate) poisoned: bool,
+    pub(crate) poisoned: AtomicBool,
 }
 
 impl FfiSink for SinkAdapter {
     fn entities(&self) -> RResult<RVec<RString>, PluginError> {
         let SinkAdapter { plugin, inner, poisoned } = self;
-        let mut poisoned = *poisoned;
-        guard(plugin, &mut poisoned, || {
+        guard(plugin, poisoned, || {
             let inner = inner.as_ref().ok_or_else(|| closed(plugin))?;
             Ok(entity_names(inner.entities()))
         })
@@ -231,7 +232,7 @@ impl FfiSink for SinkAdapter {
         // Abort is attempted even after a panic: discarding this run's output
         // is the safest thing left to do.
         let SinkAdapter { plugin, inner, .. } = self;
-        guard(plugin, &mut false, || inner.as_mut().map_or(Ok(()), |s| s.abort()))
+        guard(plugin, &AtomicBool::new(false), || inner.as_mut().map_or(Ok(()), |s| s.abort()))
     }
 
     fn close(&mut self) -> RResult<(), PluginError> {

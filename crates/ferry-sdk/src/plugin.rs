@@ -148,12 +148,13 @@ pub fn open_source<P: Plugin>(
     req: OpenRequest,
 ) -> RResult<SourceBox, PluginError> {
     let plugin = plugin_id(m).to_owned();
-    guard(&plugin.clone(), &mut false, || {
+    guard(&plugin.clone(), &std::sync::atomic::AtomicBool::new(false), || {
         let ctx = open_ctx(&req)?;
         let inner = P::open_source(&ctx)?;
         let mut builder = BatchBuilder::new(1);
         builder.cancel = ctx.cancel;
-        let adapter = SourceAdapter { plugin, inner: Some(inner), builder, done: false, poisoned: false };
+        let adapter =
+            SourceAdapter { plugin, inner: Some(inner), builder, done: false, poisoned: Default::default() };
         Ok(FfiSource_TO::from_value(adapter, abi_stable::sabi_trait::TD_Opaque))
     })
 }
@@ -161,10 +162,10 @@ pub fn open_source<P: Plugin>(
 #[doc(hidden)]
 pub fn open_sink<P: Plugin>(m: &Result<Manifest, String>, req: OpenRequest) -> RResult<SinkBox, PluginError> {
     let plugin = plugin_id(m).to_owned();
-    guard(&plugin.clone(), &mut false, || {
+    guard(&plugin.clone(), &std::sync::atomic::AtomicBool::new(false), || {
         let inner = P::open_sink(&open_ctx(&req)?)?;
         Ok(FfiSink_TO::from_value(
-            SinkAdapter { plugin, inner: Some(inner), poisoned: false },
+            SinkAdapter { plugin, inner: Some(inner), poisoned: Default::default() },
             abi_stable::sabi_trait::TD_Opaque,
         ))
     })

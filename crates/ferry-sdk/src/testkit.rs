@@ -180,8 +180,20 @@ pub fn run_sink_with<P: Plugin>(
         };
         match sink.write_batch(b) {
             RResult::ROk(r) => {
+                let refused = rejects(ferry_wire::import_diagnostics(r.diagnostics).map_err(wire)?);
+                // The host's accounting check, so that a sink that passes here passes there.
+                if r.written + refused.len() as u64 != batch.num_rows() as u64 {
+                    let _ = sink.abort();
+                    let _ = sink.close();
+                    return Err(Error::internal(format!(
+                        "the sink was given {} {entity} records but accounted for {} written and {} rejected",
+                        batch.num_rows(),
+                        r.written,
+                        refused.len()
+                    )));
+                }
                 out.written += r.written;
-                out.rejects.extend(rejects(ferry_wire::import_diagnostics(r.diagnostics).map_err(wire)?));
+                out.rejects.extend(refused);
             }
             RResult::RErr(e) => return Err(fail(&mut sink, e)),
         }
