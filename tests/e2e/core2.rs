@@ -210,7 +210,6 @@ fn the_field_policy_keeps_a_student_whose_birth_date_is_impossible() {
 
     // A stricter policy rejects the student, and every record that needs
     // them is rejected too, naming the student's reject.
-    std::fs::write(tmp.path().join("att.toml"), "").unwrap();
     let run = ferry(
         tmp.path(),
         &[plugins_dir()],

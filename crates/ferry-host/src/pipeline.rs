@@ -375,7 +375,7 @@ pub fn run_with_taps(
             return Err(plugin_failure(control, e));
         }
     };
-    let result = drive(m, observer, control, taps, source, &mut sink);
+    let result = drive(m, observer, control, taps, source, &mut sink, &started_at);
     let (ledger, plan, receipts, late_rejects) = match result {
         Ok(x) => x,
         Err(e) => {
@@ -460,6 +460,7 @@ fn drive(
     taps: &mut [Box<dyn Tap>],
     mut source: SourceBox,
     sink: &mut SinkBox,
+    started_at: &str,
 ) -> Result<Driven, RunError> {
     let sink_plugin = &m.sink.plugin;
     let source_entities = entity_list(source.entities(), &m.source.plugin);
@@ -472,7 +473,6 @@ fn drive(
     };
     let mut stages = stages::standard(m.field_policy.clone(), m.only.clone(), sink_entities);
     let mut ledger = Ledger::default();
-    let started_at = time::now();
 
     let result: Result<(), RunError> = std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Msg>(1);
@@ -576,7 +576,7 @@ fn drive(
         run_id: m.run_id.clone(),
         source: format!("{} {}", m.source.plugin.manifest.id, m.source.plugin.manifest.version),
         config_sha256: m.config_sha256.clone(),
-        started_at,
+        started_at: started_at.to_owned(),
         finished_at: time::now(),
         entities: ledger
             .totals

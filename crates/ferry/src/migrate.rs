@@ -164,49 +164,32 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     };
 
     // A dry run writes nothing, not even a rejects file, unless one is asked for.
-    let explicit_rejects = job.run.rejects.is_some();
+    let keep_rejects = !args.dry_run || job.run.rejects.is_some();
     let rejects_path = job.run.rejects.clone().unwrap_or_else(|| PathBuf::from("ferry-rejects.jsonl"));
-    let rejects_path = if args.dry_run && !explicit_rejects {
-        std::env::temp_dir().join(format!("ferry-dry-run-{}.jsonl", std::process::id()))
-    } else {
-        rejects_path
-    };
-    let rejects = RejectsFile::create(&rejects_path, job.run.include_values)?;
+    let rejects =
+        if keep_rejects { Some(RejectsFile::create(&rejects_path, job.run.include_values)?) } else { None };
     let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
     let mut observer = RunObserver::new(rejects, show_progress);
     let result = pipeline::run(&migration, &mut observer, &control);
     observer.finish();
     let report = match result {
         Ok(r) => r,
-        Err(pipeline::RunError::Interrupted) if args.dry_run && !explicit_rejects => {
-            observer.rejects.discard();
-            eprintln!("Interrupted: the dry run stopped; nothing was written.");
-            return Ok(ExitCode::from(control.reason().map_or(130, StopReason::exit_code)));
-        }
-        Err(e) if args.dry_run && !explicit_rejects => {
-            observer.rejects.discard();
-            return Err(anyhow::Error::new(e).context("the dry run failed; nothing was written"));
-        }
-        Err(pipeline::RunError::Interrupted) => {
-            observer.rejects.flush_partial();
-            eprintln!("Interrupted: nothing was committed; earlier outputs are intact.");
-            let code = control.reason().map_or(130, StopReason::exit_code);
-            return Ok(ExitCode::from(code));
-        }
         Err(e) => {
-            observer.rejects.flush_partial();
-            let partial = observer.rejects.partial_path().display().to_string();
-            return Err(anyhow::Error::new(e).context(format!(
-                "the migration failed and was rolled back; earlier outputs are intact (rejects so far: {partial})"
-            )));
+            let partial = observer.rejects.as_mut().map(|r| {
+                r.flush_partial();
+                r.partial_path().display().to_string()
+            });
+            let what = if args.dry_run { "the dry run" } else { "the migration" };
+            if matches!(e, pipeline::RunError::Interrupted) {
+                eprintln!("Interrupted: {what} stopped; nothing was committed; earlier outputs are intact.");
+                return Ok(ExitCode::from(control.reason().map_or(130, StopReason::exit_code)));
+            }
+            let so_far = partial.map(|p| format!(" (rejects so far: {p})")).unwrap_or_default();
+            return Err(anyhow::Error::new(e)
+                .context(format!("{what} failed and was rolled back; earlier outputs are intact{so_far}")));
         }
     };
-    let rejects_file = if args.dry_run && !explicit_rejects {
-        observer.rejects.discard();
-        None
-    } else {
-        Some(observer.rejects.finish()?)
-    };
+    let rejects_file = observer.rejects.take().map(RejectsFile::finish).transpose()?;
     let receipts_file = if report.receipts.is_empty() || args.dry_run {
         None
     } else {

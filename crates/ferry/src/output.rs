@@ -20,7 +20,6 @@ pub struct RejectsFile {
     out: BufWriter<File>,
     include_values: bool,
     count: u64,
-    warnings: u64,
     error: Option<std::io::Error>,
 }
 
@@ -39,7 +38,6 @@ impl RejectsFile {
             out: BufWriter::new(f),
             include_values,
             count: 0,
-            warnings: 0,
             error: None,
         })
     }
@@ -62,20 +60,12 @@ impl RejectsFile {
         }
         if d.is_reject() {
             self.count += 1;
-        } else {
-            self.warnings += 1;
         }
         if self.error.is_none()
             && let Err(e) = writeln!(self.out, "{v}")
         {
             self.error = Some(e);
         }
-    }
-
-    /// Removes the partial file (a dry run keeps no rejects file).
-    pub fn discard(self) {
-        drop(self.out);
-        let _ = std::fs::remove_file(&self.tmp);
     }
 
     /// Moves the file into place.
@@ -99,14 +89,14 @@ impl RejectsFile {
     }
 }
 
-/// Progress bar plus rejects file.
+/// Progress bar plus rejects file (none in a dry run that was not given one).
 pub struct RunObserver {
-    pub rejects: RejectsFile,
+    pub rejects: Option<RejectsFile>,
     bar: ProgressBar,
 }
 
 impl RunObserver {
-    pub fn new(rejects: RejectsFile, show_progress: bool) -> RunObserver {
+    pub fn new(rejects: Option<RejectsFile>, show_progress: bool) -> RunObserver {
         let target = if show_progress { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
@@ -124,7 +114,9 @@ impl RunObserver {
 
 impl Observer for RunObserver {
     fn diagnostic(&mut self, by: Reporter, diagnostic: &Diagnostic) {
-        self.rejects.write(by, diagnostic);
+        if let Some(r) = &mut self.rejects {
+            r.write(by, diagnostic);
+        }
     }
 
     fn progress(&mut self, totals: &Totals) {
