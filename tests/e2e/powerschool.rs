@@ -103,19 +103,44 @@ fn powerschool_into_the_archive_and_import_files() {
     let run = ferry(tmp.path(), &[plugins_dir()], &["migrate", "--from", &from, "--format", "json"]);
     assert_eq!(run.code, Some(3), "planted bad rows are rejected: {}", run.stderr);
     let written = total(&run.json(), "written");
-    let info = ferry(
-        tmp.path(),
-        &[plugins_dir()],
-        &[
-            "archive",
-            "query",
-            "ferry-archive.sqlite",
-            "SELECT count(*) AS n FROM attendance WHERE source_row IS NOT NULL",
-            "--format",
-            "json",
-        ],
+    let query = |sql: &str| {
+        ferry(
+            tmp.path(),
+            &[plugins_dir()],
+            &["archive", "query", "ferry-archive.sqlite", sql, "--format", "json"],
+        )
+        .ok()
+        .json()
+    };
+    // Every file is kept as it came, under its PowerSchool table name, row for row.
+    let mut by_table: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for f in &m.files {
+        *by_table.entry(f.table.as_str()).or_default() += f.rows;
+    }
+    for (table, rows) in &by_table {
+        let n = query(&format!("SELECT count(*) AS n FROM \"src_{table}\""))[0]["n"].as_u64().unwrap();
+        assert_eq!(n, *rows, "source table {table}");
+    }
+    let report = run.json();
+    let kept: u64 =
+        report["source_tables"].as_array().unwrap().iter().map(|t| t["written"].as_u64().unwrap()).sum();
+    assert_eq!(kept, m.total_rows(), "the report accounts for every source row");
+    // Each canonical row finds its source row.
+    let joined = query(
+        "SELECT count(*) AS n, sum(s.\"Att_Date\" IS NOT NULL) AS dated FROM attendance a \
+         JOIN ferry_source_files f ON f.source_table = a.source_table AND f.file = a.origin_file \
+         JOIN \"src_Attendance\" s ON s._row = f.id * 1000000000 + a.origin_line",
     );
-    assert!(info.ok().json()[0]["n"].as_u64().unwrap() > 0, "raw PowerSchool rows are archived");
+    let attendance = query("SELECT count(*) AS n FROM attendance")[0]["n"].as_u64().unwrap();
+    assert_eq!(joined[0]["n"].as_u64().unwrap(), attendance, "{joined}");
+    assert_eq!(
+        joined[0]["dated"].as_u64().unwrap(),
+        attendance,
+        "the source rows are typed and whole: {joined}"
+    );
+    // The raw line is no longer repeated in every record.
+    let raw = query("SELECT count(*) AS n FROM attendance WHERE source_row IS NOT NULL");
+    assert_eq!(raw[0]["n"].as_u64(), Some(0));
     assert!(written > m.total_rows() / 2);
 
     // PowerSchool import files, with the guide.

@@ -33,6 +33,7 @@ pub fn create_or_upgrade(
     writer: &str,
 ) -> rusqlite::Result<Vec<TableState>> {
     conn.execute_batch(&metadata_sql())?;
+    conn.execute_batch(&crate::source_tables::catalog_sql())?;
     let now = now(conn)?;
     let model = format!("{}.{}", MODEL_VERSION.0, MODEL_VERSION.1);
     let set = |k: &str, v: &str| {

@@ -29,11 +29,12 @@ pub mod json;
 mod layout;
 mod reader;
 pub mod schema;
+pub mod source_tables;
 pub mod sql;
 mod verify;
 
 // Layers, lowest first (a module uses only those before it): error, schema,
-// sql, json, checksum, encode, decode, format, layout, verify, doc, reader.
+// sql, json, checksum, encode, source_tables, decode, format, layout, verify, doc, reader.
 
 pub use doc::describe_markdown;
 pub use error::{ArchiveError, ErrorKind, db_error};

@@ -65,7 +65,7 @@ impl std::fmt::Display for PluginCallError {
 impl std::error::Error for PluginCallError {}
 
 /// What opening a source or sink needs besides the configuration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct OpenArgs<'a> {
     /// The folder relative paths in the configuration are relative to.
     pub base_dir: &'a Path,
@@ -73,13 +73,18 @@ pub struct OpenArgs<'a> {
     pub run_id: &'a str,
     /// Whether this is a dry run.
     pub dry_run: bool,
+    /// For a source: send source tables (the destination keeps them).
+    pub source_tables: bool,
+    /// For a source: the entities the destination takes, when known.
+    pub entities: Option<Vec<String>>,
     /// The run's cancel flag.
     pub cancel: CancelFlag,
 }
 
 impl LoadedPlugin {
     fn request(config_json: &str, args: OpenArgs<'_>) -> OpenRequest {
-        let options = OpenOptions { dry_run: args.dry_run };
+        let options =
+            OpenOptions { dry_run: args.dry_run, source_tables: args.source_tables, entities: args.entities };
         OpenRequest {
             config_json: config_json.into(),
             base_dir: args.base_dir.to_string_lossy().into_owned().into(),

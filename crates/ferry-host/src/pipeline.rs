@@ -84,6 +84,27 @@ pub trait Observer {
 pub struct Totals {
     /// Per entity, in dependency order.
     pub entities: BTreeMap<EntityKind, EntityTotals>,
+    /// Per source table (kept as it came), by name.
+    pub tables: BTreeMap<String, TableTotals>,
+}
+
+/// Counts for one source table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableTotals {
+    /// Rows the source sent.
+    pub read: u64,
+    /// Rows the sink wrote.
+    pub written: u64,
+}
+
+/// One source table's line in a run report.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TableLine {
+    /// The source table's name.
+    pub table: String,
+    /// Its counts.
+    #[serde(flatten)]
+    pub totals: TableTotals,
 }
 
 impl Totals {
@@ -157,6 +178,10 @@ pub struct RunReport {
     pub seconds: f64,
     /// Per entity counts, in dependency order.
     pub entities: Vec<EntityLine>,
+    /// Source tables kept as they came (when the sink keeps them), by name.
+    pub source_tables: Vec<TableLine>,
+    /// The source's lines for the summary (columns it left out, say).
+    pub notices: Vec<String>,
     /// Per entity, what the run did (or would do) to the destination.
     pub plan: Vec<EntityPlan>,
     /// Records the sink refused at prepare, after counting them as written.
@@ -201,6 +226,7 @@ pub enum RunError {
 struct Ledger {
     totals: Totals,
     reasons: HashMap<(EntityKind, String), u64>,
+    notices: Vec<String>,
 }
 
 impl Ledger {
@@ -219,6 +245,12 @@ impl Ledger {
         read_too: bool,
         late: bool,
     ) -> Result<(), RunError> {
+        if d.is_notice() {
+            if !self.notices.contains(&d.reason) {
+                self.notices.push(d.reason.clone());
+            }
+            return Ok(());
+        }
         let Some(e) = EntityKind::from_name(&d.entity) else {
             return Err(RunError::Accounting(format!(
                 "a diagnostic names an entity this host does not know ('{}'); upgrade ferry",
@@ -248,6 +280,14 @@ impl Ledger {
     }
 
     fn check(&self) -> Result<(), RunError> {
+        for (name, t) in &self.totals.tables {
+            if t.read != t.written {
+                return Err(RunError::Accounting(format!(
+                    "the rows of source table {name} do not add up: {} read, {} written; nothing was committed",
+                    t.read, t.written
+                )));
+            }
+        }
         for (e, t) in &self.totals.entities {
             if !t.balanced() {
                 return Err(RunError::Accounting(format!(
@@ -264,6 +304,8 @@ impl Ledger {
 struct Imported {
     entity: Option<EntityKind>,
     records: Option<RecordBatch>,
+    /// The batch is a source table's rows (then `entity` is `None`).
+    table: Option<String>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -291,7 +333,27 @@ fn check_layout(kind: EntityKind, batch: &RecordBatch) -> Result<(), String> {
     Ok(())
 }
 
-fn import_batch(plugin: &LoadedPlugin, b: Batch) -> Result<Imported, PluginCallError> {
+/// Checks a source table's batch: a struct of named columns with the line column.
+fn check_table(batch: &RecordBatch) -> Result<(), String> {
+    use ferry_model::source_table::{ColumnType, LINE_COLUMN};
+    let schema = batch.schema_ref();
+    match schema.fields().first() {
+        Some(f) if f.name() == LINE_COLUMN && ColumnType::of(f.data_type()) == Some(ColumnType::Integer) => {}
+        _ => return Err(format!("its first column must be `{LINE_COLUMN}`, the rows' lines (Int64)")),
+    }
+    for f in schema.fields().iter().skip(1) {
+        if ColumnType::of(f.data_type()).is_none() {
+            return Err(format!(
+                "column `{}` is {}; source tables hold Int64, Decimal128(18, 4), Date32 or Utf8 columns",
+                f.name(),
+                f.data_type()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn import_batch(plugin: &LoadedPlugin, b: Batch, tables_asked: bool) -> Result<Imported, PluginCallError> {
     let Batch { entity, records, diagnostics, model_major, .. } = b;
     let bad = |m: String| plugin.host_error(ErrorKind::Data, m);
     if model_major != ferry_model::MODEL_VERSION.0 {
@@ -304,6 +366,18 @@ fn import_batch(plugin: &LoadedPlugin, b: Batch) -> Result<Imported, PluginCallE
         .map_err(|e| bad(format!("sent unreadable diagnostics: {e}")))?;
     let records =
         ferry_wire::import(records, true).map_err(|e| bad(format!("sent an unreadable batch: {e}")))?;
+    if let Some(table) = ferry_plugin_abi::source_table_name(&entity) {
+        if !tables_asked {
+            return Err(bad(format!(
+                "sent source table {table}, but the destination keeps no source tables and none were asked for"
+            )));
+        }
+        if let Some(r) = &records {
+            check_table(r)
+                .map_err(|e| bad(format!("sent source table {table} in a form the host cannot read: {e}")))?;
+        }
+        return Ok(Imported { entity: None, records, table: Some(table.to_owned()), diagnostics });
+    }
     let entity = match (&records, entity.as_str()) {
         (None, _) => None,
         (Some(_), "") => return Err(bad("sent records without naming their entity".to_owned())),
@@ -315,15 +389,19 @@ fn import_batch(plugin: &LoadedPlugin, b: Batch) -> Result<Imported, PluginCallE
         check_layout(kind, r)
             .map_err(|e| bad(format!("sent a batch of {kind} that does not follow the model: {e}")))?;
     }
-    Ok(Imported { entity, records, diagnostics })
+    Ok(Imported { entity, records, table: None, diagnostics })
 }
 
+/// A plugin's entities, and whether it listed source tables among them.
 fn entity_list(
     r: RResult<abi_stable::std_types::RVec<RString>, ferry_plugin_abi::PluginError>,
     p: &LoadedPlugin,
-) -> Result<Vec<EntityKind>, PluginCallError> {
+) -> Result<(Vec<EntityKind>, bool), PluginCallError> {
     match r {
-        RResult::ROk(list) => Ok(list.iter().filter_map(|e| EntityKind::from_name(e)).collect()),
+        RResult::ROk(list) => Ok((
+            list.iter().filter_map(|e| EntityKind::from_name(e)).collect(),
+            list.iter().any(|e| e.as_str() == ferry_plugin_abi::SOURCE_TABLES_ENTITY),
+        )),
         RResult::RErr(e) => Err(p.call_error(e)),
     }
 }
@@ -360,22 +438,50 @@ pub fn run_with_taps(
     let started = Instant::now();
     let started_at = time::now();
     let label = |p: &LoadedPlugin| format!("{} {}", p.manifest.id, p.manifest.version);
-    let args =
-        |base_dir| OpenArgs { base_dir, run_id: &m.run_id, dry_run: m.dry_run, cancel: control.flag() };
-
-    let mut source = m
-        .source
-        .plugin
-        .open_source(&m.source.config.to_string(), args(&m.source.base_dir))
-        .map_err(|e| plugin_failure(control, e))?;
-    let mut sink = match m.sink.plugin.open_sink(&m.sink.config.to_string(), args(&m.sink.base_dir)) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = source.close();
-            return Err(plugin_failure(control, e));
-        }
+    let args = |base_dir| OpenArgs {
+        base_dir,
+        run_id: &m.run_id,
+        dry_run: m.dry_run,
+        source_tables: false,
+        entities: None,
+        cancel: control.flag(),
     };
-    let result = drive(m, observer, control, taps, source, &mut sink, &started_at);
+
+    // The sink first: what it takes tells the source what to send.
+    let mut sink = m
+        .sink
+        .plugin
+        .open_sink(&m.sink.config.to_string(), args(&m.sink.base_dir))
+        .map_err(|e| plugin_failure(control, e))?;
+    let fail_early = |sink: &mut SinkBox, e: PluginCallError| {
+        let _ = sink.abort();
+        close_sink(sink, &m.sink.plugin);
+        plugin_failure(control, e)
+    };
+    let (sink_entities, keeps_tables) = match entity_list(sink.entities(), &m.sink.plugin) {
+        Ok(x) => x,
+        Err(e) => return Err(fail_early(&mut sink, e)),
+    };
+    let wanted: Vec<String> = sink_entities
+        .iter()
+        .filter(|e| m.only.as_ref().is_none_or(|only| only.contains(e)))
+        .map(|e| e.name().to_owned())
+        .collect();
+    let source_args =
+        OpenArgs { source_tables: keeps_tables, entities: Some(wanted), ..args(&m.source.base_dir) };
+    let source = match m.source.plugin.open_source(&m.source.config.to_string(), source_args) {
+        Ok(s) => s,
+        Err(e) => return Err(fail_early(&mut sink, e)),
+    };
+    let result = drive(
+        m,
+        observer,
+        control,
+        taps,
+        source,
+        SinkEnd { sink: &mut sink, entities: sink_entities, keeps_tables },
+        &started_at,
+    );
     let (ledger, plan, receipts, late_rejects) = match result {
         Ok(x) => x,
         Err(e) => {
@@ -417,7 +523,9 @@ pub fn run_with_taps(
     };
     close_sink(&mut sink, &m.sink.plugin);
 
-    let Ledger { totals, reasons } = ledger;
+    let Ledger { totals, reasons, notices } = ledger;
+    let source_tables =
+        totals.tables.into_iter().map(|(table, totals)| TableLine { table, totals }).collect();
     let mut entities = Vec::new();
     for (e, mut t) in totals.entities {
         let mut top: Vec<(String, u64)> =
@@ -440,6 +548,8 @@ pub fn run_with_taps(
         finished_at: time::now(),
         seconds: started.elapsed().as_secs_f64(),
         entities,
+        source_tables,
+        notices,
         plan,
         late_rejects,
         receipts,
@@ -447,6 +557,15 @@ pub fn run_with_taps(
         location: commit.location,
         notes: commit.notes,
     })
+}
+
+/// The opened sink and what it takes.
+struct SinkEnd<'a> {
+    sink: &'a mut SinkBox,
+    /// The entities it takes.
+    entities: Vec<EntityKind>,
+    /// Whether it keeps source tables.
+    keeps_tables: bool,
 }
 
 /// The ledger, the plan, the receipts and the number of late rejects.
@@ -459,18 +578,15 @@ fn drive(
     control: &RunControl,
     taps: &mut [Box<dyn Tap>],
     mut source: SourceBox,
-    sink: &mut SinkBox,
+    end: SinkEnd<'_>,
     started_at: &str,
 ) -> Result<Driven, RunError> {
+    let SinkEnd { sink, entities: sink_entities, keeps_tables } = end;
     let sink_plugin = &m.sink.plugin;
-    let source_entities = entity_list(source.entities(), &m.source.plugin);
-    let sink_entities = match (source_entities, entity_list(sink.entities(), sink_plugin)) {
-        (Err(e), _) | (_, Err(e)) => {
-            let _ = source.close();
-            return Err(e.into());
-        }
-        (Ok(_), Ok(s)) => s,
-    };
+    if let Err(e) = entity_list(source.entities(), &m.source.plugin) {
+        let _ = source.close();
+        return Err(e.into());
+    }
     let mut stages = stages::standard(m.field_policy.clone(), m.only.clone(), sink_entities);
     let mut ledger = Ledger::default();
 
@@ -484,7 +600,7 @@ fn drive(
                     break Some(Msg::Cancelled);
                 }
                 match source.next_batch(batch_size) {
-                    RResult::ROk(ROption::RSome(b)) => match import_batch(source_plugin, b) {
+                    RResult::ROk(ROption::RSome(b)) => match import_batch(source_plugin, b, keeps_tables) {
                         Ok(i) => {
                             if tx.send(Msg::Batch(i)).is_err() {
                                 break None;
@@ -522,10 +638,12 @@ fn drive(
                 Msg::Failed(e) => return Err(RunError::Plugin(e)),
                 Msg::Cancelled => return Err(RunError::Interrupted),
             };
-            let Imported { entity, records, diagnostics } = imported;
+            let Imported { entity, records, table, diagnostics } = imported;
             let mut warnings = Vec::new();
             for d in diagnostics {
-                if d.is_reject() {
+                if d.is_notice() {
+                    ledger.diagnostic(observer, Reporter::Source, &d, false, false)?;
+                } else if d.is_reject() {
                     ledger.diagnostic(observer, Reporter::Source, &d, true, false)?;
                     for s in stages.iter_mut() {
                         s.rejected(&d);
@@ -534,7 +652,15 @@ fn drive(
                     warnings.push(d);
                 }
             }
-            if let (Some(entity), Some(records)) = (entity, records) {
+            if let (Some(table), Some(rows)) = (&table, &records) {
+                write_table(m, &mut ledger, sink, table, rows).map_err(|e| match e {
+                    RunError::Plugin(p) => plugin_failure(control, p),
+                    other => other,
+                })?;
+                for w in &warnings {
+                    ledger.diagnostic(observer, Reporter::Source, w, false, false)?;
+                }
+            } else if let (Some(entity), Some(records)) = (entity, records) {
                 ledger.entity(entity).read += records.num_rows() as u64;
                 let batch = StageBatch { entity, records, warnings };
                 let mut fx = Effects::default();
@@ -619,6 +745,39 @@ fn drive(
     ledger.check()?;
     observer.progress(&ledger.totals);
     Ok((ledger, info.plan, receipts, late.len() as u64))
+}
+
+/// Hands a source table's rows to the sink, which must write them all.
+fn write_table(
+    m: &Migration,
+    ledger: &mut Ledger,
+    sink: &mut SinkBox,
+    table: &str,
+    rows: &RecordBatch,
+) -> Result<(), RunError> {
+    let sink_plugin = &m.sink.plugin;
+    let count = rows.num_rows() as u64;
+    ledger.totals.tables.entry(table.to_owned()).or_default().read += count;
+    let exported = ferry_wire::export(rows.clone()).map_err(|e| RunError::Accounting(e.0))?;
+    let b = Batch {
+        entity: format!("{}{table}", ferry_plugin_abi::SOURCE_TABLE_PREFIX).into(),
+        model_major: ferry_model::MODEL_VERSION.0,
+        model_minor: ferry_model::MODEL_VERSION.1,
+        records: exported,
+        diagnostics: Default::default(),
+    };
+    let report = match sink.write_batch(b) {
+        RResult::ROk(r) => r,
+        RResult::RErr(e) => return Err(RunError::Plugin(sink_plugin.call_error(e))),
+    };
+    if report.written != count {
+        return Err(RunError::Accounting(format!(
+            "plugin '{}' was given {count} rows of source table {table} but wrote {}; this is a bug in the sink",
+            sink_plugin.manifest.id, report.written
+        )));
+    }
+    ledger.totals.tables.entry(table.to_owned()).or_default().written += count;
+    Ok(())
 }
 
 fn write(

@@ -29,7 +29,7 @@ use crate::meta::{AltId, Extensions, Meta, Operation, Origin, SOURCE_ID, SOURCE_
 use crate::value::{FieldType, FieldValue, ListRef, Value};
 
 /// Day number (ferry_model::Date) of 1970-01-01, the Arrow `Date32` epoch.
-const UNIX_EPOCH_DAY: i64 = 719_162;
+pub(crate) const UNIX_EPOCH_DAY: i64 = 719_162;
 
 /// Why a batch's column cannot be read as the model says.
 #[derive(Clone, Debug, PartialEq, Eq)]

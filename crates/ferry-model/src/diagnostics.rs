@@ -20,6 +20,9 @@ pub enum Severity {
     Reject,
     /// The record is written, with a field nulled, repaired or kept as text.
     Warning,
+    /// Not about a record: a line for the run summary (columns a source left
+    /// out, say). Its entity is empty.
+    Notice,
 }
 
 impl Severity {
@@ -28,11 +31,16 @@ impl Severity {
         match self {
             Severity::Reject => "reject",
             Severity::Warning => "warning",
+            Severity::Notice => "notice",
         }
     }
     /// From its name; anything unknown reads as a reject (the safe side).
     pub fn from_name(s: &str) -> Severity {
-        if s == "warning" { Severity::Warning } else { Severity::Reject }
+        match s {
+            "warning" => Severity::Warning,
+            "notice" => Severity::Notice,
+            _ => Severity::Reject,
+        }
     }
 }
 
@@ -80,9 +88,19 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Warning, row: Some(row), ..Diagnostic::reject(entity, reason) }
     }
 
+    /// A line for the run summary, about no record.
+    pub fn notice(text: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Notice, ..Diagnostic::reject("", text) }
+    }
+
     /// Whether the record is not written.
     pub fn is_reject(&self) -> bool {
         self.severity == Severity::Reject
+    }
+
+    /// Whether this is a notice for the run summary rather than about a record.
+    pub fn is_notice(&self) -> bool {
+        self.severity == Severity::Notice
     }
 }
 

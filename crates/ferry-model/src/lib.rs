@@ -26,7 +26,7 @@
 
 // Layers, lowest first (a module uses only those above it in this list):
 // violation, date, decimal, instant, codes, value, meta, columns, entities,
-// fields_view, diagnostics, validate, access, reference.
+// fields_view, diagnostics, validate, access, reference, source_table.
 pub mod access;
 mod codes;
 pub mod columns;
@@ -38,6 +38,7 @@ mod fields_view;
 mod instant;
 mod meta;
 mod reference;
+pub mod source_table;
 mod validate;
 mod value;
 mod violation;

@@ -160,6 +160,26 @@ pub struct OpenRequest {
 pub struct OpenOptions {
     /// A dry run: a sink validates and plans everything and writes nothing.
     pub dry_run: bool,
+    /// For sources: the destination keeps source tables as they came, so the
+    /// source should send each of its tables in batches named
+    /// [`SOURCE_TABLE_PREFIX`]`<table>` beside the canonical records.
+    pub source_tables: bool,
+    /// For sources: the entities the destination takes, when the host knows
+    /// them (`None`: all). A source may skip mapping the others; records of
+    /// them it sends anyway are skipped by the host and counted.
+    pub entities: Option<Vec<String>>,
+}
+
+/// The batch entity name of a source table: `source:<table>` (`source:StoredGrades`).
+/// A sink that takes source tables lists [`SOURCE_TABLES_ENTITY`] among its entities.
+pub const SOURCE_TABLE_PREFIX: &str = "source:";
+
+/// What a sink lists among its entities when it keeps source tables.
+pub const SOURCE_TABLES_ENTITY: &str = "source:*";
+
+/// The table name of a source-table batch's entity (`source:Log` → `Log`).
+pub fn source_table_name(entity: &str) -> Option<&str> {
+    entity.strip_prefix(SOURCE_TABLE_PREFIX).filter(|t| !t.is_empty() && *t != "*")
 }
 
 /// A plugin-level failure. Bad records are not errors: they are diagnostics.

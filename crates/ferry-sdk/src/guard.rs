@@ -14,13 +14,14 @@ use abi_stable::std_types::{ROption, RResult, RString, RVec};
 use ferry_model::{Diagnostic, EntityKind, MODEL_VERSION};
 use ferry_plugin_abi::{
     ArrowBatch, Batch, CommitInfo, CommitReport, EntityPlan, ErrorKind, FfiSink, FfiSource, PluginError,
-    PrepareInfo, PrepareReport, RunSummary, WriteReport,
+    PrepareInfo, PrepareReport, RunSummary, SOURCE_TABLE_PREFIX, SOURCE_TABLES_ENTITY, WriteReport,
+    source_table_name,
 };
 
 use crate::error::Error;
 use crate::reject::Reject;
 use crate::sink::{Sink, SinkBatch};
-use crate::source::{BatchBuilder, Source};
+use crate::source::{BatchBuilder, Source, Taken};
 
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -72,7 +73,15 @@ fn drop_guarded<T>(plugin: &str, inner: &mut Option<T>) -> RResult<(), PluginErr
 }
 
 fn export_rejects(rejects: Vec<Reject>) -> Result<ArrowBatch, Error> {
-    let diags: Vec<Diagnostic> = rejects.into_iter().map(Diagnostic::from).collect();
+    export_diagnostics(rejects, Vec::new())
+}
+
+fn export_diagnostics(rejects: Vec<Reject>, notices: Vec<String>) -> Result<ArrowBatch, Error> {
+    let diags: Vec<Diagnostic> = rejects
+        .into_iter()
+        .map(Diagnostic::from)
+        .chain(notices.into_iter().map(Diagnostic::notice))
+        .collect();
     ferry_wire::export_diagnostics(&diags).map_err(|e| Error::internal(e.0))
 }
 
@@ -93,17 +102,21 @@ pub(crate) struct SourceAdapter {
 }
 
 fn to_batch(b: &mut BatchBuilder) -> Result<Batch, Error> {
-    let (entity, records, rejects) = b.take()?;
+    let Taken { entity, records, table, rejects, notices } = b.take()?;
+    let (name, records) = match (table, records) {
+        (Some((table, batch)), _) => (format!("{SOURCE_TABLE_PREFIX}{table}"), Some(batch)),
+        (None, records) => (entity.map_or("", EntityKind::name).to_owned(), records),
+    };
     let records = match records {
         Some(r) => ferry_wire::export(r).map_err(|e| Error::internal(e.0))?,
         None => ArrowBatch::empty(),
     };
     Ok(Batch {
-        entity: entity.map_or("", EntityKind::name).into(),
+        entity: name.into(),
         model_major: MODEL_VERSION.0,
         model_minor: MODEL_VERSION.1,
         records,
-        diagnostics: export_rejects(rejects)?,
+        diagnostics: export_diagnostics(rejects, notices)?,
     })
 }
 
@@ -132,7 +145,7 @@ impl FfiSource for SourceAdapter {
                 if !more {
                     *done = true;
                 }
-                if !builder.is_empty() || !builder.diagnostics.is_empty() {
+                if builder.has_content() {
                     return Ok(ROption::RSome(to_batch(builder)?));
                 }
                 if !more {
@@ -172,7 +185,11 @@ impl FfiSink for SinkAdapter {
         let SinkAdapter { plugin, inner, poisoned } = self;
         guard(plugin, poisoned, || {
             let inner = inner.as_ref().ok_or_else(|| closed(plugin))?;
-            Ok(entity_names(inner.entities()))
+            let mut names = entity_names(inner.entities());
+            if inner.source_tables() {
+                names.push(SOURCE_TABLES_ENTITY.into());
+            }
+            Ok(names)
         })
     }
 
@@ -185,6 +202,15 @@ impl FfiSink for SinkAdapter {
                     "records use canonical model {}.{}, this sink reads model {}.x",
                     batch.model_major, batch.model_minor, MODEL_VERSION.0
                 )));
+            }
+            if let Some(table) = source_table_name(&batch.entity) {
+                let table = table.to_owned();
+                let Some(records) = ferry_wire::import(batch.records, false).map_err(|e| Error::data(e.0))?
+                else {
+                    return Ok(WriteReport::default());
+                };
+                let written = inner.write_table(&table, &records)?;
+                return Ok(WriteReport { written, diagnostics: export_rejects(Vec::new())? });
             }
             let entity = EntityKind::from_name(&batch.entity).ok_or_else(|| {
                 Error::unsupported(format!("this sink does not know the entity '{}'", batch.entity))

@@ -47,6 +47,13 @@ pub struct OpenContext {
     pub run_id: String,
     /// A dry run: a sink validates and plans everything and writes nothing.
     pub dry_run: bool,
+    /// For a source: the destination keeps source tables, so send each of the
+    /// source's tables as it came with [`BatchBuilder::push_table`].
+    pub source_tables: bool,
+    /// For a source: the entities the destination takes (`None`: all, or
+    /// unknown). Records of others would be skipped by the host, so a source
+    /// may leave them out.
+    pub wanted: Option<Vec<ferry_model::EntityKind>>,
     /// The host's cancel flag.
     pub cancel: CancelFlag,
 }
@@ -59,8 +66,22 @@ impl OpenContext {
             base_dir: base_dir.into(),
             run_id: "test".to_owned(),
             dry_run: false,
+            source_tables: false,
+            wanted: None,
             cancel: CancelFlag::never(),
         }
+    }
+
+    /// This context for a source whose destination keeps source tables.
+    #[must_use]
+    pub fn with_source_tables(mut self) -> OpenContext {
+        self.source_tables = true;
+        self
+    }
+
+    /// Whether the destination takes records of `entity`.
+    pub fn wants(&self, entity: ferry_model::EntityKind) -> bool {
+        self.wanted.as_ref().is_none_or(|w| w.contains(&entity))
     }
 
     /// This context for a dry run.
@@ -120,6 +141,10 @@ fn open_ctx(req: &OpenRequest) -> Result<OpenContext, Error> {
         base_dir: PathBuf::from(req.base_dir.as_str()),
         run_id: req.run_id.to_string(),
         dry_run: options.dry_run,
+        source_tables: options.source_tables,
+        wanted: options
+            .entities
+            .map(|names| names.iter().filter_map(|n| ferry_model::EntityKind::from_name(n)).collect()),
         cancel: req.cancel,
     })
 }

@@ -24,6 +24,21 @@ pub trait Sink: Send + 'static {
     /// as written (accepted, or staged for the commit) or rejected.
     fn write(&mut self, batch: SinkBatch<'_>) -> Result<Written, Error>;
 
+    /// Whether this sink keeps the source's own tables as they came (see
+    /// [`ferry_model::source_table`]): then the host asks the source for them
+    /// and calls [`Sink::write_table`] with each batch. The default: no.
+    fn source_tables(&self) -> bool {
+        false
+    }
+
+    /// Takes a batch of rows of source table `table` (its schema is described
+    /// in [`ferry_model::source_table`]); returns how many rows it wrote,
+    /// which must be all of them.
+    fn write_table(&mut self, table: &str, batch: &RecordBatch) -> Result<u64, Error> {
+        let _ = batch;
+        Err(Error::unsupported(format!("this sink does not keep source tables (was given {table})")))
+    }
+
     /// Stages everything: reports records refused now that everything is
     /// known (late rejects, counted as written before), the ids the
     /// destination assigned (receipts) and what the run does per entity.

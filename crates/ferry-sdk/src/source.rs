@@ -63,6 +63,9 @@ impl FieldIssue {
 /// A batch being filled: records of one entity, plus rejects and warnings.
 pub struct BatchBuilder {
     entity: Option<EntityKind>,
+    /// A batch of a source table instead of records (see [`BatchBuilder::push_table`]).
+    table: Option<(String, RecordBatch)>,
+    notices: Vec<String>,
     /// Builders by entity, kept across batches so their buffers are reused.
     builders: Vec<(EntityKind, Box<dyn Any + Send>)>,
     current: Option<usize>,
@@ -78,6 +81,8 @@ impl BatchBuilder {
     pub fn new(capacity: u32) -> BatchBuilder {
         BatchBuilder {
             entity: None,
+            table: None,
+            notices: Vec::new(),
             builders: Vec::new(),
             current: None,
             count: 0,
@@ -103,15 +108,52 @@ impl BatchBuilder {
         self.count == 0
     }
 
-    /// Whether the batch has reached its capacity: return from `next_batch`.
+    /// Whether the batch has reached its capacity (or holds a source table):
+    /// return from `next_batch`.
     pub fn is_full(&self) -> bool {
-        self.count >= self.capacity
+        self.count >= self.capacity || self.table.is_some()
     }
 
     /// Whether a record of `entity` may go in this batch (it is empty or holds
     /// the same entity, and is not full).
     pub fn accepts(&self, entity: EntityKind) -> bool {
         !self.is_full() && self.entity.is_none_or(|e| e == entity)
+    }
+
+    /// How many rows a batch may hold (the host's batch size).
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Sends `batch`, rows of the source's own table `table` as they came
+    /// (built with [`ferry_model::source_table::SourceTableBuilder`]), as this
+    /// call's batch: only when [`OpenContext::source_tables`](crate::OpenContext)
+    /// says the destination keeps them, and only into an empty builder
+    /// (return from `next_batch` after it). Rejects and notices may go with it.
+    pub fn push_table(&mut self, table: &str, batch: RecordBatch) -> Result<(), Error> {
+        if self.count > 0 || self.table.is_some() {
+            return Err(Error::internal(format!(
+                "source pushed rows of source table {table} into a batch that already holds rows"
+            )));
+        }
+        if table.is_empty() {
+            return Err(Error::internal("a source table needs a name"));
+        }
+        if batch.num_rows() > 0 {
+            self.table = Some((table.to_owned(), batch));
+        }
+        Ok(())
+    }
+
+    /// Adds a line to the run summary, about no record in particular (which
+    /// columns were left out, say). Never personal data.
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.notices.push(text.into());
+    }
+
+    /// Whether anything is waiting to be sent.
+    pub(crate) fn has_content(&self) -> bool {
+        self.count > 0 || self.table.is_some() || !self.diagnostics.is_empty() || !self.notices.is_empty()
     }
 
     /// Whether the host asked to stop (Ctrl-C, SIGTERM): a long read should
@@ -231,12 +273,29 @@ impl BatchBuilder {
             _ => None,
         };
         self.count = 0;
-        Ok((entity, batch, std::mem::take(&mut self.diagnostics)))
+        Ok(Taken {
+            entity,
+            records: batch,
+            table: self.table.take(),
+            rejects: std::mem::take(&mut self.diagnostics),
+            notices: std::mem::take(&mut self.notices),
+        })
     }
 }
 
-/// What [`BatchBuilder::take`] hands over: the entity, its records, the diagnostics.
-pub(crate) type Taken = (Option<EntityKind>, Option<RecordBatch>, Vec<Reject>);
+/// What [`BatchBuilder::take`] hands over.
+pub(crate) struct Taken {
+    /// The entity of `records`.
+    pub entity: Option<EntityKind>,
+    /// Canonical records.
+    pub records: Option<RecordBatch>,
+    /// Or a source table's rows.
+    pub table: Option<(String, RecordBatch)>,
+    /// Rejects and warnings.
+    pub rejects: Vec<Reject>,
+    /// Lines for the run summary.
+    pub notices: Vec<String>,
+}
 
 fn with_builder_finish(entity: Option<EntityKind>, b: &mut (dyn Any + Send)) -> Result<RecordBatch, Error> {
     let Some(kind) = entity else {

@@ -6,6 +6,7 @@ use abi_stable::std_types::{ROption, RResult};
 use ferry_model::{Diagnostic, EntityKind, Receipt, Record, RecordBatch, RecordBuilder, RecordView};
 use ferry_plugin_abi::{
     Batch, CancelFlag, CommitInfo, EntityPlan, Manifest, OpenOptions, OpenRequest, PrepareInfo, RunSummary,
+    SOURCE_TABLE_PREFIX, source_table_name,
 };
 
 use crate::error::Error;
@@ -17,12 +18,12 @@ pub fn manifest<P: Plugin>() -> Result<Manifest, String> {
     build_manifest(P::MANIFEST, "0.0.0")
 }
 
-fn request(config: &serde_json::Value, base_dir: &std::path::Path, dry_run: bool) -> OpenRequest {
+fn request(config: &serde_json::Value, base_dir: &std::path::Path, options: &OpenOptions) -> OpenRequest {
     OpenRequest {
         config_json: config.to_string().into(),
         base_dir: base_dir.to_string_lossy().into_owned().into(),
         run_id: "testkit".into(),
-        options_json: serde_json::to_string(&OpenOptions { dry_run }).unwrap_or_default().into(),
+        options_json: serde_json::to_string(options).unwrap_or_default().into(),
         cancel: CancelFlag::never(),
     }
 }
@@ -53,6 +54,11 @@ pub struct SourceOutput {
     pub rejects: Vec<Reject>,
     /// Every warning (records written with a field left empty).
     pub warnings: Vec<Reject>,
+    /// `(table, rows)` per batch of a source table, in order (only when the
+    /// source was asked for them: [`run_source_with_tables`]).
+    pub tables: Vec<(String, RecordBatch)>,
+    /// The source's lines for the run summary.
+    pub notices: Vec<String>,
 }
 
 impl SourceOutput {
@@ -78,6 +84,11 @@ impl SourceOutput {
         self.rejects.iter().filter(|r| r.entity == entity).collect()
     }
 
+    /// Rows of source table `table`.
+    pub fn table_rows(&self, table: &str) -> u64 {
+        self.tables.iter().filter(|t| t.0 == table).map(|t| t.1.num_rows() as u64).sum()
+    }
+
     /// Adds records of one entity (for building sink input by hand).
     pub fn push<R: Record>(&mut self, records: &[R]) -> Result<(), Error> {
         self.batches.push((R::KIND, batch_of(records)?));
@@ -92,8 +103,32 @@ pub fn run_source<P: Plugin>(
     base_dir: &std::path::Path,
     batch_size: u32,
 ) -> Result<SourceOutput, Error> {
+    read_source::<P>(config, base_dir, batch_size, &OpenOptions::default())
+}
+
+/// [`run_source`], telling the source that the destination keeps source
+/// tables (they land in [`SourceOutput::tables`]).
+pub fn run_source_with_tables<P: Plugin>(
+    config: &serde_json::Value,
+    base_dir: &std::path::Path,
+    batch_size: u32,
+) -> Result<SourceOutput, Error> {
+    read_source::<P>(
+        config,
+        base_dir,
+        batch_size,
+        &OpenOptions { source_tables: true, ..OpenOptions::default() },
+    )
+}
+
+fn read_source<P: Plugin>(
+    config: &serde_json::Value,
+    base_dir: &std::path::Path,
+    batch_size: u32,
+    options: &OpenOptions,
+) -> Result<SourceOutput, Error> {
     let m = manifest::<P>();
-    let mut src = match open_source::<P>(&m, request(config, base_dir, false)) {
+    let mut src = match open_source::<P>(&m, request(config, base_dir, options)) {
         RResult::ROk(s) => s,
         RResult::RErr(e) => return Err(e.into()),
     };
@@ -102,8 +137,21 @@ pub fn run_source<P: Plugin>(
         match src.next_batch(batch_size) {
             RResult::ROk(ROption::RSome(b)) => {
                 let Batch { entity, records, diagnostics, .. } = b;
-                for r in rejects(ferry_wire::import_diagnostics(diagnostics).map_err(wire)?) {
+                let diagnostics = ferry_wire::import_diagnostics(diagnostics).map_err(wire)?;
+                out.notices.extend(diagnostics.iter().filter(|d| d.is_notice()).map(|d| d.reason.clone()));
+                for r in rejects(diagnostics) {
                     if r.is_reject() { out.rejects.push(r) } else { out.warnings.push(r) }
+                }
+                if let Some(table) = source_table_name(&entity) {
+                    if !options.source_tables {
+                        return Err(Error::internal(format!(
+                            "the source sent source table {table} without being asked for source tables"
+                        )));
+                    }
+                    if let Some(rows) = ferry_wire::import(records, true).map_err(wire)? {
+                        out.tables.push((table.to_owned(), rows));
+                    }
+                    continue;
                 }
                 if let Some(records) = ferry_wire::import(records, true).map_err(wire)? {
                     let e = EntityKind::from_name(&entity)
@@ -160,7 +208,8 @@ pub fn run_sink_with<P: Plugin>(
     dry_run: bool,
 ) -> Result<SinkOutcome, Error> {
     let m = manifest::<P>();
-    let mut sink = match open_sink::<P>(&m, request(config, base_dir, dry_run)) {
+    let options = OpenOptions { dry_run, ..OpenOptions::default() };
+    let mut sink = match open_sink::<P>(&m, request(config, base_dir, &options)) {
         RResult::ROk(s) => s,
         RResult::RErr(e) => return Err(e.into()),
     };
@@ -194,6 +243,28 @@ pub fn run_sink_with<P: Plugin>(
                 }
                 out.written += r.written;
                 out.rejects.extend(refused);
+            }
+            RResult::RErr(e) => return Err(fail(&mut sink, e)),
+        }
+    }
+    for (table, rows) in &input.tables {
+        let b = Batch {
+            entity: format!("{SOURCE_TABLE_PREFIX}{table}").into(),
+            model_major: ferry_model::MODEL_VERSION.0,
+            model_minor: ferry_model::MODEL_VERSION.1,
+            records: ferry_wire::export(rows.clone()).map_err(wire)?,
+            diagnostics: Default::default(),
+        };
+        match sink.write_batch(b) {
+            RResult::ROk(r) if r.written == rows.num_rows() as u64 => {}
+            RResult::ROk(r) => {
+                let _ = sink.abort();
+                let _ = sink.close();
+                return Err(Error::internal(format!(
+                    "the sink was given {} rows of source table {table} but wrote {}",
+                    rows.num_rows(),
+                    r.written
+                )));
             }
             RResult::RErr(e) => return Err(fail(&mut sink, e)),
         }

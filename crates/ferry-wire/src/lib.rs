@@ -13,6 +13,7 @@
 #![allow(unsafe_code, reason = "importing through the C Data Interface is unsafe by nature")]
 
 use std::fmt;
+use std::sync::Arc;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi, to_ffi};
 use arrow_array::{Array, RecordBatch, StructArray};
@@ -40,8 +41,17 @@ const _: () = assert!(align_of::<FFI_ArrowSchema>() == align_of::<ArrowSchema>()
 
 /// Exports `batch` as a struct array and its schema. No buffer is copied.
 pub fn export(batch: RecordBatch) -> Result<ArrowBatch, WireError> {
+    let metadata = batch.schema_ref().metadata().clone();
     let data = StructArray::from(batch).into_data();
-    let (array, schema) = to_ffi(&data).map_err(|e| WireError(format!("cannot export a batch: {e}")))?;
+    let (array, schema) = if metadata.is_empty() {
+        to_ffi(&data).map_err(|e| WireError(format!("cannot export a batch: {e}")))?
+    } else {
+        // The schema's metadata travels as the struct's own metadata.
+        let field = arrow_schema::Field::new("", data.data_type().clone(), false).with_metadata(metadata);
+        let schema = FFI_ArrowSchema::try_from(&field)
+            .map_err(|e| WireError(format!("cannot export a batch: {e}")))?;
+        (FFI_ArrowArray::new(&data), schema)
+    };
     // SAFETY: both pairs of types are `#[repr(C)]` declarations of the same C
     // structs (sizes and alignments checked above); ownership moves whole, so
     // the release callback runs exactly once, from whoever drops the result.
@@ -78,12 +88,14 @@ pub fn import(mut batch: ArrowBatch, validate: bool) -> Result<Option<RecordBatc
     // SAFETY: as in `export`; the structs came from a producer that follows
     // the C Data Interface (the ABI's contract), and `from_ffi` takes the
     // array's ownership (its release runs when the imported data is dropped).
-    let data = unsafe {
+    let has_metadata = !schema.metadata.is_null();
+    let (data, metadata) = unsafe {
         let schema = std::mem::transmute::<ArrowSchema, FFI_ArrowSchema>(schema);
         let array = std::mem::transmute::<ArrowArray, FFI_ArrowArray>(array);
-        from_ffi(array, &schema)
-    }
-    .map_err(|e| WireError(format!("cannot import a batch: {e}")))?;
+        let metadata = if has_metadata { schema.metadata().ok() } else { None };
+        (from_ffi(array, &schema), metadata)
+    };
+    let data = data.map_err(|e| WireError(format!("cannot import a batch: {e}")))?;
     if validate {
         validate_full(&data).map_err(|e| WireError(format!("the batch is not valid Arrow data: {e}")))?;
     }
@@ -94,7 +106,17 @@ pub fn import(mut batch: ArrowBatch, validate: bool) -> Result<Option<RecordBatc
         if array.null_count() > 0 {
             return Err(WireError("a record batch's struct array must have no null rows".into()));
         }
-        Ok(Some(RecordBatch::from(array)))
+        let batch = RecordBatch::from(array);
+        match metadata.filter(|m| !m.is_empty()) {
+            None => Ok(Some(batch)),
+            Some(m) => {
+                let schema = Arc::new(batch.schema_ref().as_ref().clone().with_metadata(m));
+                batch
+                    .with_schema(schema)
+                    .map(Some)
+                    .map_err(|e| WireError(format!("cannot import a batch: {e}")))
+            }
+        }
     })
     .unwrap_or_else(|_| Err(WireError("the batch is not a well-formed record batch".into())))
 }

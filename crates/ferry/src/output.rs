@@ -168,6 +168,25 @@ pub fn print_summary(report: &RunReport, rejects: Option<(&Path, u64)>) {
         (a.0 + t.read, a.1 + t.written, a.2 + t.rejected, a.3 + t.skipped, a.4 + t.warned)
     });
     println!("{:<22} {:>12} {:>12} {:>10} {:>10} {:>10}", "total", read, written, rejected, skipped, warned);
+    if !report.source_tables.is_empty() {
+        println!();
+        println!(
+            "{:<30} {:>12} {:>12}",
+            "SOURCE TABLE (as it came)",
+            "READ",
+            if report.dry_run { "WOULD WRITE" } else { "WRITTEN" }
+        );
+        let (mut read, mut written) = (0, 0);
+        for t in &report.source_tables {
+            println!("{:<30} {:>12} {:>12}", t.table, t.totals.read, t.totals.written);
+            read += t.totals.read;
+            written += t.totals.written;
+        }
+        println!("{:<30} {:>12} {:>12}", "total", read, written);
+    }
+    for n in &report.notices {
+        println!("Note: {n}");
+    }
     if !report.plan.is_empty() {
         println!();
         println!(

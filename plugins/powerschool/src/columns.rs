@@ -89,7 +89,7 @@ impl ColumnMap {
             p.ext_keys.push(found.map_or_else(|| w.keys[0].to_owned(), |i| columns[i].ext_key.clone()));
         }
         for (i, c) in columns.iter().enumerate() {
-            if keep(claimed[i]) {
+            if keep(claimed[i]) && !c.secret {
                 // A header repeated in the file keeps both values.
                 let mut key = c.ext_key.clone();
                 let mut n = 1;

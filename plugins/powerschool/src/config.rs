@@ -35,6 +35,10 @@ pub struct SourceConfig {
     /// File names to leave alone.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// Bring in the secrets a full export holds (social security numbers,
+    /// web passwords, locker combinations), which are left out by default.
+    #[serde(default)]
+    pub include_secrets: bool,
     /// Attendance code (`Att_Code`) → canonical category, over the rules
     /// based on `Presence_Status_CD` and the description.
     #[serde(default)]

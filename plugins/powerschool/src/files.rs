@@ -22,8 +22,12 @@ pub struct FileSpec {
     pub path: PathBuf,
     /// Its name, as records and rejects cite it.
     pub name: String,
-    /// The table it exports.
+    /// The table it exports ([`Table::Unmapped`] for a table the connector
+    /// does not map: it is kept as a source table only).
     pub table: Table,
+    /// The table's name as PowerSchool calls it (`StoredGrades`,
+    /// `U_StudentsUserFields`): the source table's name.
+    pub source_table: String,
     /// How it is written; the encoding is fixed after detection.
     pub dialect: Dialect,
     /// Its columns.
@@ -44,6 +48,18 @@ impl FileSpec {
     pub fn has(&self, key: &str) -> bool {
         self.columns.iter().any(|c| c.key == key)
     }
+
+    /// The headers of the secret columns left out.
+    pub fn secrets(&self) -> Vec<String> {
+        self.columns.iter().filter(|c| c.secret).map(|c| c.header.clone()).collect()
+    }
+}
+
+/// The name of an unmapped file's table: the qualifier most of its headers
+/// share, or the file's name without its extension.
+fn unmapped_name(name: &str, headers: &[String]) -> String {
+    header::other_table_from_headers(headers)
+        .unwrap_or_else(|| name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_owned())
 }
 
 /// The first bytes of a file, for sniffing.
@@ -113,8 +129,9 @@ fn is_data_file(name: &str) -> bool {
 }
 
 /// Every export file of the folder with its table, in name order. A file
-/// whose table cannot be recognized is a configuration error (name its table,
-/// or ignore it on purpose); an empty file is skipped.
+/// whose table is not one the connector maps is [`Table::Unmapped`]: it is
+/// still read and kept as a source table, never a reason to stop. An empty
+/// file is skipped.
 pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Error::config(format!("directory {}: cannot read it: {e}", dir.display())))?;
@@ -211,21 +228,32 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
                 let keys: Vec<String> = headers.iter().map(|h| fold(header::split(h).1)).collect();
                 Table::from_columns(&keys)
             });
-        // A file nobody can read is not skipped quietly: its rows would be lost.
-        let Some(table) = table else {
-            return Err(Error::config(format!(
-                "{name}: not recognized as a PowerSchool table (by headers, file name or columns). Name its table in [files.\"{name}\"] table = \"…\", or list the file in `ignore` to leave it out on purpose"
-            )));
+        let (table, source_table) = match table {
+            Some(t) => (t, t.name().to_owned()),
+            None => {
+                let source = unmapped_name(&name, &headers);
+                tracing::info!(
+                    "{name}: table {source} is not mapped to canonical records; it is kept as a source table \
+                     (name its table in [files.\"{name}\"] table = \"…\" if it is one of: {})",
+                    Table::all().map(Table::name).collect::<Vec<_>>().join(", ")
+                );
+                (Table::Unmapped, source)
+            }
         };
-        let columns = header::columns(&headers, table);
+        let mut columns = header::columns(&headers, table);
+        if !cfg.include_secrets {
+            for c in &mut columns {
+                c.secret = crate::secrets::is_secret(header::split(&c.header).1);
+            }
+        }
         tracing::info!(
-            "{name}: table {table}, {} columns, delimiter {:?}, quoting {}, {}",
+            "{name}: table {source_table}, {} columns, delimiter {:?}, quoting {}, {}",
             columns.len(),
             dialect.delimiter,
             dialect.quoting,
             encoding
         );
-        out.push(FileSpec { path, name, table, dialect, columns, encoding });
+        out.push(FileSpec { path, name, table, source_table, dialect, columns, encoding });
     }
     Ok(out)
 }

@@ -31,6 +31,9 @@ pub struct Column {
     /// The extension key the column's values are kept under when unmapped:
     /// the header without an own-table qualifier; related columns keep it.
     pub ext_key: String,
+    /// The column holds a secret (a password, a social security number) and
+    /// is left out of everything (see `secrets`).
+    pub secret: bool,
 }
 
 /// Splits a header into its qualifier and column name.
@@ -76,25 +79,46 @@ pub fn columns(headers: &[String], table: Table) -> Vec<Column> {
             let header = h.trim().to_owned();
             let (q, col) = split(&header);
             match q {
-                None => Column { key: fold(col), own: true, ext_key: col.to_owned(), header },
+                None => Column { key: fold(col), own: true, ext_key: col.to_owned(), header, secret: false },
                 Some(Qualifier::Known(t)) if t == table => {
-                    Column { key: fold(col), own: true, ext_key: col.to_owned(), header }
+                    Column { key: fold(col), own: true, ext_key: col.to_owned(), header, secret: false }
                 }
                 Some(Qualifier::Known(t)) => Column {
                     key: format!("{}.{}", fold(t.name()), fold(col)),
                     own: false,
                     ext_key: header.clone(),
                     header,
+                    secret: false,
                 },
                 Some(Qualifier::Other(o)) => Column {
                     key: format!("{}.{}", fold(&o), fold(col)),
                     own: false,
                     ext_key: header.clone(),
                     header,
+                    secret: false,
                 },
             }
         })
         .collect()
+}
+
+/// The name of a table the connector does not know that most headers are
+/// qualified with (`U_StudentsUserFields.StudentsDCID`), when at least half are.
+pub fn other_table_from_headers(headers: &[String]) -> Option<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for h in headers {
+        if let (Some(Qualifier::Other(t)), _) = split(h) {
+            if t.starts_with('[') {
+                continue;
+            }
+            match counts.iter_mut().find(|(x, _)| x.eq_ignore_ascii_case(&t)) {
+                Some(c) => c.1 += 1,
+                None => counts.push((t, 1)),
+            }
+        }
+    }
+    let (t, n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    (n * 2 >= headers.len() && n > 0).then_some(t)
 }
 
 /// The table most headers are qualified with, when at least half are.

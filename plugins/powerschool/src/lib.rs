@@ -32,6 +32,7 @@ mod ids;
 mod lookups;
 mod map;
 mod row;
+mod secrets;
 mod sink;
 pub mod source;
 mod tables;

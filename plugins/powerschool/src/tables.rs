@@ -67,6 +67,9 @@ pub enum Table {
     /// Ferry's flat contacts layout (one row per student and contact), what
     /// the sink writes for Data Import Manager.
     Contacts,
+    /// A table the connector does not map (Log, U_ extensions, …): it is
+    /// kept as a source table only. Never recognized by name.
+    Unmapped,
 }
 
 struct Info {
@@ -131,6 +134,7 @@ const INFO: &[Info] = &[
     Info { table: Table::PersonAddress, name: "PersonAddress", number: None, aliases: &[] },
     Info { table: Table::PersonAddressAssoc, name: "PersonAddressAssoc", number: None, aliases: &[] },
     Info { table: Table::Contacts, name: "Contacts", number: None, aliases: &[] },
+    Info { table: Table::Unmapped, name: "(not mapped)", number: None, aliases: &[] },
 ];
 
 /// Lower case without `_`, `-`, spaces and dots: how names are compared.
@@ -152,7 +156,10 @@ impl Table {
     /// The table called `name` (any case, `_` optional, a few aliases).
     pub fn from_name(name: &str) -> Option<Table> {
         let f = fold(name);
-        INFO.iter().find(|i| fold(i.name) == f || i.aliases.contains(&f.as_str())).map(|i| i.table)
+        INFO.iter()
+            .filter(|i| i.table != Table::Unmapped)
+            .find(|i| fold(i.name) == f || i.aliases.contains(&f.as_str()))
+            .map(|i| i.table)
     }
 
     /// The table numbered `n`.
@@ -169,7 +176,7 @@ impl Table {
         }
         let f = fold(stem);
         let mut best: Option<(usize, Table)> = None;
-        for i in INFO {
+        for i in INFO.iter().filter(|i| i.table != Table::Unmapped) {
             for n in std::iter::once(fold(i.name)).chain(i.aliases.iter().map(|a| (*a).to_owned())) {
                 if f.starts_with(&n) && best.is_none_or(|(len, _)| n.len() > len) {
                     best = Some((n.len(), i.table));
@@ -219,9 +226,9 @@ impl Table {
         SIGNATURES.iter().find(|(_, cs)| all(cs)).map(|(t, _)| *t)
     }
 
-    /// Every table, for documentation and errors.
+    /// Every table the connector maps, for documentation and errors.
     pub fn all() -> impl Iterator<Item = Table> {
-        INFO.iter().map(|i| i.table)
+        INFO.iter().map(|i| i.table).filter(|t| *t != Table::Unmapped)
     }
 }
 
@@ -249,7 +256,8 @@ mod tests {
         assert_eq!(Table::from_file_name("attendance_code.txt"), Some(Table::AttendanceCode));
         assert_eq!(Table::from_file_name("studentcontactassoc.txt"), Some(Table::StudentContactAssoc));
         assert_eq!(Table::from_file_name("notes.txt"), None);
-        assert_eq!(Table::all().count(), INFO.len());
+        assert_eq!(Table::all().count(), INFO.len() - 1);
+        assert_eq!(Table::from_name("(not mapped)"), None);
     }
 
     #[test]

@@ -65,6 +65,11 @@ impl Row {
         self.line = 0;
     }
 
+    /// Sets the line the row is said to start on.
+    pub fn set_line(&mut self, line: u64) {
+        self.line = line;
+    }
+
     /// Appends a field.
     pub fn push(&mut self, field: &str) {
         self.text.push_str(field);

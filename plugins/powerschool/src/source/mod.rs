@@ -14,6 +14,7 @@
 
 mod handlers;
 mod pass;
+mod raw;
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -33,6 +34,11 @@ use crate::tables::Table;
 use handlers::HANDLERS;
 use pass::{Order, Pass, ReadState, RowJob};
 
+/// A header's column name without its table qualifier.
+fn header_name(h: &str) -> &str {
+    crate::header::split(h).1
+}
+
 /// One step of the read.
 #[derive(Clone, Copy)]
 enum Step {
@@ -42,6 +48,8 @@ enum Step {
     LogicalSchools,
     /// The sections' lead teachers.
     SectionStaff,
+    /// A file read as its source table (see [`raw`]).
+    Raw { file: usize },
 }
 
 /// What became of one file's rows.
@@ -93,6 +101,14 @@ pub struct PowerSchoolSource {
     entities: Vec<EntityKind>,
     state: ReadState,
     scratch: Scratch,
+    /// The destination keeps source tables: every file is read once more as one.
+    source_tables: bool,
+    /// The source table being read.
+    raw: Option<raw::RawRead>,
+    /// Lines for the run summary, sent with the next batch.
+    notices: Vec<String>,
+    /// A row with its secrets blanked, for the raw line of a record.
+    masked: Row,
 }
 
 impl PowerSchoolSource {
@@ -102,7 +118,36 @@ impl PowerSchoolSource {
         let dir = ctx.resolve(&cfg.directory);
         let files = files::discover(&dir, &cfg)?;
         let has = |t: Table| files.iter().any(|f| f.table == t);
-        let settings = Settings::new(&cfg, has(Table::Person))?;
+        let mut settings = Settings::new(&cfg, has(Table::Person))?;
+        // The source tables hold every row as it came: no record repeats it.
+        if ctx.source_tables {
+            settings.keep_raw = false;
+        }
+        let mut notices = Vec::new();
+        let secrets: Vec<String> = files
+            .iter()
+            .flat_map(|f| {
+                f.secrets().into_iter().map(move |c| format!("{}.{}", f.source_table, header_name(&c)))
+            })
+            .collect();
+        if !secrets.is_empty() {
+            notices.push(format!(
+                "left out {} secret column(s): {} (set include_secrets = true in the source configuration to bring them in)",
+                secrets.len(),
+                secrets.join(", ")
+            ));
+        }
+        if !ctx.source_tables {
+            let unmapped: Vec<&str> =
+                files.iter().filter(|f| f.table == Table::Unmapped).map(|f| f.name.as_str()).collect();
+            if !unmapped.is_empty() {
+                notices.push(format!(
+                    "{} file(s) hold tables Ferry does not map to canonical records and the destination keeps no source tables, so their rows are not migrated: {} (archive them with --to sqlite:FILE, or list them in `ignore`)",
+                    unmapped.len(),
+                    unmapped.join(", ")
+                ));
+            }
+        }
         let mut src = PowerSchoolSource {
             stats: files
                 .iter()
@@ -121,10 +166,22 @@ impl PowerSchoolSource {
             entities: Vec::new(),
             state: ReadState::default(),
             scratch: Scratch::default(),
+            source_tables: ctx.source_tables,
+            raw: None,
+            notices,
+            masked: Row::new(),
             files,
         };
         src.lk.keep_cc = src.files.iter().any(|f| f.table == Table::Attendance && f.has("ccid"));
-        src.plan();
+        // A destination that takes no canonical records (a backup of the
+        // source tables alone) needs no mapping at all.
+        let records = ctx.wanted.as_ref().is_none_or(|w| !w.is_empty());
+        if records {
+            src.plan();
+        }
+        if src.source_tables {
+            src.steps.extend((0..src.files.len()).map(|file| Step::Raw { file }));
+        }
         Ok(src)
     }
 
@@ -174,11 +231,33 @@ impl PowerSchoolSource {
         self.steps = steps.into();
     }
 
+    /// Reads the next batch of the source table of `file`; returns whether
+    /// the file ended.
+    fn raw_step(&mut self, file: usize, out: &mut BatchBuilder) -> Result<bool, Error> {
+        if self.raw.is_none() {
+            let spec = &self.files[file];
+            let keep: Vec<bool> = spec.columns.iter().map(|c| !c.secret).collect();
+            let plan = raw::plan(spec, &spec.source_table, &keep)?;
+            let omitted: Vec<String> = spec.secrets().iter().map(|h| header_name(h).to_owned()).collect();
+            self.raw = Some(raw::RawRead::open(spec, plan, &omitted)?);
+        }
+        let Some(r) = self.raw.as_mut() else { return Ok(true) };
+        let ended = r.fill(out)?;
+        if ended {
+            tracing::debug!("{}: source table {} read", self.files[file].name, r.table());
+            self.raw = None;
+        }
+        Ok(ended)
+    }
+
     fn open_step(&mut self, file: usize, pass: &'static Pass) -> Result<(), Error> {
         let spec = &self.files[file];
         let reader = spec.open()?;
         let legacy = self.settings.legacy_contacts;
-        let columns = ColumnMap::new(&spec.columns, pass.columns, |m| pass.ext.keeps(m, legacy));
+        // With source tables kept, a record's unmapped columns are in its
+        // source row already: extensions would repeat them.
+        let ext = !self.source_tables;
+        let columns = ColumnMap::new(&spec.columns, pass.columns, |m| ext && pass.ext.keeps(m, legacy));
         let parser = ValueParser::new(&spec.dialect);
         self.lk.seal();
         if let Some(before) = pass.before {
@@ -220,11 +299,13 @@ impl PowerSchoolSource {
     /// Reads rows of the current file until the batch is full (record
     /// passes) or the file ends; returns whether the file ended.
     fn pump(&mut self, out: &mut BatchBuilder) -> Result<bool, Error> {
-        let PowerSchoolSource { current, lk, settings, files, stats, state, scratch, .. } = self;
+        let PowerSchoolSource { current, lk, settings, files, stats, state, scratch, masked, .. } = self;
         let Some(cur) = current.as_mut() else { return Ok(true) };
         let spec = &files[cur.file];
         let pass = cur.pass;
         let keep_raw = settings.keep_raw && pass.counted && pass.produces;
+        let secret: Vec<bool> = spec.columns.iter().map(|c| c.secret).collect();
+        let mask = keep_raw && secret.contains(&true);
         loop {
             if pass.produces && out.is_full() {
                 return Ok(false);
@@ -253,6 +334,17 @@ impl PowerSchoolSource {
                     }
                     continue;
                 }
+            };
+            let row = if mask {
+                // The raw line of the record must not carry the secrets.
+                masked.clear();
+                for (i, cell) in row.iter().enumerate() {
+                    masked.push(if secret.get(i).copied().unwrap_or(false) { "" } else { cell });
+                }
+                masked.set_line(row.line());
+                &*masked
+            } else {
+                row
             };
             let f = Fields::new(row, &cur.columns);
             let mut issues = std::mem::take(&mut scratch.issues);
@@ -313,6 +405,9 @@ impl Source for PowerSchoolSource {
     }
 
     fn next_batch(&mut self, out: &mut BatchBuilder) -> Result<bool, Error> {
+        for n in self.notices.drain(..) {
+            out.notice(n);
+        }
         loop {
             if self.current.is_some() {
                 let ended = self.pump(out)?;
@@ -326,7 +421,7 @@ impl Source for PowerSchoolSource {
             }
             let Some(step) = self.steps.front().copied() else {
                 for (i, s) in self.stats.iter().enumerate() {
-                    if !self.counted[i] {
+                    if !self.counted[i] && self.files[i].table != Table::Unmapped {
                         tracing::warn!(
                             "{}: table {} was read but is not used by this connector",
                             s.file,
@@ -336,11 +431,25 @@ impl Source for PowerSchoolSource {
                 }
                 return Ok(false);
             };
+            if let Step::Raw { file } = step {
+                // A source table travels alone in its batch.
+                if !out.is_empty() {
+                    return Ok(true);
+                }
+                if self.raw_step(file, out)? {
+                    self.steps.pop_front();
+                }
+                if out.is_full() {
+                    return Ok(true);
+                }
+                continue;
+            }
             let entity = match step {
                 Step::File { pass, .. } if pass.produces => Some(pass.entity),
                 Step::File { .. } => None,
                 Step::LogicalSchools => Some(EntityKind::Orgs),
                 Step::SectionStaff => Some(EntityKind::SectionStaff),
+                Step::Raw { .. } => None,
             };
             if let (Some(e), Some(have)) = (entity, out.entity())
                 && e != have
@@ -367,6 +476,7 @@ impl Source for PowerSchoolSource {
                         return Ok(true);
                     }
                 }
+                Step::Raw { .. } => {}
             }
         }
     }

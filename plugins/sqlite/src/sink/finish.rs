@@ -40,9 +40,10 @@ pub(crate) fn finish(
     entities: &mut [EntityWriter],
     facts: &RunFacts,
     summary: &RunSummary,
+    source_tables: serde_json::Map<String, serde_json::Value>,
 ) -> rusqlite::Result<Done> {
     let mut counts = serde_json::Map::new();
-    let mut checksums = serde_json::Map::new();
+    let mut checksums = source_tables;
     let mut done = Done { upserted: 0, deleted: 0, pruned: 0 };
     // Index builds sort in memory up to the cache size; the host waits for
     // the prepare, so the sorter may use a second thread.

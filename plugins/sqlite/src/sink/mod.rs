@@ -29,10 +29,11 @@ mod files;
 mod finish;
 mod keys;
 mod plan;
+mod source_tables;
 mod worker;
 mod writer;
 
-// Layers, lowest first: files, keys, worker, entity, finish, writer, plan.
+// Layers, lowest first: files, keys, worker, entity, source_tables, finish, writer, plan.
 
 use std::fs;
 use std::path::PathBuf;
@@ -57,10 +58,28 @@ struct SinkConfig {
     /// Delete rows of the run's source systems that the run did not write.
     #[serde(default)]
     prune_stale: bool,
+    /// What to keep: `all` (the source's own tables as they came and the
+    /// canonical tables), `canonical` or `source` (a fast backup of the
+    /// source tables alone).
+    #[serde(default)]
+    tables: Tables,
     /// TEST ONLY: caps the temporary file at this many pages (SQLite's
     /// `max_page_count`) to simulate a full disk.
     #[serde(default, rename = "_test_max_page_count")]
     test_max_page_count: Option<u32>,
+}
+
+/// Which tables a run keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(crate = "ferry_sdk::serde", rename_all = "lowercase")]
+enum Tables {
+    /// Source tables and canonical tables.
+    #[default]
+    All,
+    /// Canonical tables only.
+    Canonical,
+    /// Source tables only.
+    Source,
 }
 
 /// Where the run's output goes.
@@ -88,6 +107,7 @@ pub struct ArchiveSink {
     stage: Stage,
     /// The notes of the prepared run, for the commit.
     notes: Vec<String>,
+    tables: Tables,
 }
 
 impl ArchiveSink {
@@ -148,6 +168,7 @@ impl ArchiveSink {
             worker,
             stage: Stage::Writing,
             notes: Vec::new(),
+            tables: cfg.tables,
         })
     }
 
@@ -156,7 +177,14 @@ impl ArchiveSink {
         let planner = Planner::open(&target, existing, cfg.prune_stale)?;
         let worker = Worker::spawn(Box::new(planner))?;
         tracing::info!(archive = %target.display(), existing, "planning the archive run (dry run: nothing is written)");
-        Ok(ArchiveSink { target, output: Output::Nothing, worker, stage: Stage::Writing, notes: Vec::new() })
+        Ok(ArchiveSink {
+            target,
+            output: Output::Nothing,
+            worker,
+            stage: Stage::Writing,
+            notes: Vec::new(),
+            tables: cfg.tables,
+        })
     }
 
     /// Stops the worker, deletes the temporary file, releases the lock.
@@ -241,7 +269,23 @@ impl Drop for TempGuard {
 
 impl Sink for ArchiveSink {
     fn entities(&self) -> Vec<EntityKind> {
-        EntityKind::ALL.to_vec()
+        match self.tables {
+            Tables::Source => Vec::new(),
+            Tables::All | Tables::Canonical => EntityKind::ALL.to_vec(),
+        }
+    }
+
+    fn source_tables(&self) -> bool {
+        self.tables != Tables::Canonical
+    }
+
+    fn write_table(&mut self, table: &str, batch: &ferry_sdk::model::RecordBatch) -> Result<u64, Error> {
+        if self.stage != Stage::Writing {
+            return Err(Error::internal("write after prepare, commit or abort"));
+        }
+        ferry_archive::source_tables::BatchInfo::of(table, batch).map_err(Error::data)?;
+        self.worker.send_table(table, batch.clone())?;
+        Ok(batch.num_rows() as u64)
     }
 
     fn write(&mut self, batch: SinkBatch<'_>) -> Result<Written, Error> {

@@ -76,6 +76,8 @@ pub(crate) struct Planner {
     entities: Vec<EntityPlanner>,
     scratch: Scratch,
     row: RowEncoder,
+    /// Source tables the run would replace, with their rows.
+    sources: Vec<(String, u64)>,
 }
 
 fn entity_index(kind: EntityKind) -> usize {
@@ -114,6 +116,7 @@ impl Planner {
             entities,
             scratch: Scratch::default(),
             row: RowEncoder::default(),
+            sources: Vec::new(),
         })
     }
 
@@ -203,9 +206,30 @@ impl Job for Planner {
         self.plan(kind, batch)
     }
 
+    fn table(&mut self, table: &str, batch: &RecordBatch) -> Result<(), Error> {
+        ferry_archive::source_tables::BatchInfo::of(table, batch).map_err(Error::data)?;
+        let name = ferry_archive::source_tables::table_name(table);
+        let n = batch.num_rows() as u64;
+        match self.sources.iter_mut().find(|(t, _)| *t == name) {
+            Some((_, rows)) => *rows += n,
+            None => self.sources.push((name, n)),
+        }
+        Ok(())
+    }
+
     fn finish(self: Box<Self>, _summary: &RunSummary) -> Result<Finished, Error> {
-        let Planner { conn, path, prune_stale, tables, entities, .. } = *self;
+        let Planner { conn, path, prune_stale, tables, entities, sources, .. } = *self;
         let mut plan = Vec::new();
+        let existing = match &conn {
+            Some(c) => ferry_archive::source_tables::list(c)
+                .map_err(|e| db_error(&e, "reading the source tables of the archive", &path))?,
+            None => Vec::new(),
+        };
+        for (name, rows) in sources {
+            let before = existing.iter().find(|(n, _, _)| *n == name).map_or(0, |(_, _, r)| *r);
+            // A source table is replaced whole.
+            plan.push(EntityPlan { entity: name, create: rows, delete: before, ..EntityPlan::default() });
+        }
         for (t, mut p) in tables.iter().zip(entities) {
             if let (true, Some(c), Some(_)) = (prune_stale, &conn, &p.select_sql) {
                 p.plan.delete += Self::stale_rows(c, t, &p).map_err(|e| {

@@ -21,6 +21,8 @@ const QUEUE: usize = 4;
 pub(crate) trait Job: Send + 'static {
     /// Takes one batch of `kind`.
     fn batch(&mut self, kind: EntityKind, batch: &RecordBatch) -> Result<(), Error>;
+    /// Takes one batch of source table `table`.
+    fn table(&mut self, table: &str, batch: &RecordBatch) -> Result<(), Error>;
     /// Finishes the run: everything that can fail happens here.
     fn finish(self: Box<Self>, summary: &RunSummary) -> Result<Finished, Error>;
 }
@@ -36,6 +38,7 @@ pub(crate) struct Finished {
 
 enum Msg {
     Batch(EntityKind, RecordBatch),
+    Table(String, RecordBatch),
     Finish(Box<RunSummary>),
 }
 
@@ -67,11 +70,20 @@ impl Worker {
 
     /// Hands a batch to the job.
     pub(crate) fn send(&self, kind: EntityKind, batch: RecordBatch) -> Result<(), Error> {
+        self.post(Msg::Batch(kind, batch))
+    }
+
+    /// Hands a batch of a source table to the job.
+    pub(crate) fn send_table(&self, table: &str, batch: RecordBatch) -> Result<(), Error> {
+        self.post(Msg::Table(table.to_owned(), batch))
+    }
+
+    fn post(&self, msg: Msg) -> Result<(), Error> {
         if let Some(f) = self.failure() {
             return Err(f);
         }
         let tx = self.tx.as_ref().ok_or_else(|| Error::internal("write after prepare, commit or abort"))?;
-        tx.send(Msg::Batch(kind, batch)).map_err(|_| {
+        tx.send(msg).map_err(|_| {
             self.failure().unwrap_or_else(|| Error::internal("the archive's worker thread stopped"))
         })
     }
@@ -119,6 +131,12 @@ fn run(mut job: Box<dyn Job>, rx: &Receiver<Msg>, failed: &Mutex<Option<Error>>)
         match msg {
             Msg::Batch(kind, batch) => {
                 if let Err(e) = job.batch(kind, &batch) {
+                    *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.clone());
+                    return Err(e);
+                }
+            }
+            Msg::Table(table, batch) => {
+                if let Err(e) = job.table(&table, &batch) {
                     *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.clone());
                     return Err(e);
                 }

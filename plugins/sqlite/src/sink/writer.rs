@@ -19,6 +19,7 @@ use crate::identity::WRITER;
 use crate::sink::entity::{CACHE_KIB, EntityWriter, drop_indexes};
 use crate::sink::finish::{self, RunFacts};
 use crate::sink::keys::key_hash;
+use crate::sink::source_tables::SourceTables;
 use crate::sink::worker::{Finished, Job};
 
 /// Page size of new archives: larger pages mean fewer page splits on bulk
@@ -56,6 +57,7 @@ pub(crate) struct Writer {
     entities: Vec<EntityWriter>,
     scratch: Scratch,
     row: RowEncoder,
+    sources: SourceTables,
 }
 
 fn entity_index(kind: EntityKind) -> usize {
@@ -109,6 +111,7 @@ impl Writer {
             entities,
             scratch: Scratch::default(),
             row: RowEncoder::default(),
+            sources: SourceTables::default(),
         })
     }
 
@@ -178,14 +181,30 @@ impl Job for Writer {
         self.write(kind, batch)
     }
 
+    fn table(&mut self, table: &str, batch: &RecordBatch) -> Result<(), Error> {
+        self.sources
+            .write(&self.conn, table, batch)
+            .map_err(|e| Error::data(format!("{e} (in {})", self.temp.display())))
+    }
+
     /// Builds indexes, prunes, records the run, commits and closes the
     /// temporary file (which stays where it is until the sink's commit).
     fn finish(self: Box<Self>, summary: &RunSummary) -> Result<Finished, Error> {
-        let Writer { conn, temp, target, facts, tables, mut entities, .. } = *self;
-        let done = finish::finish(&conn, &tables, &mut entities, &facts, summary)
+        let Writer { conn, temp, target, facts, tables, mut entities, sources, .. } = *self;
+        let source_sums = sources
+            .finish(&conn, &facts.run_id)
+            .map_err(|err| db_error(&err, "recording the source tables", &temp))?;
+        let done = finish::finish(&conn, &tables, &mut entities, &facts, summary, source_sums)
             .map_err(|err| db_error(&err, "finishing the archive", &temp))?;
         conn.close().map_err(|(_, err)| db_error(&err, "closing the archive", &temp))?;
         let mut notes = vec![format!("archived {} records into {}", done.upserted, target.display())];
+        if !sources.tables.is_empty() {
+            let rows: u64 = sources.tables.iter().map(|t| t.rows).sum();
+            notes.push(format!(
+                "kept {} source tables as they came ({rows} rows, tables src_<name>)",
+                sources.tables.len()
+            ));
+        }
         if done.deleted > 0 {
             notes.push(format!("deleted {} rows the source marked as deleted", done.deleted));
         }
