@@ -7,14 +7,21 @@
 //! 2. CSV → CSV through the generic connector on generated files of 1 and 2
 //!    million rows, pinned to one core, with peak memory (flat = streaming).
 //! 3. A generated 100,000-student PowerSchool district into the CSV sink.
-//! 4. The same district into the SQLite archive, against `sqlite3 .import`
-//!    of the same files (the raw floor).
+//! 4. The same district into the SQLite archive, against two peers loading
+//!    the same files in the same run: `sqlite3 .import` into text tables (the
+//!    raw floor) and DuckDB's typed load into a SQLite database (the plain
+//!    typed tables; DuckDB and its sqlite extension from PyPI, in a venv the
+//!    bench makes at `target/bench/venv`, script in `xtask/duckdb_load.py`).
+//!    Ferry's runs are [`FERRY_ARCHIVE_RUNS`].
 //!
-//! Wall time comes from the run report; peak memory is the process's VmHWM,
-//! polled from /proc while it runs (Linux).
+//! `cargo xtask bench --peers-only [--students N | --export DIR]` runs the
+//! two peers alone and prints their figures, table by table.
+//!
+//! Wall time comes from the run report (a peer's: its whole process); peak
+//! memory is the process's VmHWM, polled from /proc while it runs (Linux).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,12 +38,70 @@ pub struct Measured {
     pub report: String,
 }
 
+/// What can be ranked by time for a median.
+trait Timed {
+    fn seconds(&self) -> f64;
+}
+
+impl Timed for Measured {
+    fn seconds(&self) -> f64 {
+        self.seconds
+    }
+}
+
 fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// A finished process: wall time, peak memory, exit status and output.
+struct Ran {
+    wall: f64,
+    peak_rss_mb: f64,
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `cmd` to the end, timing it and polling its peak memory (VmHWM).
+/// Its output is read on threads, so a chatty process never blocks on a
+/// full pipe.
+fn run_polled(cmd: &mut Command, what: &str) -> Result<Ran> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    eprintln!("$ {cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run {what}: {e}"))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let pid = child.id();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = peak_rss_kb(pid) {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let stdout = out.join().map_err(|_| format!("{what}: reading its output failed"))?;
+    let stderr = err.join().map_err(|_| format!("{what}: reading its errors failed"))?;
+    #[allow(clippy::cast_precision_loss, reason = "megabytes for display")]
+    let peak_rss_mb = peak as f64 / 1024.0;
+    Ok(Ran { wall, peak_rss_mb, status, stdout, stderr })
 }
 
 /// Runs ferry with `args` in `dir`, pinned to CPU 0 when `one_core`.
@@ -48,47 +113,28 @@ pub fn measure(ferry: &Path, plugins: &Path, dir: &Path, args: &[&str], one_core
     } else {
         Command::new(ferry)
     };
-    cmd.current_dir(dir)
-        .env("FERRY_PLUGIN_PATH", plugins)
-        .args(["--quiet"])
-        .args(args)
-        .args(["--format", "json", "--allow-rejects"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    eprintln!("$ {cmd:?}");
-    let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run ferry: {e}"))?;
-    let pid = child.id();
-    let mut peak = 0;
-    loop {
-        if let Some(kb) = peak_rss_kb(pid) {
-            peak = peak.max(kb);
-        }
-        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    cmd.current_dir(dir).env("FERRY_PLUGIN_PATH", plugins).args(["--quiet"]).args(args).args([
+        "--format",
+        "json",
+        "--allow-rejects",
+    ]);
+    let ran = run_polled(&mut cmd, "ferry")?;
+    if !ran.status.success() {
+        return Err(format!("ferry failed: {}", ran.stderr));
     }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let wall = start.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(format!("ferry failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let report = ran.stdout;
     let seconds = report
         .lines()
         .find_map(|l| l.trim().strip_prefix("\"seconds\": "))
         .and_then(|s| s.trim_end_matches(',').parse().ok())
-        .unwrap_or(wall);
-    #[allow(clippy::cast_precision_loss, reason = "megabytes for display")]
-    let peak_rss_mb = peak as f64 / 1024.0;
-    Ok(Measured { seconds, peak_rss_mb, report })
+        .unwrap_or(ran.wall);
+    Ok(Measured { seconds, peak_rss_mb: ran.peak_rss_mb, report })
 }
 
 /// The run with the median time of `n` runs of `f`.
-fn median_of(n: usize, mut f: impl FnMut() -> Result<Measured>) -> Result<Measured> {
+fn median_of<T: Timed>(n: usize, mut f: impl FnMut() -> Result<T>) -> Result<T> {
     let mut runs = (0..n).map(|_| f()).collect::<Result<Vec<_>>>()?;
-    runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    runs.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
     let mid = runs.len() / 2;
     Ok(runs.swap_remove(mid))
 }
@@ -170,9 +216,79 @@ fn rate(n: u64, secs: f64) -> f64 {
     n / secs.max(1e-9)
 }
 
+/// What `cargo xtask bench` was asked for.
+struct BenchArgs {
+    /// Smaller sizes everywhere.
+    quick: bool,
+    /// Only the peers of the archive benchmark, printed, not written.
+    peers_only: bool,
+    /// Students in the generated district (section 3 and 4).
+    students: Option<u32>,
+    /// An existing export to load instead (peers only).
+    export: Option<PathBuf>,
+}
+
+const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]";
+
+impl BenchArgs {
+    fn parse(args: &[String]) -> Result<BenchArgs> {
+        let mut b = BenchArgs { quick: false, peers_only: false, students: None, export: None };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+            match a.as_str() {
+                "--quick" => b.quick = true,
+                "--peers-only" => b.peers_only = true,
+                "--students" => {
+                    b.students = Some(value(a)?.parse().map_err(|e| format!("--students: {e}"))?);
+                }
+                "--export" => b.export = Some(PathBuf::from(value(a)?)),
+                other => return Err(format!("bench: unknown argument {other:?}\n{BENCH_USAGE}")),
+            }
+        }
+        if b.export.is_some() && (!b.peers_only || b.students.is_some()) {
+            return Err(format!("bench: --export goes with --peers-only, without --students\n{BENCH_USAGE}"));
+        }
+        Ok(b)
+    }
+
+    fn students(&self) -> u32 {
+        self.students.unwrap_or(if self.quick { 10_000 } else { 100_000 })
+    }
+}
+
+/// The generated district of `students` in `export`, written on first use
+/// (seed 42, no quirks, UTF-8), and its manifest.
+fn district(students: u32, export: &Path) -> Result<ferry_gen::GenManifest> {
+    if export.join(ferry_gen::MANIFEST_FILE).exists() {
+        return read_manifest(export);
+    }
+    std::fs::create_dir_all(export).map_err(|e| e.to_string())?;
+    let opts = ferry_gen::PsGenOptions {
+        students,
+        seed: 42,
+        quirks: false,
+        encoding: ferry_gen::TextEncoding::Utf8,
+    };
+    ferry_gen::powerschool(&opts, export).map_err(|e| format!("cannot generate the district: {e}"))
+}
+
+fn read_manifest(export: &Path) -> Result<ferry_gen::GenManifest> {
+    let path = export.join(ferry_gen::MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    ferry_gen::GenManifest::parse(&text)
+}
+
 /// Runs every benchmark and rewrites docs/performance.md.
 pub fn run(args: &[String]) -> Result {
-    let quick = args.iter().any(|a| a == "--quick");
+    let args = BenchArgs::parse(args)?;
+    if args.peers_only {
+        return peers_only(&args);
+    }
+    let quick = args.quick;
+    // The DuckDB peer's venv first: a missing python3 or pip fails here,
+    // not after the release build and sections 1 to 3.
+    duckdb_env(&tasks::target_dir().join("bench"), false)?;
     let root = tasks::root();
     // Build the release binaries and plugins, plus the no-op benchmark plugin.
     tasks::build_plugins(true)?;
@@ -202,7 +318,7 @@ pub fn run(args: &[String]) -> Result {
     let _ = writeln!(md, "Written by `cargo xtask bench` on {}. Machine: {}.\n", tasks::today(), machine());
     let _ = writeln!(
         md,
-        "Sections 1 and 2 give the median of three runs, sections 3 and 4 one run; wall time is the run's own report, peak memory the process's high-water mark (VmHWM). \"1 core\" runs are pinned with `taskset -c 0`.\n"
+        "Sections 1, 2 and 4 give the median of three runs, section 3 one run; wall time is the run's own report (a peer's: its whole process), peak memory the process's high-water mark (VmHWM). \"1 core\" runs are pinned with `taskset -c 0`.\n"
     );
 
     // 1. The plugin boundary.
@@ -305,23 +421,10 @@ pub fn run(args: &[String]) -> Result {
     );
 
     // 3 and 4. A generated PowerSchool district through the PowerSchool source.
-    let students: u32 = if quick { 10_000 } else { 100_000 };
+    let students = args.students();
     let ps_dir = bench_dir.join(format!("powerschool-{students}"));
     let export = ps_dir.join("export");
-    let manifest = if export.join(ferry_gen::MANIFEST_FILE).exists() {
-        let text =
-            std::fs::read_to_string(export.join(ferry_gen::MANIFEST_FILE)).map_err(|e| e.to_string())?;
-        ferry_gen::GenManifest::parse(&text)?
-    } else {
-        std::fs::create_dir_all(&export).map_err(|e| e.to_string())?;
-        let opts = ferry_gen::PsGenOptions {
-            students,
-            seed: 42,
-            quirks: false,
-            encoding: ferry_gen::TextEncoding::Utf8,
-        };
-        ferry_gen::powerschool(&opts, &export).map_err(|e| format!("cannot generate the district: {e}"))?
-    };
+    let manifest = district(students, &export)?;
     let rows = manifest.total_rows();
     let from = format!("powerschool:{}", export.join(ferry_gen::SOURCE_CONFIG_FILE).display());
     let _ = writeln!(
@@ -351,45 +454,7 @@ pub fn run(args: &[String]) -> Result {
     let _ =
         writeln!(md, "\nThe source keeps each raw row for the archive (`keep_raw_rows`, on by default).\n");
 
-    let archive = ps_dir.join("archive.sqlite");
-    let _ = std::fs::remove_file(&archive);
-    let a = measure(
-        &ferry,
-        &plugin_path,
-        &ps_dir,
-        &["migrate", "--from", &from, "--to", "sqlite", "--to-set", &format!("path={}", archive.display())],
-        false,
-    )?;
-    let _ = writeln!(md, "## 4. PowerSchool export → SQLite archive (same district)\n");
-    let _ = writeln!(md, "| what | seconds | rows/s | peak MB | file MB |\n|---|---|---|---|---|");
-    let size_mb = |p: &Path| {
-        #[allow(clippy::cast_precision_loss, reason = "display")]
-        let mb = std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / 1_048_576.0;
-        mb
-    };
-    let _ = writeln!(
-        md,
-        "| ferry → archive (typed, indexed, raw rows, checksums, atomic) | {:.2} | {:.0} | {:.1} | {:.0} |",
-        a.seconds,
-        rate(rows, a.seconds),
-        a.peak_rss_mb,
-        size_mb(&archive)
-    );
-    match sqlite_import(&export, &manifest, &ps_dir.join("import.sqlite")) {
-        Ok(secs) => {
-            let _ = writeln!(
-                md,
-                "| `sqlite3 .import` of the same files into plain text tables (no typing, no index) | {secs:.2} | {:.0} | | {:.0} |",
-                rate(rows, secs),
-                size_mb(&ps_dir.join("import.sqlite"))
-            );
-            let _ =
-                writeln!(md, "\nFerry takes {:.1}× the time of the raw `.import` floor.\n", a.seconds / secs);
-        }
-        Err(e) => {
-            let _ = writeln!(md, "\n`sqlite3 .import` not measured: {e}.\n");
-        }
-    }
+    archive_section(&mut md, &ferry, &plugin_path, &ps_dir, &export, &manifest)?;
 
     let path = root.join("docs/performance.md");
     // The hand-written analysis below the marker survives a new run.
@@ -408,28 +473,835 @@ pub fn run(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Times `sqlite3 .import` of every export file into a fresh database.
-fn sqlite_import(export: &Path, manifest: &ferry_gen::GenManifest, db: &Path) -> Result<f64> {
-    let _ = std::fs::remove_file(db);
-    let mut script = String::from(".mode tabs\nBEGIN;\n");
+// ---------------------------------------------------------------------------
+// 4. The archive against its peers.
+
+/// A Ferry run of section 4: the district into the SQLite sink, compared with
+/// the peers (time, rows/s, file size and the ratios to each peer).
+///
+/// Hook point: each entry of [`FERRY_ARCHIVE_RUNS`] is one row of the table,
+/// run the same way (median of three, a fresh archive each time). The runs
+/// the Core targets name go in as, for example:
+///
+/// ```text
+/// FerryArchiveRun {
+///     label: "ferry → archive (source tables + canonical tables)",
+///     file: "archive-full.sqlite",
+///     to_set: &["tables=all"],
+///     target: ArchiveTarget::DuckDb { time: 2.0, size: 2.5 },
+/// },
+/// FerryArchiveRun {
+///     label: "ferry → source tables only (fast backup)",
+///     file: "archive-source.sqlite",
+///     to_set: &["tables=source"],
+///     target: ArchiveTarget::SqliteImport { time: 1.0 },
+/// },
+/// ```
+struct FerryArchiveRun {
+    /// The row's label in docs/performance.md.
+    label: &'static str,
+    /// The archive's file name, in `target/bench/powerschool-N`.
+    file: &'static str,
+    /// Extra `--to-set KEY=VALUE` settings of the sqlite sink.
+    to_set: &'static [&'static str],
+    /// What the run is held to.
+    target: ArchiveTarget,
+}
+
+/// A Core target for a Ferry archive run, as ratios to a peer.
+#[derive(Clone, Copy)]
+#[allow(dead_code, reason = "hook: the targeted runs come with the source-table archive")]
+enum ArchiveTarget {
+    /// Reported, not held to a target.
+    None,
+    /// At most `time` × DuckDB's typed load and `size` × its SQLite file.
+    DuckDb { time: f64, size: f64 },
+    /// At most `time` × `sqlite3 .import`.
+    SqliteImport { time: f64 },
+}
+
+/// The Ferry rows of section 4 (see [`FerryArchiveRun`] to add one).
+const FERRY_ARCHIVE_RUNS: &[FerryArchiveRun] = &[FerryArchiveRun {
+    label: "ferry → archive (typed, indexed, raw rows, checksums, atomic)",
+    file: "archive.sqlite",
+    to_set: &[],
+    target: ArchiveTarget::None,
+}];
+
+/// One table a peer loaded.
+pub struct PeerTable {
+    /// The PowerSchool table (the peer's table name).
+    pub table: String,
+    /// The export file.
+    pub file: String,
+    /// Data rows in the file, from the generator's manifest.
+    pub expected: u64,
+    /// Rows the peer's table holds.
+    pub rows: u64,
+    /// What the peer said about rows it could not read, if anything.
+    pub note: String,
+}
+
+/// A peer's load of the export, the median of three runs by wall time.
+pub struct PeerFigures {
+    /// Wall time of the peer's whole process.
+    pub seconds: f64,
+    /// The peer's own time for the load, where it reports one (DuckDB:
+    /// connecting to the last table committed, without Python's start-up).
+    pub load_seconds: Option<f64>,
+    /// The process's high-water mark.
+    pub peak_rss_mb: f64,
+    /// Size of the SQLite file it wrote.
+    pub db_bytes: u64,
+    /// Table by table, in the manifest's order.
+    pub tables: Vec<PeerTable>,
+}
+
+impl Timed for PeerFigures {
+    fn seconds(&self) -> f64 {
+        self.seconds
+    }
+}
+
+impl PeerFigures {
+    /// Rows loaded, all tables.
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+
+    /// Rows of the files the peer did not load.
+    pub fn dropped(&self) -> u64 {
+        self.tables.iter().map(|t| t.expected.saturating_sub(t.rows)).sum()
+    }
+
+    /// `students.txt 3 (TOO MANY COLUMNS: 3), …` for the tables that lost rows.
+    fn dropped_detail(&self) -> String {
+        let parts: Vec<String> = self
+            .tables
+            .iter()
+            .filter(|t| t.rows < t.expected)
+            .map(|t| {
+                let n = t.expected - t.rows;
+                if t.note.is_empty() {
+                    format!("{} {n}", t.file)
+                } else {
+                    format!("{} {n} ({})", t.file, t.note)
+                }
+            })
+            .collect();
+        parts.join(", ")
+    }
+}
+
+fn file_mb(bytes: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss, reason = "display")]
+    let b = bytes as f64;
+    b / 1_048_576.0
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map_or(0, |m| m.len())
+}
+
+/// Section 4: the peers, then each of [`FERRY_ARCHIVE_RUNS`], into `md`.
+fn archive_section(
+    md: &mut String,
+    ferry: &Path,
+    plugin_path: &Path,
+    ps_dir: &Path,
+    export: &Path,
+    manifest: &ferry_gen::GenManifest,
+) -> Result {
+    let rows = manifest.total_rows();
+    let from = format!("powerschool:{}", export.join(ferry_gen::SOURCE_CONFIG_FILE).display());
+    let import = sqlite_import(export, manifest, &ps_dir.join("import.sqlite"));
+    let duck = duckdb_typed_load(export, manifest, &ps_dir.join("duckdb.sqlite"));
+    let mut failures = String::new();
+    for (peer, r) in [("`sqlite3 .import`", &import), ("DuckDB", &duck)] {
+        if let Err(e) = r {
+            eprintln!("bench: {peer} not measured: {e}");
+            let _ = writeln!(failures, "{peer} not measured: {e}\n");
+        }
+    }
+    let (import, duck) = (import.ok(), duck.ok());
+
+    let mut measured = Vec::new();
+    for run in FERRY_ARCHIVE_RUNS {
+        let archive = ps_dir.join(run.file);
+        let mut args: Vec<String> = ["migrate", "--from", &from, "--to", "sqlite", "--to-set"]
+            .iter()
+            .map(ToString::to_string)
+            .chain([format!("path={}", archive.display())])
+            .collect();
+        for set in run.to_set {
+            args.extend(["--to-set".to_owned(), (*set).to_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let m = median_of(3, || {
+            let _ = std::fs::remove_file(&archive);
+            measure(ferry, plugin_path, ps_dir, &args, false)
+        })?;
+        measured.push(FerryArchiveFigures {
+            run,
+            seconds: m.seconds,
+            peak_rss_mb: m.peak_rss_mb,
+            bytes: file_len(&archive),
+        });
+    }
+    write_archive_table(md, rows, import.as_ref(), duck.as_ref(), &measured);
+    md.push_str(&failures);
+    Ok(())
+}
+
+/// What one of [`FERRY_ARCHIVE_RUNS`] measured.
+struct FerryArchiveFigures {
+    run: &'static FerryArchiveRun,
+    seconds: f64,
+    peak_rss_mb: f64,
+    /// The archive file's size.
+    bytes: u64,
+}
+
+/// Section 4's table and notes, from the peers' and Ferry's figures.
+fn write_archive_table(
+    md: &mut String,
+    rows: u64,
+    import: Option<&PeerFigures>,
+    duck: Option<&PeerFigures>,
+    ferry: &[FerryArchiveFigures],
+) {
+    let _ = writeln!(md, "## 4. PowerSchool export → SQLite archive (same district), against two peers\n");
+    let _ = writeln!(
+        md,
+        "In the same run, two peers load the same files: `sqlite3 .import` into plain text tables (the raw floor: no typing, no index) and DuckDB {DUCKDB_VERSION} (from PyPI, in the bench's own venv), which reads each file with `read_csv` and type detection over the whole file into a table of a SQLite database attached with its sqlite extension (the plain typed tables). Each figure is the median of three runs; a peer's time is its whole process. Rows/s count the {rows} source rows; the ratios are Ferry's figure over the peer's.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| what | seconds | rows/s | peak MB | file MB | Ferry / DuckDB time | Ferry / `.import` time | Ferry archive size / DuckDB size |\n|---|---|---|---|---|---|---|---|"
+    );
+    let peer_row = |md: &mut String, what: &str, p: Option<&PeerFigures>| {
+        if let Some(p) = p {
+            let _ = writeln!(
+                md,
+                "| {what} | {:.2} | {:.0} | {:.1} | {:.1} | | | |",
+                p.seconds,
+                rate(rows, p.seconds),
+                p.peak_rss_mb,
+                file_mb(p.db_bytes)
+            );
+        } else {
+            let _ = writeln!(md, "| {what} | not measured (see below) | | | | | | |");
+        }
+    };
+    peer_row(md, "`sqlite3 .import` (text, untyped)", import);
+    peer_row(md, "DuckDB typed load into SQLite", duck);
+
+    let ratio = |a: f64, b: Option<f64>| b.map_or_else(String::new, |b| format!("{:.2}×", a / b.max(1e-9)));
+    #[allow(clippy::cast_precision_loss, reason = "ratios for display")]
+    let bytes_f = |b: u64| b as f64;
+    let mut targets = Vec::new();
+    for f in ferry {
+        let (run, bytes) = (f.run, f.bytes);
+        let vs_duck_time = duck.map(|d| d.seconds);
+        let vs_import_time = import.map(|i| i.seconds);
+        let vs_duck_size = duck.map(|d| bytes_f(d.db_bytes));
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} | {:.0} | {:.1} | {:.1} | {} | {} | {} |",
+            run.label,
+            f.seconds,
+            rate(rows, f.seconds),
+            f.peak_rss_mb,
+            file_mb(bytes),
+            ratio(f.seconds, vs_duck_time),
+            ratio(f.seconds, vs_import_time),
+            ratio(bytes_f(bytes), vs_duck_size),
+        );
+        let verdict = |got: Option<f64>, limit: f64| {
+            got.map_or_else(
+                || format!("≤ {limit}×: the peer was not measured"),
+                |g| format!("{g:.2}× (target ≤ {limit}×: {})", if g <= limit { "met" } else { "not met" }),
+            )
+        };
+        match run.target {
+            ArchiveTarget::None => {}
+            ArchiveTarget::DuckDb { time, size } => targets.push(format!(
+                "- {}: time {} DuckDB's typed load; file {} DuckDB's SQLite file.",
+                run.label,
+                verdict(vs_duck_time.map(|d| f.seconds / d), time),
+                verdict(vs_duck_size.map(|d| bytes_f(bytes) / d), size)
+            )),
+            ArchiveTarget::SqliteImport { time } => targets.push(format!(
+                "- {}: time {} `sqlite3 .import`.",
+                run.label,
+                verdict(vs_import_time.map(|i| f.seconds / i), time)
+            )),
+        }
+    }
+    let _ = writeln!(md);
+    if let Some(d) = duck {
+        let load = d.load_seconds.map_or_else(String::new, |s| {
+            format!(
+                " Of its {:.2} s, {s:.2} s are the load itself (connecting to the last table committed; the rest is Python starting and importing DuckDB).",
+                d.seconds
+            )
+        });
+        let loaded = if d.dropped() == 0 {
+            format!("DuckDB loaded {} of the {rows} rows.", d.rows())
+        } else {
+            format!(
+                "DuckDB loaded {} of the {rows} rows: it skipped {} that it could not read (`store_rejects`; by file, with its error types: {}).",
+                d.rows(),
+                d.dropped(),
+                d.dropped_detail()
+            )
+        };
+        let _ = writeln!(
+            md,
+            "{loaded}{load} Its column names are its own, from the header lines, and so are its types (dates it recognises are written as ISO text).\n"
+        );
+    }
+    if let Some(i) = import {
+        let _ = writeln!(md, "`sqlite3 .import` loaded {} of the {rows} rows.\n", i.rows());
+    }
+    if !targets.is_empty() {
+        let _ = writeln!(md, "Against the targets:\n\n{}\n", targets.join("\n"));
+    }
+}
+
+/// `cargo xtask bench --peers-only`: the two peers of section 4 on the
+/// district (or `--export DIR`), printed; docs/performance.md is untouched.
+fn peers_only(args: &BenchArgs) -> Result {
+    let bench_dir = tasks::target_dir().join("bench");
+    let (export, work) = match &args.export {
+        Some(dir) => (dir.clone(), bench_dir.join("peers")),
+        None => {
+            let ps_dir = bench_dir.join(format!("powerschool-{}", args.students()));
+            (ps_dir.join("export"), ps_dir)
+        }
+    };
+    let manifest = match &args.export {
+        Some(_) => read_manifest(&export)?,
+        None => district(args.students(), &export)?,
+    };
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let import = sqlite_import(&export, &manifest, &work.join("import.sqlite"))?;
+    let duck = duckdb_typed_load(&export, &manifest, &work.join("duckdb.sqlite"))?;
+    let rows = manifest.total_rows();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nPeers on {} ({rows} rows in {} files), medians of 3:\n",
+        export.display(),
+        manifest.files.len()
+    );
+    let _ = writeln!(
+        out,
+        "| peer | seconds (process) | seconds (own) | rows | dropped | rows/s | peak MB | file bytes |\n|---|---|---|---|---|---|---|---|"
+    );
+    for (what, p) in [("sqlite3 .import (text, untyped)", &import), ("DuckDB typed load into SQLite", &duck)]
+    {
+        let _ = writeln!(
+            out,
+            "| {what} | {:.3} | {} | {} | {} | {:.0} | {:.1} | {} |",
+            p.seconds,
+            p.load_seconds.map_or_else(String::new, |s| format!("{s:.3}")),
+            p.rows(),
+            p.dropped(),
+            rate(rows, p.seconds),
+            p.peak_rss_mb,
+            p.db_bytes
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| table | file | manifest rows | sqlite3 rows | DuckDB rows | DuckDB rejects |\n|---|---|---|---|---|---|"
+    );
+    for (i, d) in import.tables.iter().zip(&duck.tables) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            d.table, d.file, d.expected, i.rows, d.rows, d.note
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nDatabases: {} and {}",
+        work.join("import.sqlite").display(),
+        work.join("duckdb.sqlite").display()
+    );
+    print!("{out}");
+    Ok(())
+}
+
+/// Quotes `s` as an SQL identifier.
+fn sql_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The `sqlite3` shell's escapes for a double-quoted dot-command argument.
+fn shell_arg(c: char) -> String {
+    match c {
+        '\t' => "\\t".into(),
+        '"' => "\\\"".into(),
+        '\\' => "\\\\".into(),
+        c => c.to_string(),
+    }
+}
+
+/// Times `sqlite3 .import` of every export file into a fresh database, one
+/// plain text table per file named like the PowerSchool table (median of
+/// three): each file with its own delimiter, quotes read as CSV quotes, a
+/// headerless file into a table made first with the manifest's columns.
+fn sqlite_import(export: &Path, manifest: &ferry_gen::GenManifest, db: &Path) -> Result<PeerFigures> {
+    let mut script = String::from(".bail on\n.mode csv\nBEGIN;\n");
     for f in &manifest.files {
-        let table = f.name.trim_end_matches(".txt").replace(['.', '-'], "_");
-        let _ = writeln!(script, ".import '{}' '{table}'", export.join(&f.name).display());
+        let _ = writeln!(script, ".separator \"{}\" \"\\n\"", shell_arg(f.delimiter));
+        if f.header == ferry_gen::HeaderStyle::None {
+            let cols: Vec<String> = f.columns.iter().map(|c| format!("{} TEXT", sql_ident(c))).collect();
+            let _ = writeln!(script, "CREATE TABLE {}({});", sql_ident(&f.table), cols.join(", "));
+        }
+        let _ = writeln!(script, ".import '{}' '{}'", export.join(&f.name).display(), f.table);
     }
     script.push_str("COMMIT;\n");
-    let start = Instant::now();
-    let mut child = Command::new("sqlite3")
+    let script_path = db.with_extension("sql");
+    std::fs::write(&script_path, &script)
+        .map_err(|e| format!("cannot write {}: {e}", script_path.display()))?;
+
+    let mut figures = median_of(3, || {
+        let _ = std::fs::remove_file(db);
+        let stdin = std::fs::File::open(&script_path).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new("sqlite3");
+        cmd.arg(db).stdin(stdin);
+        let ran = run_polled(&mut cmd, "sqlite3 (is it installed?)")?;
+        if !ran.status.success() {
+            return Err(format!(
+                "sqlite3 failed: {}",
+                ran.stderr.lines().take(20).collect::<Vec<_>>().join("\n")
+            ));
+        }
+        Ok(PeerFigures {
+            seconds: ran.wall,
+            load_seconds: None,
+            peak_rss_mb: ran.peak_rss_mb,
+            db_bytes: file_len(db),
+            tables: Vec::new(),
+        })
+    })?;
+
+    // Rows per table, outside the timing.
+    let count: Vec<String> =
+        manifest.files.iter().map(|f| format!("SELECT count(*) FROM {}", sql_ident(&f.table))).collect();
+    let out = Command::new("sqlite3")
         .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("sqlite3 is not installed ({e})"))?;
-    child.stdin.take().ok_or("no stdin")?.write_all(script.as_bytes()).map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let secs = start.elapsed().as_secs_f64();
+        .arg(count.join(" UNION ALL "))
+        .output()
+        .map_err(|e| format!("sqlite3: {e}"))?;
     if !out.status.success() {
-        return Err(format!("sqlite3 failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!("sqlite3 could not count the rows: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    Ok(secs)
+    let counts = String::from_utf8_lossy(&out.stdout);
+    let counts: Vec<u64> = counts.lines().map(|l| l.trim().parse().unwrap_or(0)).collect();
+    if counts.len() != manifest.files.len() {
+        return Err(format!("sqlite3 counted {} tables, not {}", counts.len(), manifest.files.len()));
+    }
+    figures.tables = manifest
+        .files
+        .iter()
+        .zip(counts)
+        .map(|(f, rows)| PeerTable {
+            table: f.table.clone(),
+            file: f.name.clone(),
+            expected: f.rows,
+            rows,
+            note: String::new(),
+        })
+        .collect();
+    Ok(figures)
+}
+
+// ---------------------------------------------------------------------------
+// The DuckDB peer.
+
+/// The DuckDB release the peer runs, from the Python registry.
+const DUCKDB_VERSION: &str = "1.4.4";
+/// DuckDB and its sqlite extension (the extension packaged for pip, so no
+/// `INSTALL` from the network at run time).
+const DUCKDB_PACKAGES: &[&str] = &["duckdb==1.4.4", "duckdb-ext-sqlite==1.4.4.20260205"];
+/// For a Windows-1252 export only (DuckDB reads UTF-8 by itself); large.
+const DUCKDB_ENCODINGS_PACKAGE: &str = "duckdb-ext-encodings==1.4.4.20260205";
+/// The load script, written into target/bench for each run.
+const DUCKDB_LOAD_PY: &str = include_str!("../duckdb_load.py");
+
+/// The bench's Python with DuckDB, and the extension files to `LOAD`.
+struct DuckDbEnv {
+    python: PathBuf,
+    extensions: Vec<PathBuf>,
+}
+
+/// `<venv>/lib/python3.*/site-packages/duckdb_ext/extensions/v<version>/<platform>/<name>.duckdb_extension`.
+fn find_extension(venv: &Path, name: &str) -> Option<PathBuf> {
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(venv.join("lib"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("python3")))
+        .collect();
+    libs.sort();
+    libs.iter().find_map(|lib| {
+        let dir = lib.join("site-packages/duckdb_ext/extensions").join(format!("v{DUCKDB_VERSION}"));
+        let mut platforms: Vec<PathBuf> =
+            std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        platforms.sort();
+        platforms.into_iter().map(|p| p.join(format!("{name}.duckdb_extension"))).find(|f| f.is_file())
+    })
+}
+
+/// The environment when `venv` already has DuckDB and the extensions.
+fn duckdb_env_ready(venv: &Path, python: &Path, wanted: &[&str]) -> Option<DuckDbEnv> {
+    let v = Command::new(python)
+        .args(["-c", "import duckdb, sys; sys.stdout.write(duckdb.__version__)"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !v.status.success() || v.stdout != DUCKDB_VERSION.as_bytes() {
+        return None;
+    }
+    let extensions = wanted.iter().map(|n| find_extension(venv, n)).collect::<Option<Vec<_>>>()?;
+    Some(DuckDbEnv { python: python.to_path_buf(), extensions })
+}
+
+/// `target/bench/venv`, made with `python3 -m venv` and filled by pip on
+/// first use, reused as it is when it already has everything.
+fn duckdb_env(bench_dir: &Path, encodings: bool) -> Result<DuckDbEnv> {
+    let venv = bench_dir.join("venv");
+    let python = venv.join("bin").join("python");
+    let wanted: &[&str] = if encodings { &["sqlite_scanner", "encodings"] } else { &["sqlite_scanner"] };
+    if let Some(env) = duckdb_env_ready(&venv, &python, wanted) {
+        return Ok(env);
+    }
+    let works = |p: &Path| Command::new(p).args(["-c", "pass"]).output().is_ok_and(|o| o.status.success());
+    if venv.exists() && !works(&python) {
+        // A venv whose interpreter is gone (the base Python moved): anew.
+        std::fs::remove_dir_all(&venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
+    }
+    if !python.exists() {
+        std::fs::create_dir_all(bench_dir).map_err(|e| e.to_string())?;
+        eprintln!("$ python3 -m venv {}", venv.display());
+        let out = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().map_err(|e| {
+            format!(
+                "the DuckDB peer needs python3, which was not found ({e}); install Python 3 with its venv module (Debian: apt-get install python3 python3-venv)"
+            )
+        })?;
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&venv);
+            return Err(format!(
+                "python3 -m venv {} failed; the DuckDB peer needs Python's venv module with pip (Debian: apt-get install python3-venv):\n{}",
+                venv.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    let mut pip = Command::new(&python);
+    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"]).args(DUCKDB_PACKAGES);
+    if encodings {
+        pip.arg(DUCKDB_ENCODINGS_PACKAGE);
+    }
+    eprintln!("$ {pip:?}");
+    let out = pip.output().map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("No module named pip") {
+            return Err(format!(
+                "the venv {} has no pip; the DuckDB peer needs it (Debian: apt-get install python3-pip python3-venv, then remove the venv)",
+                venv.display()
+            ));
+        }
+        return Err(format!("pip could not install {}:\n{}", DUCKDB_PACKAGES.join(" "), err.trim()));
+    }
+    duckdb_env_ready(&venv, &python, wanted).ok_or_else(|| {
+        format!(
+            "pip installed {} into {}, but DuckDB {DUCKDB_VERSION} or its extension files ({}) are not where the bench looks: lib/python3.*/site-packages/duckdb_ext/extensions/v{DUCKDB_VERSION}/<platform>/",
+            DUCKDB_PACKAGES.join(" "),
+            venv.display(),
+            wanted.join(", ")
+        )
+    })
+}
+
+/// A JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The script's input: the extension files, then every export file of the
+/// manifest with its layout.
+fn duckdb_spec(export: &Path, manifest: &ferry_gen::GenManifest, extensions: &[PathBuf]) -> String {
+    let exts: Vec<String> = extensions.iter().map(|e| json_str(&e.display().to_string())).collect();
+    let mut spec = format!("{{\n  \"extensions\": [{}],\n  \"files\": [\n", exts.join(", "));
+    for (i, f) in manifest.files.iter().enumerate() {
+        let cols: Vec<String> = f.columns.iter().map(|c| json_str(c)).collect();
+        let encoding = match f.encoding {
+            ferry_gen::TextEncoding::Utf8 => "utf-8",
+            // DuckDB's name for it (the encodings extension).
+            ferry_gen::TextEncoding::Cp1252 => "CP1252",
+        };
+        let _ = writeln!(
+            spec,
+            "    {{\"path\": {}, \"table\": {}, \"rows\": {}, \"delimiter\": {}, \"header\": {}, \"columns\": [{}], \"quoted\": {}, \"encoding\": {}}}{}",
+            json_str(&export.join(&f.name).display().to_string()),
+            json_str(&f.table),
+            f.rows,
+            json_str(&f.delimiter.to_string()),
+            json_str(f.header.label()),
+            cols.join(", "),
+            f.quoted,
+            json_str(encoding),
+            if i + 1 < manifest.files.len() { "," } else { "" }
+        );
+    }
+    spec.push_str("  ]\n}\n");
+    spec
+}
+
+/// The raw text of `"key": value` in one line of the script's JSON (a string
+/// value unquoted, without escapes beyond `\"` and `\\`).
+fn json_field(line: &str, key: &str) -> Option<String> {
+    let rest = &line[line.find(&format!("\"{key}\": "))? + key.len() + 4..];
+    if let Some(body) = rest.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => out.push(chars.next()?),
+                c => out.push(c),
+            }
+        }
+        None
+    } else {
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        Some(rest[..end].trim().to_owned())
+    }
+}
+
+/// Reads the script's output (one table per line) into figures; the time
+/// and memory are the process's, filled in by the caller.
+fn parse_duckdb_output(stdout: &str) -> Result<PeerFigures> {
+    let bad = |what: &str| format!("the DuckDB script's output has no {what}:\n{stdout}");
+    let num = |line: &str, key: &str| json_field(line, key).and_then(|v| v.parse::<u64>().ok());
+    let mut load_seconds = None;
+    let mut db_bytes = None;
+    let mut tables = Vec::new();
+    for line in stdout.lines().map(str::trim) {
+        if line.starts_with("{\"table\"") {
+            tables.push(PeerTable {
+                table: json_field(line, "table").ok_or_else(|| bad("table name"))?,
+                file: json_field(line, "file").ok_or_else(|| bad("file name"))?,
+                expected: num(line, "expected").ok_or_else(|| bad("expected rows"))?,
+                rows: num(line, "rows").ok_or_else(|| bad("rows"))?,
+                note: json_field(line, "errors").unwrap_or_default(),
+            });
+        } else if line.starts_with("\"seconds\"") {
+            load_seconds = json_field(line, "seconds").and_then(|v| v.parse::<f64>().ok());
+        } else if line.starts_with("\"db_bytes\"") {
+            db_bytes = num(line, "db_bytes");
+        }
+    }
+    Ok(PeerFigures {
+        seconds: 0.0,
+        load_seconds: Some(load_seconds.ok_or_else(|| bad("seconds"))?),
+        peak_rss_mb: 0.0,
+        db_bytes: db_bytes.ok_or_else(|| bad("db_bytes"))?,
+        tables,
+    })
+}
+
+/// DuckDB's typed load of every export file into the SQLite database `db`
+/// (see xtask/duckdb_load.py), run with the bench venv's Python and timed as
+/// a whole process, the median of three runs.
+fn duckdb_typed_load(export: &Path, manifest: &ferry_gen::GenManifest, db: &Path) -> Result<PeerFigures> {
+    let bench_dir = tasks::target_dir().join("bench");
+    let cp1252 = manifest.files.iter().any(|f| f.encoding != ferry_gen::TextEncoding::Utf8);
+    let env = duckdb_env(&bench_dir, cp1252)?;
+    let script = bench_dir.join("duckdb_load.py");
+    std::fs::write(&script, DUCKDB_LOAD_PY).map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+    let spec_path = db.with_extension("spec.json");
+    std::fs::write(&spec_path, duckdb_spec(export, manifest, &env.extensions))
+        .map_err(|e| format!("cannot write {}: {e}", spec_path.display()))?;
+    median_of(3, || {
+        let mut cmd = Command::new(&env.python);
+        cmd.arg(&script).arg(&spec_path).arg(db);
+        let ran = run_polled(&mut cmd, "the DuckDB load")?;
+        if !ran.status.success() {
+            return Err(format!("the DuckDB load failed ({}): {}", ran.status, ran.stderr.trim()));
+        }
+        let mut figures = parse_duckdb_output(&ran.stdout)?;
+        if figures.tables.len() != manifest.files.len() {
+            return Err(format!(
+                "the DuckDB load reported {} tables, not {}",
+                figures.tables.len(),
+                manifest.files.len()
+            ));
+        }
+        figures.seconds = ran.wall;
+        figures.peak_rss_mb = ran.peak_rss_mb;
+        Ok(figures)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT_OUTPUT: &str = r#"{
+  "seconds": 1.25,
+  "db_bytes": 17039360,
+  "tables": [
+    {"table": "Schools", "file": "schools.txt", "expected": 11, "rows": 11, "dropped": 0, "errors": ""},
+    {"table": "Attendance", "file": "attendance.txt", "expected": 64480, "rows": 64477, "dropped": 3, "errors": "CAST: 3, TOO MANY COLUMNS: 3"}
+  ]
+}
+"#;
+
+    #[test]
+    fn reads_the_duckdb_scripts_output() {
+        let p = parse_duckdb_output(SCRIPT_OUTPUT).unwrap();
+        assert_eq!(p.load_seconds, Some(1.25));
+        assert_eq!(p.db_bytes, 17_039_360);
+        assert_eq!(p.tables.len(), 2);
+        assert_eq!(p.tables[1].table, "Attendance");
+        assert_eq!(p.tables[1].note, "CAST: 3, TOO MANY COLUMNS: 3");
+        assert_eq!((p.rows(), p.dropped()), (64_488, 3));
+        assert_eq!(p.dropped_detail(), "attendance.txt 3 (CAST: 3, TOO MANY COLUMNS: 3)");
+        assert!(parse_duckdb_output("Traceback …").is_err());
+    }
+
+    #[test]
+    fn json_fields_and_strings() {
+        assert_eq!(json_field(r#"{"a": "x\"y", "b": 7}"#, "a").as_deref(), Some("x\"y"));
+        assert_eq!(json_field(r#"{"a": "x", "b": 7}"#, "b").as_deref(), Some("7"));
+        assert_eq!(json_field(r#"{"a": 1}"#, "c"), None);
+        assert_eq!(json_str("a\t\"b\\"), r#""a\u0009\"b\\""#);
+    }
+
+    #[test]
+    fn the_spec_names_every_file_with_its_layout() {
+        let text = "format = \"ferry-gen-manifest/1\"\nsystem = \"powerschool\"\nstudents = 1\nseed = 1\nquirks = true\nencoding = \"windows-1252\"\ntotal_rows = 3\ntotal_rejects = 0\n\n[[files]]\nname = \"sections.txt\"\ntable = \"Sections\"\nrows = 3\nheader = \"none\"\ncolumns = [\"ID\", \"DCID\"]\ndelimiter = \"\\t\"\nquoted = false\nline_ending = \"lf\"\nbom = false\nencoding = \"windows-1252\"\nrejects = {  }\n";
+        let m = ferry_gen::GenManifest::parse(text).unwrap();
+        let spec = duckdb_spec(Path::new("/x"), &m, &[PathBuf::from("/v/sqlite_scanner.duckdb_extension")]);
+        assert!(spec.contains(r#""extensions": ["/v/sqlite_scanner.duckdb_extension"]"#), "{spec}");
+        assert!(spec.contains(r#""path": "/x/sections.txt", "table": "Sections", "rows": 3"#), "{spec}");
+        assert!(
+            spec.contains(r#""delimiter": "\u0009", "header": "none", "columns": ["ID", "DCID"]"#),
+            "{spec}"
+        );
+        assert!(spec.contains(r#""quoted": false, "encoding": "CP1252"}"#), "{spec}");
+    }
+
+    fn peer(seconds: f64, db_bytes: u64) -> PeerFigures {
+        PeerFigures {
+            seconds,
+            load_seconds: Some(seconds * 0.8),
+            peak_rss_mb: 80.0,
+            db_bytes,
+            tables: vec![PeerTable {
+                table: "CC".into(),
+                file: "cc.txt".into(),
+                expected: 1000,
+                rows: 997,
+                note: "TOO MANY COLUMNS: 3".into(),
+            }],
+        }
+    }
+
+    static FULL: FerryArchiveRun = FerryArchiveRun {
+        label: "ferry → archive (source + canonical)",
+        file: "a.sqlite",
+        to_set: &["tables=all"],
+        target: ArchiveTarget::DuckDb { time: 2.0, size: 2.5 },
+    };
+    static SOURCE: FerryArchiveRun = FerryArchiveRun {
+        label: "ferry → source tables only",
+        file: "s.sqlite",
+        to_set: &["tables=source"],
+        target: ArchiveTarget::SqliteImport { time: 1.0 },
+    };
+
+    #[test]
+    fn the_archive_table_has_the_ratios_and_the_targets() {
+        let import = peer(2.0, 1 << 20);
+        let duck = peer(4.0, 2 << 20);
+        let ferry = [
+            FerryArchiveFigures {
+                run: &FERRY_ARCHIVE_RUNS[0],
+                seconds: 10.0,
+                peak_rss_mb: 700.0,
+                bytes: 10 << 20,
+            },
+            FerryArchiveFigures { run: &FULL, seconds: 6.0, peak_rss_mb: 700.0, bytes: 4 << 20 },
+            FerryArchiveFigures { run: &SOURCE, seconds: 3.0, peak_rss_mb: 300.0, bytes: 1 << 20 },
+        ];
+        let mut md = String::new();
+        write_archive_table(&mut md, 1000, Some(&import), Some(&duck), &ferry);
+        assert!(md.contains("| `sqlite3 .import` (text, untyped) | 2.00 | 500 | 80.0 | 1.0 | | | |"), "{md}");
+        assert!(md.contains("| DuckDB typed load into SQLite | 4.00 | 250 | 80.0 | 2.0 | | | |"), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| {} | 10.00 | 100 | 700.0 | 10.0 | 2.50× | 5.00× | 5.00× |",
+                FERRY_ARCHIVE_RUNS[0].label
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| ferry → archive (source + canonical) | 6.00 | 167 | 700.0 | 4.0 | 1.50× | 3.00× | 2.00× |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("time 1.50× (target ≤ 2×: met) DuckDB's typed load; file 2.00× (target ≤ 2.5×: met)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- ferry → source tables only: time 1.50× (target ≤ 1×: not met) `sqlite3 .import`."),
+            "{md}"
+        );
+        assert!(md.contains("DuckDB loaded 997 of the 1000 rows: it skipped 3 that it could not read (`store_rejects`; by file, with its error types: cc.txt 3 (TOO MANY COLUMNS: 3))."), "{md}");
+        assert!(
+            !md.contains(&format!("- {}", FERRY_ARCHIVE_RUNS[0].label)),
+            "no target for the current archive: {md}"
+        );
+
+        let mut md = String::new();
+        write_archive_table(&mut md, 1000, None, None, &ferry[1..2]);
+        assert!(md.contains("| DuckDB typed load into SQLite | not measured (see below) |"), "{md}");
+        assert!(md.contains("| 6.00 | 167 | 700.0 | 4.0 |  |  |  |"), "{md}");
+        assert!(md.contains("≤ 2×: the peer was not measured"), "{md}");
+    }
+
+    #[test]
+    fn bench_arguments() {
+        let a = |v: &[&str]| BenchArgs::parse(&v.iter().map(ToString::to_string).collect::<Vec<_>>());
+        let b = a(&["--peers-only", "--students", "2000"]).unwrap();
+        assert!(b.peers_only && b.students() == 2000);
+        assert_eq!(a(&["--quick"]).unwrap().students(), 10_000);
+        assert_eq!(a(&[]).unwrap().students(), 100_000);
+        assert!(a(&["--peers-only", "--export", "/tmp/x"]).unwrap().export.is_some());
+        assert!(a(&["--export", "/tmp/x"]).is_err());
+        assert!(a(&["--peers-only", "--export", "/tmp/x", "--students", "3"]).is_err());
+        assert!(a(&["--frobnicate"]).is_err());
+    }
 }

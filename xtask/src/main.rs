@@ -6,7 +6,8 @@
 //! - `test`: formatting, clippy, build-plugins, then every test.
 //! - `demo`: build, then migrate the bundled sample into the embedded default
 //!   destination (a SQLite archive) and show what it holds.
-//! - `bench`: the benchmarks; figures go to `docs/performance.md`.
+//! - `bench`: the benchmarks; figures go to `docs/performance.md`
+//!   (`--peers-only`: the archive's peers alone, printed).
 //! - `gen powerschool …`: write a generated PowerSchool district.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a task runner reports progress")]
 
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
         Some("gen") => tasks::gen_cmd(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build-plugins [--release]  build ferry and package every plugin\n  test [-- ARGS]             fmt, clippy, build plugins, run every test\n  demo                       migrate the bundled sample into a SQLite archive\n  bench [--quick]            run the benchmarks, write docs/performance.md\n  gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] --out DIR"
+                "usage: cargo xtask <task>\n\n  build-plugins [--release]  build ferry and package every plugin\n  test [-- ARGS]             fmt, clippy, build plugins, run every test\n  demo                       migrate the bundled sample into a SQLite archive\n  bench [--quick] [--students N]  run the benchmarks, write docs/performance.md\n  bench --peers-only [--students N | --export DIR]  only the archive's peers (sqlite3, DuckDB), printed\n  gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] --out DIR"
             );
             return ExitCode::from(2);
         }
