@@ -1241,6 +1241,12 @@ mod tests {
         to_set: &["tables=all"],
         target: ArchiveTarget::DuckDb { time: 2.0, size: 2.5 },
     };
+    static UNTARGETED: FerryArchiveRun = FerryArchiveRun {
+        label: "ferry → archive (reported only)",
+        file: "u.sqlite",
+        to_set: &[],
+        target: ArchiveTarget::None,
+    };
     static SOURCE: FerryArchiveRun = FerryArchiveRun {
         label: "ferry → source tables only",
         file: "s.sqlite",
@@ -1254,7 +1260,7 @@ mod tests {
         let duck = peer(4.0, 2 << 20);
         let ferry = [
             FerryArchiveFigures {
-                run: &FERRY_ARCHIVE_RUNS[0],
+                run: &UNTARGETED,
                 seconds: 10.0,
                 peak_rss_mb: 700.0,
                 bytes: 10 << 20,
@@ -1269,7 +1275,7 @@ mod tests {
         assert!(
             md.contains(&format!(
                 "| {} | 10.00 | 100 | 700.0 | 10.0 | 2.50× | 5.00× | 5.00× |",
-                FERRY_ARCHIVE_RUNS[0].label
+                UNTARGETED.label
             )),
             "{md}"
         );
@@ -1289,7 +1295,7 @@ mod tests {
         );
         assert!(md.contains("DuckDB loaded 997 of the 1000 rows: it skipped 3 that it could not read (`store_rejects`; by file, with its error types: cc.txt 3 (TOO MANY COLUMNS: 3))."), "{md}");
         assert!(
-            !md.contains(&format!("- {}", FERRY_ARCHIVE_RUNS[0].label)),
+            !md.contains(&format!("- {}", UNTARGETED.label)),
             "no target for the current archive: {md}"
         );
 

@@ -729,10 +729,17 @@ fn drive(
     };
     let ferry_plugin_abi::PrepareReport { diagnostics, receipts, info_json } = prepared;
     let late = ferry_wire::import_diagnostics(diagnostics).map_err(|e| bad("late rejects", e))?;
+    let mut late_rejects = 0;
     for d in &late {
+        // A late warning (a record kept with a repair) stays written; anything
+        // else refuses a record counted as written before.
         let mut d = d.clone();
-        d.severity = Severity::Reject;
-        ledger.diagnostic(observer, Reporter::Sink, &d, false, true)?;
+        if d.severity != Severity::Warning {
+            d.severity = Severity::Reject;
+            late_rejects += 1;
+        }
+        let is_reject = d.is_reject();
+        ledger.diagnostic(observer, Reporter::Sink, &d, false, is_reject)?;
     }
     let receipts = ferry_wire::import_receipts(receipts).map_err(|e| bad("receipts", e))?;
     let info: PrepareInfo = if info_json.is_empty() {
@@ -744,7 +751,7 @@ fn drive(
     };
     ledger.check()?;
     observer.progress(&ledger.totals);
-    Ok((ledger, info.plan, receipts, late.len() as u64))
+    Ok((ledger, info.plan, receipts, late_rejects))
 }
 
 /// Hands a source table's rows to the sink, which must write them all.

@@ -180,6 +180,8 @@ pub struct SinkOutcome {
     pub rejects: Vec<Reject>,
     /// Late rejects alone.
     pub late_rejects: Vec<Reject>,
+    /// Warnings the sink gave at prepare (records kept, with a repair).
+    pub late_warnings: Vec<Reject>,
     /// Receipts.
     pub receipts: Vec<Receipt>,
     /// The plan per entity.
@@ -274,7 +276,12 @@ pub fn run_sink_with<P: Plugin>(
             .map_err(|e| Error::internal(e.to_string()))?;
     match sink.prepare(summary.into()) {
         RResult::ROk(p) => {
-            out.late_rejects = rejects(ferry_wire::import_diagnostics(p.diagnostics).map_err(wire)?);
+            let (late, warned): (Vec<Reject>, Vec<Reject>) =
+                rejects(ferry_wire::import_diagnostics(p.diagnostics).map_err(wire)?)
+                    .into_iter()
+                    .partition(Reject::is_reject);
+            out.late_rejects = late;
+            out.late_warnings = warned;
             out.written -= (out.late_rejects.len() as u64).min(out.written);
             out.rejects.extend(out.late_rejects.iter().cloned());
             out.receipts = ferry_wire::import_receipts(p.receipts).map_err(wire)?;

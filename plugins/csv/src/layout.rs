@@ -7,12 +7,18 @@
 //! code and `<field>_original` with the source's value), then `extensions`.
 //!
 //! - `alt_ids`: `kind=value` pairs joined by `;`; a `\`, `;` or `=` inside a
-//!   kind or value is written `\\`, `\;`, `\=`.
-//! - `extensions`: a JSON object of text values, in the record's order.
+//!   kind or value is written `\\`, `\;`, `\=`. Several ids of one kind are
+//!   several pairs. When an id has an assigning organisation, the cell is the
+//!   archive's JSON object instead (`{"nces": {"value": "0612345",
+//!   "assigner": "NCES"}}`, an array for several of one kind); the source
+//!   reads both forms, so `ferry archive extract` output reads back as is.
+//! - `extensions`: a JSON object of text values, in the record's order; a
+//!   personal-data value is `{"value": "…", "pii": true}`, as in the archive.
 //! - lists: items joined by `,` (`\,` inside an item); dates ISO; booleans
 //!   `true`/`false`.
 
-use ferry_sdk::model::{EntityKind, FieldType, Meta};
+use ferry_sdk::model::{AltId, EntityKind, FieldType, Meta};
+use ferry_sdk::serde_json;
 use ferry_sdk::text::{CodeStyle, json};
 
 use crate::paths::FieldPath;
@@ -72,9 +78,42 @@ fn push_escaped(s: &str, out: &mut String) {
     }
 }
 
-/// Writes alternative ids `(kind, value)` as `kind=value;kind=value`.
-pub(crate) fn write_alt_ids<'a>(ids: impl Iterator<Item = (&'a str, &'a str)>, out: &mut String) {
-    for (i, (kind, value)) in ids.enumerate() {
+/// Writes alternative ids `(kind, value, assigner)` as `kind=value;kind=value`,
+/// or as the archive's JSON object when one has an assigner.
+pub(crate) fn write_alt_ids<'a, I>(ids: impl Fn() -> I, out: &mut String)
+where
+    I: Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+{
+    if ids().any(|(_, _, a)| a.is_some()) {
+        // Kinds in order of first appearance, several of one kind as an array.
+        let mut obj: Vec<(&str, serde_json::Value)> = Vec::new();
+        for (kind, value, assigner) in ids() {
+            let v = match assigner {
+                Some(a) => serde_json::json!({ "value": value, "assigner": a }),
+                None => serde_json::Value::from(value),
+            };
+            match obj.iter_mut().find(|(k, _)| *k == kind) {
+                None => obj.push((kind, v)),
+                Some((_, serde_json::Value::Array(list))) => list.push(v),
+                Some((_, first)) => {
+                    let one = first.take();
+                    *first = serde_json::Value::Array(vec![one, v]);
+                }
+            }
+        }
+        out.push('{');
+        for (i, (k, v)) in obj.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_str(out, k);
+            out.push(':');
+            out.push_str(&v.to_string());
+        }
+        out.push('}');
+        return;
+    }
+    for (i, (kind, value, _)) in ids().enumerate() {
         if i > 0 {
             out.push(';');
         }
@@ -84,8 +123,49 @@ pub(crate) fn write_alt_ids<'a>(ids: impl Iterator<Item = (&'a str, &'a str)>, o
     }
 }
 
-/// Reads an `alt_ids` cell into `meta`.
+fn push_alt(meta: &mut Meta, kind: &str, value: String, assigner: Option<String>) {
+    meta.alt_ids.push(AltId { kind: kind.to_owned(), value, assigner });
+}
+
+/// Reads the archive's JSON form of alternative ids.
+fn read_alt_ids_json(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
+    const BAD: &str =
+        "not the archive's alt_ids object ({\"kind\": \"value\" | {\"value\": …, \"assigner\": …} | [...]})";
+    let obj = ordered_object(cell).map_err(|()| BAD)?;
+    let one = |meta: &mut Meta, kind: &str, v: &serde_json::Value| -> Result<(), &'static str> {
+        match v {
+            serde_json::Value::String(s) => push_alt(meta, kind, s.clone(), None),
+            serde_json::Value::Object(o) => {
+                let value = o.get("value").and_then(serde_json::Value::as_str).ok_or(BAD)?;
+                let assigner = o.get("assigner").and_then(serde_json::Value::as_str).map(str::to_owned);
+                push_alt(meta, kind, value.to_owned(), assigner);
+            }
+            _ => return Err(BAD),
+        }
+        Ok(())
+    };
+    for (kind, v) in &obj {
+        let kind = kind.as_str();
+        if kind.is_empty() {
+            return Err("an alternative id has an empty kind");
+        }
+        match v {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    one(meta, kind, item)?;
+                }
+            }
+            v => one(meta, kind, v)?,
+        }
+    }
+    Ok(())
+}
+
+/// Reads an `alt_ids` cell into `meta`: `kind=value;…` or the archive's JSON object.
 pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
+    if cell.trim_start().starts_with('{') {
+        return read_alt_ids_json(cell, meta);
+    }
     let (mut kind, mut value) = (String::new(), String::new());
     let mut in_value = false;
     let mut chars = cell.chars();
@@ -100,7 +180,7 @@ pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static s
         if kind.is_empty() {
             return Err("an entry has an empty kind (expected kind=value;kind=value)");
         }
-        meta.set_alt_id(kind, std::mem::take(value));
+        push_alt(meta, kind, std::mem::take(value), None);
         kind.clear();
         Ok(())
     };
@@ -126,19 +206,78 @@ pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static s
 /// Writes extensions `(key, value)` as a JSON object, in order; nothing when
 /// there are none. (The personal-data flag of an extension is not kept in
 /// the CSV layout; the archive keeps it.)
-pub(crate) fn write_extensions<'a>(ext: impl Iterator<Item = (&'a str, &'a str)>, out: &mut String) {
-    let mut ext = ext.peekable();
-    if ext.peek().is_none() {
+pub(crate) fn write_extensions<'a, I>(ext: impl Fn() -> I, out: &mut String)
+where
+    I: Iterator<Item = (&'a str, &'a str, bool)>,
+{
+    if ext().next().is_none() {
         return;
     }
-    json::push_object(out, ext);
+    if !ext().any(|(_, _, pii)| pii) {
+        json::push_object(out, ext().map(|(k, v, _)| (k, v)));
+        return;
+    }
+    out.push('{');
+    for (i, (k, v, pii)) in ext().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, k);
+        out.push(':');
+        if pii {
+            out.push_str("{\"value\":");
+            push_json_str(out, v);
+            out.push_str(",\"pii\":true}");
+        } else {
+            push_json_str(out, v);
+        }
+    }
+    out.push('}');
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    out.push_str(&serde_json::Value::from(s).to_string());
+}
+
+/// A JSON object's entries in the order they are written.
+fn ordered_object(text: &str) -> Result<Vec<(String, serde_json::Value)>, ()> {
+    use ferry_sdk::serde::de::{Deserializer as _, MapAccess, Visitor};
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<(String, serde_json::Value)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let entries = (&mut de).deserialize_map(Entries).map_err(|_| ())?;
+    de.end().map_err(|_| ())?;
+    Ok(entries)
 }
 
 /// Reads an `extensions` cell into `meta`.
 pub(crate) fn read_extensions(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
-    let entries = json::read_object(cell).map_err(|_| "not a flat JSON object")?;
-    for (k, v) in entries {
-        meta.ext.insert(k, v);
+    // Values flagged as personal data: {"key": {"value": "…", "pii": true}}.
+    const BAD: &str = "not a JSON object of text values (or {\"value\": …, \"pii\": true} objects)";
+    for (k, v) in ordered_object(cell).map_err(|()| BAD)? {
+        match v {
+            serde_json::Value::String(s) => meta.ext.insert(k, s),
+            serde_json::Value::Object(o) => {
+                let value = o.get("value").and_then(serde_json::Value::as_str).ok_or(BAD)?;
+                let pii = o.get("pii").and_then(serde_json::Value::as_bool).unwrap_or(false);
+                meta.ext.insert_flagged(k, value, pii);
+            }
+            // A hand-edited number or boolean reads as its text.
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => meta.ext.insert(k, v.to_string()),
+            _ => return Err(BAD),
+        }
     }
     Ok(())
 }
@@ -164,7 +303,10 @@ mod tests {
         m.set_alt_id("we;ird=kind", "a\\b;c=d");
         m.set_alt_id("empty", "");
         let mut s = String::new();
-        write_alt_ids(m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str())), &mut s);
+        write_alt_ids(
+            || m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str(), a.assigner.as_deref())),
+            &mut s,
+        );
         assert_eq!(s, "state=000123;we\\;ird\\=kind=a\\\\b\\;c\\=d;empty=");
         let mut back = Meta::default();
         read_alt_ids(&s, &mut back).unwrap();
@@ -175,13 +317,52 @@ mod tests {
     }
 
     #[test]
+    fn alt_ids_with_assigners_and_several_of_a_kind_round_trip_as_the_archive_writes_them() {
+        let mut m = Meta::default();
+        m.alt_ids.push(AltId { kind: "old".into(), value: "17".into(), assigner: None });
+        m.alt_ids.push(AltId { kind: "old".into(), value: "0017".into(), assigner: Some("district".into()) });
+        m.alt_ids.push(AltId { kind: "nces".into(), value: "0612345".into(), assigner: Some("NCES".into()) });
+        let mut s = String::new();
+        write_alt_ids(
+            || m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str(), a.assigner.as_deref())),
+            &mut s,
+        );
+        assert!(s.starts_with('{'), "{s}");
+        let mut back = Meta::default();
+        read_alt_ids(&s, &mut back).unwrap();
+        assert_eq!(back.alt_ids, m.alt_ids);
+        // The archive's own text, as `ferry archive extract` writes it.
+        let mut back = Meta::default();
+        read_alt_ids(
+            r#"{"id":"1","dcid":"77","old":["17",{"value":"0017","assigner":"district"}]}"#,
+            &mut back,
+        )
+        .unwrap();
+        assert_eq!(back.alt_ids.len(), 4);
+        assert_eq!(back.alt_id("dcid"), Some("77"));
+        // Several of one kind in the text form are all kept.
+        let mut back = Meta::default();
+        read_alt_ids("old=1;old=2", &mut back).unwrap();
+        assert_eq!(back.alt_ids.len(), 2);
+        assert!(read_alt_ids("{\"x\": 3}", &mut back).is_err());
+    }
+
+    #[test]
+    fn personal_data_extensions_read_back() {
+        let mut m = Meta::default();
+        read_extensions(r#"{"U_Locker":"17","U_Nickname":{"value":"Jo","pii":true}}"#, &mut m).unwrap();
+        assert_eq!(m.ext.get("U_Nickname"), Some("Jo"));
+        assert!(m.ext.is_pii("U_Nickname") && !m.ext.is_pii("U_Locker"));
+    }
+
+    #[test]
     fn extensions_round_trip_in_order() {
         let mut m = Meta::default();
         m.ext.insert("Zeta", "1");
         m.ext.insert("Alpha \"q\"", "line\nbreak\t\u{1}é");
         m.ext.insert("Empty", "");
         let mut s = String::new();
-        write_extensions(m.ext.iter(), &mut s);
+        write_extensions(|| m.ext.iter_flagged(), &mut s);
         let mut back = Meta::default();
         read_extensions(&s, &mut back).unwrap();
         assert_eq!(back.ext, m.ext);
@@ -191,7 +372,8 @@ mod tests {
         read_extensions("{\"a\": 1}", &mut lenient).unwrap();
         assert_eq!(lenient.ext.get("a"), Some("1"));
         s.clear();
-        write_extensions(Extensions::default().iter(), &mut s);
+        let none = Extensions::default();
+        write_extensions(|| none.iter_flagged(), &mut s);
         assert!(s.is_empty());
     }
 }

@@ -133,10 +133,8 @@ impl<'a> BoundColumn<'a> {
         match self {
             BoundColumn::Fixed(v) => out.push_str(v),
             BoundColumn::Path { path, code, formatter } => formatter.write(&path.get(meta, i), *code, out),
-            BoundColumn::AltIds => layout::write_alt_ids(meta.alt_ids(i).map(|(k, v, _)| (k, v)), out),
-            BoundColumn::Extensions => {
-                layout::write_extensions(meta.extensions(i).map(|(k, v, _)| (k, v)), out)
-            }
+            BoundColumn::AltIds => layout::write_alt_ids(|| meta.alt_ids(i), out),
+            BoundColumn::Extensions => layout::write_extensions(|| meta.extensions(i), out),
         }
     }
 }

@@ -239,32 +239,62 @@ fn prune_stale_mirrors_the_latest_export() {
 }
 
 #[test]
-fn repeated_records_keep_the_last_one() {
+fn a_repeated_source_id_is_refused_never_silently_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let path = archive_in(dir.path());
     let s = sample();
     let mut again = s.students[0].clone();
     again.first_name = "Josefina".into();
-    let mut input = SourceOutput::default();
-    batch(&mut input, &[s.students[0].clone(), s.students[1].clone(), again.clone()]);
-    // First into an empty table (bulk insert, deduplicated at commit)…
-    run(&path, &input, "run-1", json!({})).unwrap();
-    let names = |p: &Path| -> Vec<String> {
+    again.meta.origin = Some(Origin { file: "students.txt".into(), line: 9, raw: None });
+    let names = |p: &Path| -> Vec<(String, String)> {
         ro(p)
-            .prepare("SELECT first_name FROM students ORDER BY source_id")
+            .prepare("SELECT source_id, first_name FROM students ORDER BY source_id")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    assert_eq!(names(&path), ["Josefina", "Zoë"]);
-    // …then into a table with rows (upsert).
-    let mut input = SourceOutput::default();
-    batch(&mut input, &[again.clone(), s.students[0].clone()]);
-    run(&path, &input, "run-2", json!({})).unwrap();
-    assert_eq!(names(&path), ["José", "Zoë"]);
+    let id0 = s.students[0].meta.source.id.clone();
+    let id1 = s.students[1].meta.source.id.clone();
+    for (run_id, existing) in [("run-1", false), ("run-2", true)] {
+        // Into an empty table (bulk insert), then into a table with rows (upsert).
+        let mut input = SourceOutput::default();
+        batch(&mut input, &[s.students[0].clone(), s.students[1].clone(), again.clone()]);
+        let o = testkit::run_sink_with::<SqlitePlugin>(&cfg(&path), dir.path(), &input, false).unwrap();
+        assert_eq!(o.written, 2, "existing archive: {existing}");
+        assert_eq!(o.late_rejects.len(), 1);
+        let r = &o.late_rejects[0];
+        assert_eq!((r.record_id.as_str(), r.file.as_str(), r.line), (id0.as_str(), "students.txt", 9));
+        assert!(r.reason.contains("already written in this run"), "{}", r.reason);
+        assert_eq!(
+            names(&path),
+            [(id0.clone(), "José".to_owned()), (id1.clone(), "Zoë".to_owned())],
+            "{run_id}"
+        );
+    }
     assert!(verify(&path).unwrap().iter().all(|t| t.ok()));
+
+    // By policy, both are kept: the repeat under another id, with a warning.
+    let kept = dir.path().join("kept.sqlite");
+    let mut input = SourceOutput::default();
+    batch(&mut input, &[s.students[0].clone(), again.clone(), again.clone()]);
+    let o = testkit::run_sink_with::<SqlitePlugin>(
+        &json!({ "path": kept.display().to_string(), "duplicates": "keep" }),
+        dir.path(),
+        &input,
+        false,
+    )
+    .unwrap();
+    assert_eq!((o.written, o.late_rejects.len(), o.late_warnings.len()), (3, 0, 2));
+    assert_eq!(
+        names(&kept),
+        [
+            (id0.clone(), "José".to_owned()),
+            (format!("{id0}#2"), "Josefina".to_owned()),
+            (format!("{id0}#3"), "Josefina".to_owned())
+        ]
+    );
 }
 
 #[test]

@@ -110,11 +110,13 @@ fn deletes_repeats_and_pruning_are_planned_as_the_write_would_do_them() {
     let mut renamed = s.students[0].clone();
     renamed.first_name = "Josefina".into();
     let mut input = SourceOutput::default();
-    // José twice (the second changes him), Zoë deleted, a delete of a student
-    // the archive never had.
+    // José twice (the repeat is refused, as the write would), Zoë deleted, a
+    // delete of a student the archive never had.
     batch(&mut input, &[s.students[0].clone(), renamed, gone, never_there]);
     let o = dry_run(&path, &input, json!({}));
-    assert_eq!(counts(plan_of(&o, "students")), (0, 1, 2, 1));
+    assert_eq!(counts(plan_of(&o, "students")), (0, 0, 2, 1));
+    assert_eq!(plan_of(&o, "students").reject, 1);
+    assert_eq!(o.late_rejects.len(), 1);
     assert_eq!(o.plan.len(), 1, "entities the run does not write are not in the plan: {:?}", o.plan);
 
     // With prune_stale, the rows of the source system the run did not write go.

@@ -4,7 +4,6 @@
 use ferry_archive::TableState;
 use ferry_archive::checksum::TableChecksum;
 use ferry_archive::schema::{Table, quote};
-use ferry_sdk::tracing;
 use rusqlite::Connection;
 
 use crate::sink::keys::KeySet;
@@ -30,11 +29,12 @@ pub(crate) struct EntityWriter {
     pub upserted: u64,
     /// Rows removed by delete operations.
     pub deleted: u64,
-    /// Bulk only: hashes of the natural keys written, to notice a source
-    /// that repeats a record (then the last one wins, as with an upsert).
+    /// Hashes (128-bit) of the natural keys upserted this run, to notice a
+    /// source that repeats a source id: the repeat is refused, or kept under
+    /// another id (`duplicates = "keep"`), never silently overwrites.
     pub keys: KeySet,
-    /// A key was seen twice (or two keys share a hash).
-    pub maybe_duplicates: bool,
+    /// Repeats kept under another id so far.
+    pub kept_repeats: u64,
     /// Source systems upserted this run (for pruning).
     pub systems: Vec<String>,
     /// Bulk only, when the table's columns are in schema order: the table
@@ -56,7 +56,7 @@ impl EntityWriter {
             upserted: 0,
             deleted: 0,
             keys: KeySet::default(),
-            maybe_duplicates: false,
+            kept_repeats: 0,
             systems: Vec::new(),
             checksum: (st.empty && st.in_order).then(TableChecksum::default),
             altered: st.altered && !st.empty,
@@ -75,38 +75,12 @@ impl EntityWriter {
     /// Ends bulk mode: repeated records resolved, indexes built, and from now
     /// on records are upserted (and the checksum computed at the end).
     pub(crate) fn leave_bulk(&mut self, conn: &Connection, table: &Table) -> rusqlite::Result<()> {
-        if self.maybe_duplicates {
-            keep_last_of_each_key(conn, table)?;
-        }
         build_indexes(conn, table)?;
         self.bulk = false;
         self.insert_sql = table.insert_sql(true);
-        self.keys = KeySet::default();
-        self.maybe_duplicates = false;
         self.checksum = None;
         Ok(())
     }
-}
-
-/// Deletes all but the last row written for each natural key, as an upsert
-/// would have left them.
-pub(crate) fn keep_last_of_each_key(conn: &Connection, table: &Table) -> rusqlite::Result<()> {
-    let name = quote(table.name());
-    let gone = conn.execute(
-        &format!(
-            "DELETE FROM {name} WHERE rowid NOT IN \
-             (SELECT max(rowid) FROM {name} GROUP BY source_system, source_id)"
-        ),
-        [],
-    )?;
-    if gone > 0 {
-        tracing::warn!(
-            entity = table.name(),
-            records = gone,
-            "the source repeated records; the last one of each was kept"
-        );
-    }
-    Ok(())
 }
 
 /// Creates the table's indexes that do not exist (all of them after a bulk load).

@@ -11,7 +11,7 @@ use ferry_sdk::serde_json::{self, json};
 use rusqlite::Connection;
 
 use crate::identity::WRITER;
-use crate::sink::entity::{CACHE_KIB, EntityWriter, build_indexes, keep_last_of_each_key, prune};
+use crate::sink::entity::{CACHE_KIB, EntityWriter, build_indexes, prune};
 
 /// What the writer knows about the run besides its records.
 pub(crate) struct RunFacts {
@@ -49,9 +49,6 @@ pub(crate) fn finish(
     // the prepare, so the sorter may use a second thread.
     conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}; PRAGMA threads = 2;"))?;
     for (t, w) in tables.iter().zip(entities.iter_mut()) {
-        if w.bulk && w.maybe_duplicates {
-            keep_last_of_each_key(conn, t)?;
-        }
         build_indexes(conn, t)?;
         let pruned = if facts.prune_stale && w.upserted > 0 && !w.bulk {
             prune(conn, t, &w.systems, &facts.run_id)?
@@ -66,8 +63,8 @@ pub(crate) fn finish(
             continue;
         }
         let sum = match w.checksum {
-            Some(sum) if !w.maybe_duplicates => sum,
-            _ => table_checksum(conn, t.name())?,
+            Some(sum) => sum,
+            None => table_checksum(conn, t.name())?,
         };
         let mut c = json!({
             "archived": w.upserted,

@@ -63,6 +63,10 @@ struct SinkConfig {
     /// source tables alone).
     #[serde(default)]
     tables: Tables,
+    /// A source id the run writes twice: `reject` the repeat (default) or
+    /// `keep` both (the repeat under `<id>#<n>`).
+    #[serde(default)]
+    duplicates: writer::Duplicates,
     /// TEST ONLY: caps the temporary file at this many pages (SQLite's
     /// `max_page_count`) to simulate a full disk.
     #[serde(default, rename = "_test_max_page_count")]
@@ -158,6 +162,7 @@ impl ArchiveSink {
             prune_stale: cfg.prune_stale,
             fresh: !existing,
             max_pages: cfg.test_max_page_count,
+            duplicates: cfg.duplicates,
         })?;
         let worker = Worker::spawn(Box::new(writer))?;
         guard.0 = None;
@@ -174,7 +179,7 @@ impl ArchiveSink {
 
     fn open_dry_run(target: PathBuf, cfg: &SinkConfig) -> Result<ArchiveSink, Error> {
         let existing = existing_archive(&target)?;
-        let planner = Planner::open(&target, existing, cfg.prune_stale)?;
+        let planner = Planner::open(&target, existing, cfg.prune_stale, cfg.duplicates)?;
         let worker = Worker::spawn(Box::new(planner))?;
         tracing::info!(archive = %target.display(), existing, "planning the archive run (dry run: nothing is written)");
         Ok(ArchiveSink {
@@ -217,7 +222,7 @@ impl ArchiveSink {
             })?;
         }
         self.notes = done.notes;
-        Ok(Prepared { plan: done.plan, ..Prepared::default() })
+        Ok(Prepared { plan: done.plan, rejects: done.rejects, ..Prepared::default() })
     }
 
     fn commit_inner(&mut self) -> Result<Committed, Error> {

@@ -29,6 +29,7 @@ use rusqlite::{Connection, OptionalExtension as _};
 use crate::error::{db_error, from_archive};
 use crate::sink::keys::{KeyMap, key_hash};
 use crate::sink::worker::{Finished, Job};
+use crate::sink::writer::Duplicates;
 
 /// What the run has done so far to one natural key.
 #[derive(Clone, Copy)]
@@ -48,6 +49,8 @@ struct EntityPlanner {
     /// table for the entity.
     select_sql: Option<String>,
     seen: KeyMap<Seen>,
+    /// Keys upserted by the run so far (a repeat is refused, as the write does).
+    upserted: crate::sink::keys::KeySet,
     /// Source systems seen, and whether the run upserted records of each.
     systems: Vec<(String, bool)>,
     records: u64,
@@ -78,6 +81,9 @@ pub(crate) struct Planner {
     row: RowEncoder,
     /// Source tables the run would replace, with their rows.
     sources: Vec<(String, u64)>,
+    duplicates: Duplicates,
+    /// Repeats the write would refuse.
+    rejects: Vec<ferry_sdk::Reject>,
 }
 
 fn entity_index(kind: EntityKind) -> usize {
@@ -87,7 +93,12 @@ fn entity_index(kind: EntityKind) -> usize {
 impl Planner {
     /// Plans against the archive at `path` (`existing`: there is one, already
     /// checked to be an archive of this schema version).
-    pub(crate) fn open(path: &Path, existing: bool, prune_stale: bool) -> Result<Planner, Error> {
+    pub(crate) fn open(
+        path: &Path,
+        existing: bool,
+        prune_stale: bool,
+        duplicates: Duplicates,
+    ) -> Result<Planner, Error> {
         let tables = tables();
         for t in &tables {
             t.check_names().map_err(Error::internal)?;
@@ -117,12 +128,14 @@ impl Planner {
             scratch: Scratch::default(),
             row: RowEncoder::default(),
             sources: Vec::new(),
+            duplicates,
+            rejects: Vec::new(),
         })
     }
 
     fn plan(&mut self, kind: EntityKind, batch: &RecordBatch) -> Result<(), Error> {
         let i = entity_index(kind);
-        let Planner { conn, path, tables, entities, scratch, row, .. } = self;
+        let Planner { conn, path, tables, entities, scratch, row, duplicates, rejects, .. } = self;
         let (table, p) = (&tables[i], &mut entities[i]);
         let e = |err: rusqlite::Error| db_error(&err, format_args!("reading {kind} from the archive"), path);
         let rows = BatchRows::new(table, batch).map_err(|err| Error::data(err.0))?;
@@ -156,7 +169,29 @@ impl Planner {
                     Seen { content: stored, in_archive: stored.is_some(), system }
                 }
             };
-            let after = if meta.operation(r) == Operation::Delete {
+            let deleting = meta.operation(r) == Operation::Delete;
+            if deleting {
+                p.upserted.remove(&key);
+            } else if !p.upserted.insert(key) {
+                // A repeated source id: the write refuses it (or keeps it
+                // under another id).
+                if *duplicates == Duplicates::Keep {
+                    p.plan.create += 1;
+                } else {
+                    p.plan.reject += 1;
+                    let mut rej = ferry_sdk::Reject::new(
+                        kind,
+                        "the source id was already written in this run by another record; the repeat would be refused",
+                    )
+                    .record(id);
+                    if let Some(f) = meta.source_file(r) {
+                        rej = rej.at(f, meta.source_line(r));
+                    }
+                    rejects.push(rej);
+                }
+                continue;
+            }
+            let after = if deleting {
                 if before.content.is_some() {
                     p.plan.delete += 1;
                 } else {
@@ -218,7 +253,7 @@ impl Job for Planner {
     }
 
     fn finish(self: Box<Self>, _summary: &RunSummary) -> Result<Finished, Error> {
-        let Planner { conn, path, prune_stale, tables, entities, sources, .. } = *self;
+        let Planner { conn, path, prune_stale, tables, entities, sources, rejects, .. } = *self;
         let mut plan = Vec::new();
         let existing = match &conn {
             Some(c) => ferry_archive::source_tables::list(c)
@@ -236,7 +271,7 @@ impl Job for Planner {
                     db_error(&e, format_args!("reading {} from the archive", t.name()), &path)
                 })?;
             }
-            if p.records > 0 || p.plan.delete > 0 {
+            if p.records > 0 || p.plan.delete > 0 || p.plan.reject > 0 {
                 plan.push(p.plan);
             }
         }
@@ -245,6 +280,7 @@ impl Job for Planner {
         Ok(Finished {
             notes: vec![format!("dry run: {total} changes planned for {}, nothing written", path.display())],
             plan,
+            rejects,
         })
     }
 }

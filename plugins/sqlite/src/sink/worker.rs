@@ -34,6 +34,8 @@ pub(crate) struct Finished {
     pub notes: Vec<String>,
     /// Per entity, what the run does or would do.
     pub plan: Vec<EntityPlan>,
+    /// Records refused once the whole run was seen (repeated source ids).
+    pub rejects: Vec<ferry_sdk::Reject>,
 }
 
 enum Msg {

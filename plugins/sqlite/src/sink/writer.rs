@@ -45,6 +45,19 @@ pub(crate) struct WriterOptions<'a> {
     pub fresh: bool,
     /// Test only: caps the file at this many pages.
     pub max_pages: Option<u32>,
+    /// What to do with a source id repeated within the run.
+    pub duplicates: Duplicates,
+}
+
+/// What to do when the run writes a source id it wrote already.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ferry_sdk::serde::Deserialize)]
+#[serde(crate = "ferry_sdk::serde", rename_all = "lowercase")]
+pub(crate) enum Duplicates {
+    /// Refuse the repeat (a late reject); the first record stays.
+    #[default]
+    Reject,
+    /// Keep both: the repeat is written under `<id>#<n>`, with a warning.
+    Keep,
 }
 
 /// The worker's state when writing.
@@ -58,6 +71,11 @@ pub(crate) struct Writer {
     scratch: Scratch,
     row: RowEncoder,
     sources: SourceTables,
+    duplicates: Duplicates,
+    /// Repeated source ids refused.
+    rejects: Vec<ferry_sdk::Reject>,
+    /// Scratch for a repeat's new id.
+    repeat_id: String,
 }
 
 fn entity_index(kind: EntityKind) -> usize {
@@ -112,12 +130,17 @@ impl Writer {
             scratch: Scratch::default(),
             row: RowEncoder::default(),
             sources: SourceTables::default(),
+            duplicates: o.duplicates,
+            rejects: Vec::new(),
+            repeat_id: String::new(),
         })
     }
 
     fn write(&mut self, kind: EntityKind, batch: &RecordBatch) -> Result<(), Error> {
         let i = entity_index(kind);
-        let Writer { conn, tables, entities, scratch, row, facts, temp, .. } = self;
+        let Writer {
+            conn, tables, entities, scratch, row, facts, temp, duplicates, rejects, repeat_id, ..
+        } = self;
         let (table, w) = (&tables[i], &mut entities[i]);
         let e = |err: rusqlite::Error| db_error(&err, format_args!("writing {kind} to the archive"), temp);
         let rows = BatchRows::new(table, batch).map_err(|err| Error::data(err.0))?;
@@ -137,15 +160,62 @@ impl Writer {
                     None => delete.insert(conn.prepare_cached(&w.delete_sql).map_err(e)?),
                 };
                 w.deleted += stmt.execute([system, id]).map_err(e)? as u64;
+                w.keys.remove(&key_hash(system, id));
                 continue;
             }
-            if w.bulk && !w.keys.insert(key_hash(system, id)) {
-                w.maybe_duplicates = true;
+            // A source id the run wrote already: never a silent overwrite.
+            let repeat = !w.keys.insert(key_hash(system, id));
+            if repeat {
+                let at = match (meta.source_file(r), meta.source_line(r)) {
+                    (Some(f), l) if l > 0 => format!(" ({f}, line {l})"),
+                    (Some(f), _) => format!(" ({f})"),
+                    _ => String::new(),
+                };
+                if *duplicates == Duplicates::Reject {
+                    let mut rej = ferry_sdk::Reject::new(
+                        kind,
+                        format!(
+                            "the source id was already written in this run by another {kind} record; source ids are unique per entity, so this repeat{at} is refused and the first record kept (set duplicates = \"keep\" to keep both)"
+                        ),
+                    )
+                    .record(id);
+                    if let Some(f) = meta.source_file(r) {
+                        rej = rej.at(f, meta.source_line(r));
+                    }
+                    rejects.push(rej);
+                    continue;
+                }
+                w.kept_repeats += 1;
+                let mut n = 2;
+                loop {
+                    repeat_id.clear();
+                    repeat_id.push_str(id);
+                    repeat_id.push('#');
+                    repeat_id.push_str(&n.to_string());
+                    if w.keys.insert(key_hash(system, repeat_id)) {
+                        break;
+                    }
+                    n += 1;
+                }
+                let mut warn = ferry_sdk::Reject::warning(
+                    kind,
+                    format!("the source id was already written in this run; this repeat{at} is kept under the id with #{n} (duplicates = \"keep\")"),
+                )
+                .record(id);
+                if let Some(f) = meta.source_file(r) {
+                    warn = warn.at(f, meta.source_line(r));
+                }
+                rejects.push(warn);
             }
             w.saw_system(system);
             row.clear();
             let hashing = w.checksum.is_some();
+            let new_id = repeat.then_some(repeat_id.as_bytes());
             rows.cells(r, scratch, |c, cell| {
+                let cell = match (c, new_id) {
+                    (1, Some(new)) => Cell::Text(new),
+                    _ => cell,
+                };
                 if hashing {
                     row.push(cell);
                 }
@@ -190,7 +260,8 @@ impl Job for Writer {
     /// Builds indexes, prunes, records the run, commits and closes the
     /// temporary file (which stays where it is until the sink's commit).
     fn finish(self: Box<Self>, summary: &RunSummary) -> Result<Finished, Error> {
-        let Writer { conn, temp, target, facts, tables, mut entities, sources, .. } = *self;
+        let Writer { conn, temp, target, facts, tables, mut entities, sources, rejects, .. } = *self;
+        let kept: u64 = entities.iter().map(|w| w.kept_repeats).sum();
         let source_sums = sources
             .finish(&conn, &facts.run_id)
             .map_err(|err| db_error(&err, "recording the source tables", &temp))?;
@@ -211,6 +282,17 @@ impl Job for Writer {
         if done.pruned > 0 {
             notes.push(format!("deleted {} stale rows the source no longer has (prune_stale)", done.pruned));
         }
-        Ok(Finished { notes, plan: Vec::new() })
+        let refused = rejects.iter().filter(|r| r.is_reject()).count();
+        if refused > 0 {
+            notes.push(format!(
+                "refused {refused} record(s) repeating a source id already written in this run (see the rejects)"
+            ));
+        }
+        if kept > 0 {
+            notes.push(format!(
+                "kept {kept} record(s) repeating a source id under <id>#<n> (duplicates = \"keep\")"
+            ));
+        }
+        Ok(Finished { notes, plan: Vec::new(), rejects })
     }
 }
