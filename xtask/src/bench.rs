@@ -1259,12 +1259,7 @@ mod tests {
         let import = peer(2.0, 1 << 20);
         let duck = peer(4.0, 2 << 20);
         let ferry = [
-            FerryArchiveFigures {
-                run: &UNTARGETED,
-                seconds: 10.0,
-                peak_rss_mb: 700.0,
-                bytes: 10 << 20,
-            },
+            FerryArchiveFigures { run: &UNTARGETED, seconds: 10.0, peak_rss_mb: 700.0, bytes: 10 << 20 },
             FerryArchiveFigures { run: &FULL, seconds: 6.0, peak_rss_mb: 700.0, bytes: 4 << 20 },
             FerryArchiveFigures { run: &SOURCE, seconds: 3.0, peak_rss_mb: 300.0, bytes: 1 << 20 },
         ];
@@ -1294,10 +1289,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("DuckDB loaded 997 of the 1000 rows: it skipped 3 that it could not read (`store_rejects`; by file, with its error types: cc.txt 3 (TOO MANY COLUMNS: 3))."), "{md}");
-        assert!(
-            !md.contains(&format!("- {}", UNTARGETED.label)),
-            "no target for the current archive: {md}"
-        );
+        assert!(!md.contains(&format!("- {}", UNTARGETED.label)), "no target for the current archive: {md}");
 
         let mut md = String::new();
         write_archive_table(&mut md, 1000, None, None, &ferry[1..2]);

@@ -179,6 +179,43 @@ pub fn split_columns(batch: &RecordBatch) -> Result<(&[i64], Vec<&dyn arrow_arra
     Ok((lines.values(), batch.columns()[1..].iter().map(AsRef::as_ref).collect()))
 }
 
+/// Adds the rows of a source-table batch to `sum`, each encoded as the
+/// writer stores it (`_line`, then the columns in the batch's order).
+pub fn add_to_checksum(
+    batch: &RecordBatch,
+    columns: &[(String, ColumnType)],
+    sum: &mut crate::checksum::TableChecksum,
+    text: &mut Vec<CellText>,
+) -> Result<(), String> {
+    let (lines, arrays) = split_columns(batch)?;
+    if text.len() < arrays.len() {
+        text.resize_with(arrays.len(), CellText::default);
+    }
+    let mut row = crate::checksum::RowEncoder::default();
+    for (r, &line) in lines.iter().enumerate() {
+        row.clear();
+        row.push(Cell::Int(line));
+        for (c, (arr, t)) in arrays.iter().zip(text.iter_mut()).enumerate() {
+            row.push(cell(*arr, columns[c].1, r, t));
+        }
+        sum.add(row.finish());
+    }
+    Ok(())
+}
+
+/// The catalog's row count and checksum of source table `name` (`src_…`), if any.
+pub fn recorded(conn: &Connection, name: &str) -> rusqlite::Result<Option<(u64, String)>> {
+    if list(conn)?.is_empty() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare(&format!("SELECT rows, checksum FROM {CATALOG} WHERE name = ?1"))?;
+    let mut rows = stmt.query([name])?;
+    match rows.next()? {
+        Some(r) => Ok(Some((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?))),
+        None => Ok(None),
+    }
+}
+
 /// Scratch text for [`cell`].
 #[derive(Default)]
 pub struct CellText(String);

@@ -43,7 +43,7 @@ impl Table {
         s
     }
 
-    /// The insert statement, with `?1…?n` in column order. With `upsert`, an
+    /// The insert statement, with `?1…?n` in column order (`run_id` last). With `upsert`, an
     /// existing row with the same natural key is updated in place.
     pub fn insert_sql(&self, upsert: bool) -> String {
         let names: Vec<String> = self.columns.iter().map(|c| quote(&c.name)).collect();
@@ -57,12 +57,16 @@ impl Table {
         if upsert {
             let sets: Vec<String> =
                 self.columns[2..].iter().map(|c| format!("{0} = excluded.{0}", quote(&c.name))).collect();
+            // A row this very run wrote is not overwritten: the statement
+            // then changes nothing, which tells the writer the source
+            // repeated a source id.
             let _ = write!(
                 s,
-                " ON CONFLICT ({}, {}) DO UPDATE SET {}",
+                " ON CONFLICT ({}, {}) DO UPDATE SET {} WHERE {}.run_id IS NOT excluded.run_id",
                 quote(SOURCE_SYSTEM),
                 quote(SOURCE_ID),
-                sets.join(", ")
+                sets.join(", "),
+                quote(self.name())
             );
         }
         s

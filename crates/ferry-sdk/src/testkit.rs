@@ -18,11 +18,18 @@ pub fn manifest<P: Plugin>() -> Result<Manifest, String> {
     build_manifest(P::MANIFEST, "0.0.0")
 }
 
+/// A run id of its own for every opening, as a host gives each run.
+fn run_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("testkit-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 fn request(config: &serde_json::Value, base_dir: &std::path::Path, options: &OpenOptions) -> OpenRequest {
     OpenRequest {
         config_json: config.to_string().into(),
         base_dir: base_dir.to_string_lossy().into_owned().into(),
-        run_id: "testkit".into(),
+        run_id: run_id().into(),
         options_json: serde_json::to_string(options).unwrap_or_default().into(),
         cancel: CancelFlag::never(),
     }
@@ -211,7 +218,9 @@ pub fn run_sink_with<P: Plugin>(
 ) -> Result<SinkOutcome, Error> {
     let m = manifest::<P>();
     let options = OpenOptions { dry_run, ..OpenOptions::default() };
-    let mut sink = match open_sink::<P>(&m, request(config, base_dir, &options)) {
+    let req = request(config, base_dir, &options);
+    let run = req.run_id.to_string();
+    let mut sink = match open_sink::<P>(&m, req) {
         RResult::ROk(s) => s,
         RResult::RErr(e) => return Err(e.into()),
     };
@@ -271,9 +280,8 @@ pub fn run_sink_with<P: Plugin>(
             RResult::RErr(e) => return Err(fail(&mut sink, e)),
         }
     }
-    let summary =
-        serde_json::to_string(&RunSummary { run_id: "testkit".into(), dry_run, ..RunSummary::default() })
-            .map_err(|e| Error::internal(e.to_string()))?;
+    let summary = serde_json::to_string(&RunSummary { run_id: run, dry_run, ..RunSummary::default() })
+        .map_err(|e| Error::internal(e.to_string()))?;
     match sink.prepare(summary.into()) {
         RResult::ROk(p) => {
             let (late, warned): (Vec<Reject>, Vec<Reject>) =

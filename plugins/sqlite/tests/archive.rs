@@ -261,10 +261,14 @@ fn a_repeated_source_id_is_refused_never_silently_overwritten() {
         // Into an empty table (bulk insert), then into a table with rows (upsert).
         let mut input = SourceOutput::default();
         batch(&mut input, &[s.students[0].clone(), s.students[1].clone(), again.clone()]);
-        let o = testkit::run_sink_with::<SqlitePlugin>(&cfg(&path), dir.path(), &input, false).unwrap();
-        assert_eq!(o.written, 2, "existing archive: {existing}");
-        assert_eq!(o.late_rejects.len(), 1);
-        let r = &o.late_rejects[0];
+        let mut sink = SqlitePlugin::open_sink(&ctx(&path, run_id, json!({}))).unwrap();
+        write_all(&mut sink, &input).unwrap();
+        let prepared = sink.prepare(&summary(run_id)).unwrap();
+        sink.commit().unwrap();
+        sink.close().unwrap();
+        assert_eq!(prepared.rejects.len(), 1, "existing archive: {existing}");
+        let r = &prepared.rejects[0];
+        assert!(r.is_reject());
         assert_eq!((r.record_id.as_str(), r.file.as_str(), r.line), (id0.as_str(), "students.txt", 9));
         assert!(r.reason.contains("already written in this run"), "{}", r.reason);
         assert_eq!(

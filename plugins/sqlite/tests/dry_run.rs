@@ -40,10 +40,11 @@ fn a_dry_run_without_an_archive_creates_no_file_and_plans_every_record_as_new() 
     assert_eq!(files(dir.path()), Vec::<String>::new(), "no archive, no temporary copy, no lock file");
     assert_eq!(o.written, s.total(), "every record is accounted for");
     assert!(o.rejects.is_empty() && o.committed.is_none());
-    assert_eq!(o.plan.len(), EntityKind::ALL.len());
+    assert_eq!(o.plan.len(), EntityKind::ALL.len() + 1, "every entity and the source table");
     assert_eq!(counts(plan_of(&o, "students")), (2, 0, 0, 0));
     assert_eq!(counts(plan_of(&o, "attendance")), (5, 0, 0, 0));
-    assert_eq!(o.plan.iter().map(|p| p.create).sum::<u64>(), s.total());
+    assert_eq!(counts(plan_of(&o, "src_Attendance")), (5, 0, 0, 0));
+    assert_eq!(o.plan.iter().map(|p| p.create).sum::<u64>(), s.total() + 5);
     assert!(o.plan.iter().all(|p| p.reject == 0));
 
     // In a folder that does not exist, nothing is created either.
@@ -64,13 +65,14 @@ fn a_second_run_over_an_archive_is_planned_as_updates_and_unchanged_records() {
     // The same export again: nothing would change.
     let o = dry_run(&path, &s.output(), json!({}));
     assert!(o.plan.iter().all(|p| p.create == 0 && p.update == 0 && p.delete == 0), "{:?}", o.plan);
-    assert_eq!(o.plan.iter().map(|p| p.unchanged).sum::<u64>(), s.total());
+    assert_eq!(o.plan.iter().map(|p| p.unchanged).sum::<u64>(), s.total() + 5, "the source table too");
 
     // One field of one student changed, one attendance event new.
     let mut changed = s.clone();
     changed.students[0].last_name = "Núñez García".into();
     let mut extra = changed.attendance[0].clone();
     extra.meta.source.id = "ATT-NEW".into();
+    extra.meta.origin.as_mut().unwrap().line = 10;
     changed.attendance.push(extra);
     let o = dry_run(&path, &changed.output(), json!({}));
     assert_eq!(counts(plan_of(&o, "students")), (0, 1, 1, 0));

@@ -4,9 +4,10 @@
 use ferry_archive::TableState;
 use ferry_archive::checksum::TableChecksum;
 use ferry_archive::schema::{Table, quote};
+use ferry_sdk::model::EntityKind;
 use rusqlite::Connection;
 
-use crate::sink::keys::KeySet;
+use crate::sink::writer::Duplicates;
 
 /// Page cache (KiB) while upserting into tables that hold rows, and for
 /// building indexes at the end (SQLite's sorter keeps this much in memory).
@@ -29,11 +30,8 @@ pub(crate) struct EntityWriter {
     pub upserted: u64,
     /// Rows removed by delete operations.
     pub deleted: u64,
-    /// Hashes (128-bit) of the natural keys upserted this run, to notice a
-    /// source that repeats a source id: the repeat is refused, or kept under
-    /// another id (`duplicates = "keep"`), never silently overwrites.
-    pub keys: KeySet,
-    /// Repeats kept under another id so far.
+    /// Repeats of a source id kept under another id so far
+    /// (`duplicates = "keep"`).
     pub kept_repeats: u64,
     /// Source systems upserted this run (for pruning).
     pub systems: Vec<String>,
@@ -55,7 +53,6 @@ impl EntityWriter {
             records: 0,
             upserted: 0,
             deleted: 0,
-            keys: KeySet::default(),
             kept_repeats: 0,
             systems: Vec::new(),
             checksum: (st.empty && st.in_order).then(TableChecksum::default),
@@ -74,8 +71,14 @@ impl EntityWriter {
 
     /// Ends bulk mode: repeated records resolved, indexes built, and from now
     /// on records are upserted (and the checksum computed at the end).
-    pub(crate) fn leave_bulk(&mut self, conn: &Connection, table: &Table) -> rusqlite::Result<()> {
-        build_indexes(conn, table)?;
+    pub(crate) fn leave_bulk(
+        &mut self,
+        conn: &Connection,
+        table: &Table,
+        policy: Duplicates,
+        found: &mut Vec<ferry_sdk::Reject>,
+    ) -> rusqlite::Result<()> {
+        self.build_indexes(conn, table, policy, found)?;
         self.bulk = false;
         self.insert_sql = table.insert_sql(true);
         self.checksum = None;
@@ -83,12 +86,131 @@ impl EntityWriter {
     }
 }
 
-/// Creates the table's indexes that do not exist (all of them after a bulk load).
-pub(crate) fn build_indexes(conn: &Connection, table: &Table) -> rusqlite::Result<()> {
-    for idx in &table.indexes {
-        conn.execute_batch(&table.index_sql(idx))?;
+impl EntityWriter {
+    /// Creates the table's indexes that do not exist (all of them after a
+    /// bulk load). A bulk load inserts without looking keys up, so the unique
+    /// natural key is built only after the repeats of a source id (every row
+    /// of a key after its first) are refused, or kept under `<id>#<n>`, into
+    /// `found`.
+    pub(crate) fn build_indexes(
+        &mut self,
+        conn: &Connection,
+        table: &Table,
+        policy: Duplicates,
+        found: &mut Vec<ferry_sdk::Reject>,
+    ) -> rusqlite::Result<()> {
+        for idx in &table.indexes {
+            // The journal is off on the temporary copy, so a failing CREATE
+            // UNIQUE INDEX could not be rolled back: look for repeats first.
+            if idx.unique && self.bulk && !index_exists(conn, &idx.name)? {
+                let n = resolve_repeats(conn, table, policy, found)?;
+                if n > 0 {
+                    // The rows changed after the checksum saw them.
+                    self.checksum = None;
+                    match policy {
+                        Duplicates::Reject => self.upserted -= n.min(self.upserted),
+                        Duplicates::Keep => self.kept_repeats += n,
+                    }
+                }
+            }
+            conn.execute_batch(&table.index_sql(idx))?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+fn index_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+/// The reason given for a refused repeat.
+pub(crate) fn repeat_reason(kind: EntityKind, at: &str) -> String {
+    format!(
+        "the source id was already written in this run by another {kind} record; source ids are unique per entity, so this repeat{at} is refused and the first record kept (set duplicates = \"keep\" to keep both)"
+    )
+}
+
+/// Where a record was read, for a reason: ` (students.txt, line 9)`.
+pub(crate) fn at(file: Option<&str>, line: u64) -> String {
+    match (file, line) {
+        (Some(f), l) if l > 0 => format!(" ({f}, line {l})"),
+        (Some(f), _) => format!(" ({f})"),
+        _ => String::new(),
+    }
+}
+
+/// Every row of a natural key after the first (by rowid): deleted and
+/// reported as rejects, or renamed `<id>#<n>` with a warning. Returns how many.
+fn resolve_repeats(
+    conn: &Connection,
+    table: &Table,
+    policy: Duplicates,
+    found: &mut Vec<ferry_sdk::Reject>,
+) -> rusqlite::Result<u64> {
+    let name = quote(table.name());
+    let kind = table.entity;
+    // One sort of the keys finds the repeated ones (usually none); then one
+    // pass over the table finds their later rows.
+    let found_any: bool = conn.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM {name} GROUP BY source_system, source_id HAVING count(*) > 1)"
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    if !found_any {
+        return Ok(0);
+    }
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.ferry_repeats; \
+         CREATE TEMP TABLE ferry_repeats AS SELECT source_system AS s, source_id AS i, min(rowid) AS first \
+           FROM {name} GROUP BY source_system, source_id HAVING count(*) > 1; \
+         CREATE INDEX temp.ferry_repeats_key ON ferry_repeats (s, i);"
+    ))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT t.rowid, t.source_id, t.origin_file, t.origin_line FROM main.{name} AS t \
+         JOIN temp.ferry_repeats AS d ON t.source_system = d.s AND t.source_id = d.i AND t.rowid > d.first"
+    ))?;
+    let mut repeats: Vec<(i64, String, Option<String>, Option<i64>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    drop(stmt);
+    conn.execute_batch("DROP TABLE temp.ferry_repeats")?;
+    repeats.sort_by_key(|r| r.0);
+    let mut ordinal: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (rowid, id, file, line) in &repeats {
+        let line = line.map_or(0, |l| u64::try_from(l).unwrap_or(0));
+        let where_ = at(file.as_deref(), line);
+        let mut r = match policy {
+            Duplicates::Reject => {
+                conn.execute(&format!("DELETE FROM {name} WHERE rowid = ?1"), [rowid])?;
+                ferry_sdk::Reject::new(kind, repeat_reason(kind, &where_))
+            }
+            Duplicates::Keep => {
+                let n = ordinal.entry(id.as_str()).or_insert(1);
+                *n += 1;
+                conn.execute(
+                    &format!("UPDATE {name} SET source_id = ?1 WHERE rowid = ?2"),
+                    rusqlite::params![format!("{id}#{n}"), rowid],
+                )?;
+                ferry_sdk::Reject::warning(
+                    kind,
+                    format!(
+                        "the source id was already written in this run; this repeat{where_} is kept under the id with #{n} (duplicates = \"keep\")"
+                    ),
+                )
+            }
+        }
+        .record(id.clone());
+        if let Some(f) = file {
+            r = r.at(f.clone(), line);
+        }
+        found.push(r);
+    }
+    Ok(repeats.len() as u64)
 }
 
 /// Drops the table's indexes for a bulk load.

@@ -11,7 +11,8 @@ use ferry_sdk::serde_json::{self, json};
 use rusqlite::Connection;
 
 use crate::identity::WRITER;
-use crate::sink::entity::{CACHE_KIB, EntityWriter, build_indexes, prune};
+use crate::sink::entity::{CACHE_KIB, EntityWriter, prune};
+use crate::sink::writer::Duplicates;
 
 /// What the writer knows about the run besides its records.
 pub(crate) struct RunFacts {
@@ -41,6 +42,7 @@ pub(crate) fn finish(
     facts: &RunFacts,
     summary: &RunSummary,
     source_tables: serde_json::Map<String, serde_json::Value>,
+    (policy, found): (Duplicates, &mut Vec<ferry_sdk::Reject>),
 ) -> rusqlite::Result<Done> {
     let mut counts = serde_json::Map::new();
     let mut checksums = source_tables;
@@ -49,7 +51,7 @@ pub(crate) fn finish(
     // the prepare, so the sorter may use a second thread.
     conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}; PRAGMA threads = 2;"))?;
     for (t, w) in tables.iter().zip(entities.iter_mut()) {
-        build_indexes(conn, t)?;
+        w.build_indexes(conn, t, policy, found)?;
         let pruned = if facts.prune_stale && w.upserted > 0 && !w.bulk {
             prune(conn, t, &w.systems, &facts.run_id)?
         } else {

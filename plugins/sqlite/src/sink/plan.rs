@@ -79,8 +79,9 @@ pub(crate) struct Planner {
     entities: Vec<EntityPlanner>,
     scratch: Scratch,
     row: RowEncoder,
-    /// Source tables the run would replace, with their rows.
-    sources: Vec<(String, u64)>,
+    /// Source tables the run would replace: name, rows, checksum of the rows.
+    sources: Vec<(String, u64, ferry_archive::checksum::TableChecksum)>,
+    text: Vec<ferry_archive::source_tables::CellText>,
     duplicates: Duplicates,
     /// Repeats the write would refuse.
     rejects: Vec<ferry_sdk::Reject>,
@@ -128,6 +129,7 @@ impl Planner {
             scratch: Scratch::default(),
             row: RowEncoder::default(),
             sources: Vec::new(),
+            text: Vec::new(),
             duplicates,
             rejects: Vec::new(),
         })
@@ -242,28 +244,39 @@ impl Job for Planner {
     }
 
     fn table(&mut self, table: &str, batch: &RecordBatch) -> Result<(), Error> {
-        ferry_archive::source_tables::BatchInfo::of(table, batch).map_err(Error::data)?;
-        let name = ferry_archive::source_tables::table_name(table);
-        let n = batch.num_rows() as u64;
-        match self.sources.iter_mut().find(|(t, _)| *t == name) {
-            Some((_, rows)) => *rows += n,
-            None => self.sources.push((name, n)),
-        }
-        Ok(())
+        use ferry_archive::source_tables::{BatchInfo, add_to_checksum, table_name};
+        let info = BatchInfo::of(table, batch).map_err(Error::data)?;
+        let name = table_name(table);
+        let i = match self.sources.iter().position(|(t, _, _)| *t == name) {
+            Some(i) => i,
+            None => {
+                self.sources.push((name, 0, Default::default()));
+                self.sources.len() - 1
+            }
+        };
+        let (_, rows, sum) = &mut self.sources[i];
+        *rows += batch.num_rows() as u64;
+        add_to_checksum(batch, &info.columns, sum, &mut self.text).map_err(Error::data)
     }
 
     fn finish(self: Box<Self>, _summary: &RunSummary) -> Result<Finished, Error> {
         let Planner { conn, path, prune_stale, tables, entities, sources, rejects, .. } = *self;
         let mut plan = Vec::new();
-        let existing = match &conn {
-            Some(c) => ferry_archive::source_tables::list(c)
-                .map_err(|e| db_error(&e, "reading the source tables of the archive", &path))?,
-            None => Vec::new(),
-        };
-        for (name, rows) in sources {
-            let before = existing.iter().find(|(n, _, _)| *n == name).map_or(0, |(_, _, r)| *r);
-            // A source table is replaced whole.
-            plan.push(EntityPlan { entity: name, create: rows, delete: before, ..EntityPlan::default() });
+        for (name, rows, sum) in sources {
+            let before = match &conn {
+                Some(c) => ferry_archive::source_tables::recorded(c, &name)
+                    .map_err(|e| db_error(&e, "reading the source tables of the archive", &path))?,
+                None => None,
+            };
+            // A source table is replaced whole; the same rows again change nothing.
+            let p = match before {
+                Some((n, checksum)) if n == rows && checksum == sum.hex() => {
+                    EntityPlan { entity: name, unchanged: rows, ..EntityPlan::default() }
+                }
+                Some((n, _)) => EntityPlan { entity: name, create: rows, delete: n, ..EntityPlan::default() },
+                None => EntityPlan { entity: name, create: rows, ..EntityPlan::default() },
+            };
+            plan.push(p);
         }
         for (t, mut p) in tables.iter().zip(entities) {
             if let (true, Some(c), Some(_)) = (prune_stale, &conn, &p.select_sql) {

@@ -154,7 +154,18 @@ impl SourceTables {
                 }
                 .map_err(e)?;
             }
-            stmt.raw_execute().map_err(e)?;
+            if let Err(err) = stmt.raw_execute() {
+                let repeated = matches!(&err, rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation);
+                return Err(if repeated {
+                    format!(
+                        "source table {table}: line {line} of {} was sent twice; this is a bug in the source",
+                        info.file
+                    )
+                } else {
+                    e(err)
+                });
+            }
             if !in_order {
                 for p in &pos {
                     row.push(p.map_or(Cell::Null, |i| cells[i]));

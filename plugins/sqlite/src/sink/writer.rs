@@ -16,9 +16,8 @@ use rusqlite::{Connection, OpenFlags, Statement};
 
 use crate::error::db_error;
 use crate::identity::WRITER;
-use crate::sink::entity::{CACHE_KIB, EntityWriter, drop_indexes};
+use crate::sink::entity::{CACHE_KIB, EntityWriter, at, drop_indexes, repeat_reason};
 use crate::sink::finish::{self, RunFacts};
-use crate::sink::keys::key_hash;
 use crate::sink::source_tables::SourceTables;
 use crate::sink::worker::{Finished, Job};
 
@@ -152,7 +151,7 @@ impl Writer {
             w.records += 1;
             if meta.operation(r) == Operation::Delete {
                 if w.bulk {
-                    w.leave_bulk(conn, table).map_err(e)?;
+                    w.leave_bulk(conn, table, *duplicates, rejects).map_err(e)?;
                     insert = conn.prepare_cached(&w.insert_sql).map_err(e)?;
                 }
                 let stmt = match &mut delete {
@@ -160,76 +159,70 @@ impl Writer {
                     None => delete.insert(conn.prepare_cached(&w.delete_sql).map_err(e)?),
                 };
                 w.deleted += stmt.execute([system, id]).map_err(e)? as u64;
-                w.keys.remove(&key_hash(system, id));
                 continue;
             }
-            // A source id the run wrote already: never a silent overwrite.
-            let repeat = !w.keys.insert(key_hash(system, id));
-            if repeat {
-                let at = match (meta.source_file(r), meta.source_line(r)) {
-                    (Some(f), l) if l > 0 => format!(" ({f}, line {l})"),
-                    (Some(f), _) => format!(" ({f})"),
-                    _ => String::new(),
-                };
+            w.saw_system(system);
+            // A source id this run already wrote is never overwritten: in
+            // bulk mode the unique key finds it when it is built; an upsert
+            // changes nothing, and then the repeat is refused or kept under
+            // `<id>#<n>`.
+            let mut attempt = 1u32;
+            loop {
+                row.clear();
+                let hashing = w.checksum.is_some();
+                let new_id = (attempt > 1).then(|| {
+                    repeat_id.clear();
+                    repeat_id.push_str(id);
+                    repeat_id.push('#');
+                    repeat_id.push_str(&attempt.to_string());
+                    repeat_id.as_bytes()
+                });
+                rows.cells(r, scratch, |c, cell| {
+                    let cell = match (c, new_id) {
+                        (1, Some(new)) => Cell::Text(new),
+                        _ => cell,
+                    };
+                    if hashing {
+                        row.push(cell);
+                    }
+                    bind(&mut insert, c + 1, cell)
+                })
+                .map_err(e)?;
+                // Not part of the checksum: the same rows written by another
+                // run have the same checksum.
+                insert.raw_bind_parameter(table.columns.len(), facts.run_id.as_str()).map_err(e)?;
+                if insert.raw_execute().map_err(e)? > 0 {
+                    break;
+                }
+                let where_ = at(meta.source_file(r), meta.source_line(r));
                 if *duplicates == Duplicates::Reject {
-                    let mut rej = ferry_sdk::Reject::new(
-                        kind,
-                        format!(
-                            "the source id was already written in this run by another {kind} record; source ids are unique per entity, so this repeat{at} is refused and the first record kept (set duplicates = \"keep\" to keep both)"
-                        ),
-                    )
-                    .record(id);
+                    let mut rej = ferry_sdk::Reject::new(kind, repeat_reason(kind, &where_)).record(id);
                     if let Some(f) = meta.source_file(r) {
                         rej = rej.at(f, meta.source_line(r));
                     }
                     rejects.push(rej);
-                    continue;
+                    break;
                 }
-                w.kept_repeats += 1;
-                let mut n = 2;
-                loop {
-                    repeat_id.clear();
-                    repeat_id.push_str(id);
-                    repeat_id.push('#');
-                    repeat_id.push_str(&n.to_string());
-                    if w.keys.insert(key_hash(system, repeat_id)) {
-                        break;
+                attempt += 1;
+                if attempt == 2 {
+                    w.kept_repeats += 1;
+                    let mut warn = ferry_sdk::Reject::warning(
+                        kind,
+                        format!("the source id was already written in this run; this repeat{where_} is kept under the id with #<n> (duplicates = \"keep\")"),
+                    )
+                    .record(id);
+                    if let Some(f) = meta.source_file(r) {
+                        warn = warn.at(f, meta.source_line(r));
                     }
-                    n += 1;
+                    rejects.push(warn);
                 }
-                let mut warn = ferry_sdk::Reject::warning(
-                    kind,
-                    format!("the source id was already written in this run; this repeat{at} is kept under the id with #{n} (duplicates = \"keep\")"),
-                )
-                .record(id);
-                if let Some(f) = meta.source_file(r) {
-                    warn = warn.at(f, meta.source_line(r));
-                }
-                rejects.push(warn);
             }
-            w.saw_system(system);
-            row.clear();
-            let hashing = w.checksum.is_some();
-            let new_id = repeat.then_some(repeat_id.as_bytes());
-            rows.cells(r, scratch, |c, cell| {
-                let cell = match (c, new_id) {
-                    (1, Some(new)) => Cell::Text(new),
-                    _ => cell,
-                };
-                if hashing {
-                    row.push(cell);
+            if attempt == 1 || *duplicates == Duplicates::Keep {
+                if let Some(sum) = &mut w.checksum {
+                    sum.add(row.finish());
                 }
-                bind(&mut insert, c + 1, cell)
-            })
-            .map_err(e)?;
-            // Not part of the checksum: the same rows written by another run
-            // have the same checksum.
-            insert.raw_bind_parameter(table.columns.len(), facts.run_id.as_str()).map_err(e)?;
-            insert.raw_execute().map_err(e)?;
-            if let Some(sum) = &mut w.checksum {
-                sum.add(row.finish());
+                w.upserted += 1;
             }
-            w.upserted += 1;
         }
         Ok(())
     }
@@ -260,13 +253,23 @@ impl Job for Writer {
     /// Builds indexes, prunes, records the run, commits and closes the
     /// temporary file (which stays where it is until the sink's commit).
     fn finish(self: Box<Self>, summary: &RunSummary) -> Result<Finished, Error> {
-        let Writer { conn, temp, target, facts, tables, mut entities, sources, rejects, .. } = *self;
-        let kept: u64 = entities.iter().map(|w| w.kept_repeats).sum();
+        let Writer {
+            conn, temp, target, facts, tables, mut entities, sources, mut rejects, duplicates, ..
+        } = *self;
         let source_sums = sources
             .finish(&conn, &facts.run_id)
             .map_err(|err| db_error(&err, "recording the source tables", &temp))?;
-        let done = finish::finish(&conn, &tables, &mut entities, &facts, summary, source_sums)
-            .map_err(|err| db_error(&err, "finishing the archive", &temp))?;
+        let done = finish::finish(
+            &conn,
+            &tables,
+            &mut entities,
+            &facts,
+            summary,
+            source_sums,
+            (duplicates, &mut rejects),
+        )
+        .map_err(|err| db_error(&err, "finishing the archive", &temp))?;
+        let kept: u64 = entities.iter().map(|w| w.kept_repeats).sum();
         conn.close().map_err(|(_, err)| db_error(&err, "closing the archive", &temp))?;
         let mut notes = vec![format!("archived {} records into {}", done.upserted, target.display())];
         if !sources.tables.is_empty() {

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use ferry_plugin_sqlite::SqlitePlugin;
+use ferry_sdk::model::source_table::{ColumnType, SourceTableBuilder};
 use ferry_sdk::model::*;
 use ferry_sdk::serde_json::{Value as Json, json};
 use ferry_sdk::testkit::{self, SourceOutput};
@@ -252,8 +253,10 @@ pub fn sample() -> Sample {
             .enumerate()
     {
         let line = u64::try_from(i + 2).unwrap();
+        let mut m = meta(&format!("ATT-{}", i + 1), "attendance.csv", line, &format!("{i},1001,{code}"));
+        m.table = Some("Attendance".into());
         attendance.push(AttendanceEvent {
-            meta: meta(&format!("ATT-{}", i + 1), "attendance.csv", line, &format!("{i},1001,{code}")),
+            meta: m,
             student_id: Some("1001".into()),
             date: d(day.0, day.1, day.2),
             category: Some(Code::normalize(code)),
@@ -307,6 +310,18 @@ impl Sample {
         batch(&mut o, &self.section_enrollments);
         batch(&mut o, &self.grades);
         batch(&mut o, &self.attendance);
+        // The source table the attendance came from, as it came.
+        let cols =
+            [("ID", ColumnType::Integer), ("StudentID", ColumnType::Integer), ("Att_Code", ColumnType::Text)]
+                .map(|(n, t)| (n.to_owned(), t));
+        let mut t = SourceTableBuilder::new("Attendance", "attendance.csv", &cols, &[]).unwrap();
+        for o in self.attendance.iter().filter_map(|a| a.meta.origin.as_ref()) {
+            t.start_row(o.line);
+            for (c, v) in o.raw.as_deref().unwrap_or_default().split(',').enumerate() {
+                t.push(c, v, |_| None);
+            }
+        }
+        o.tables.push(("Attendance".into(), t.finish().unwrap()));
         o
     }
 
