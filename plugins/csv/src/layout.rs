@@ -6,8 +6,9 @@
 //! the entity in model order (a code field as `<field>` with the canonical
 //! code and `<field>_original` with the source's value), then `extensions`.
 //!
-//! - `alt_ids`: `kind=value` pairs joined by `;`; a `\`, `;` or `=` inside a
-//!   kind or value is written `\\`, `\;`, `\=`.
+//! - `alt_ids`: `kind=value` pairs joined by `;` (a kind may come more than
+//!   once; the assigning organisation is not kept); a `\`, `;` or `=` inside
+//!   a kind or value is written `\\`, `\;`, `\=`.
 //! - `extensions`: a JSON object of text values, in the record's order.
 //! - lists: items joined by `,` (`\,` inside an item); dates ISO; booleans
 //!   `true`/`false`.
@@ -100,7 +101,8 @@ pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static s
         if kind.is_empty() {
             return Err("an entry has an empty kind (expected kind=value;kind=value)");
         }
-        meta.set_alt_id(kind, std::mem::take(value));
+        // Several ids of one kind are all kept, in order.
+        meta.push_alt_id(kind, std::mem::take(value), None);
         kind.clear();
         Ok(())
     };
@@ -172,6 +174,22 @@ mod tests {
         assert!(read_alt_ids("justtext", &mut back).is_err());
         assert!(read_alt_ids("=x", &mut back).is_err());
         read_alt_ids("a=1;", &mut back).unwrap();
+    }
+
+    #[test]
+    fn several_alt_ids_of_one_kind_are_all_read_back() {
+        let mut m = Meta::default();
+        m.push_alt_id("state", "0012", Some("TX"));
+        m.push_alt_id("state", "77", Some("OK"));
+        m.push_alt_id("old", "5", None);
+        let mut s = String::new();
+        write_alt_ids(m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str())), &mut s);
+        assert_eq!(s, "state=0012;state=77;old=5");
+        let mut back = Meta::default();
+        read_alt_ids(&s, &mut back).unwrap();
+        let states: Vec<&str> = back.alt_ids_of("state").map(|a| a.value.as_str()).collect();
+        assert_eq!(states, ["0012", "77"]);
+        assert!(back.alt_ids.iter().all(|a| a.assigner.is_none()), "the layout keeps no assigner");
     }
 
     #[test]
