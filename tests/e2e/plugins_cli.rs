@@ -69,7 +69,7 @@ fn package_writes_manifest_with_hash_and_library() {
     assert!(manifest.contains("id = \"csv\""), "{manifest}");
     assert!(manifest.contains("sha256 = \""), "{manifest}");
     assert!(manifest.contains("abi_version = \"0.2.0\""), "{manifest}");
-    assert!(manifest.contains("model_version = \"2.1\""), "{manifest}");
+    assert!(manifest.contains("model_version = \"2.2\""), "{manifest}");
     let v =
         ferry(tmp.path(), std::slice::from_ref(&out), &["plugins", "list", "--format", "json"]).ok().json();
     assert_eq!(v["plugins"][0]["id"], "csv");

@@ -235,6 +235,13 @@ const LOOKUPS: &[&[&[&str]]] = &[
     &[&["staff_id"]],
     &[&["org_id"]],
     &[&["session_id"]],
+    &[&["program_id"]],
+    &[&["incident_id"]],
+    &[&["assessment_id"]],
+    &[&["student_assessment_id"]],
+    &[&["line_item_id"]],
+    &[&["bell_schedule_id"]],
+    &[&["academic_record_id"]],
 ];
 
 /// Quotes an SQL identifier.
@@ -390,6 +397,12 @@ mod tests {
         );
         let grades = names(EntityKind::Grades);
         assert!(grades.contains(&"student_id,school_year".to_owned()), "{grades:?}");
+        let scores = names(EntityKind::AssessmentScores);
+        assert!(scores.contains(&"student_assessment_id".to_owned()), "{scores:?}");
+        let days = names(EntityKind::CalendarDays);
+        assert!(days.contains(&"school_id,date".to_owned()) && days.contains(&"bell_schedule_id".to_owned()));
+        let results = names(EntityKind::LineItemResults);
+        assert!(results.contains(&"student_id".to_owned()) && results.contains(&"line_item_id".to_owned()));
     }
 
     #[test]

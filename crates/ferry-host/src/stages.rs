@@ -280,7 +280,10 @@ fn singular(entity: &str) -> String {
     match entity {
         "staff" => "staff member".to_owned(),
         "academic_sessions" => "academic session".to_owned(),
-        e => e.strip_suffix('s').unwrap_or(e).replace('_', " "),
+        e => match e.strip_suffix("ies") {
+            Some(stem) => format!("{stem}y").replace('_', " "),
+            None => e.strip_suffix('s').unwrap_or(e).replace('_', " "),
+        },
     }
 }
 
@@ -422,6 +425,23 @@ mod tests {
     };
 
     use super::*;
+
+    #[test]
+    fn parents_are_named_in_the_singular() {
+        for (entity, name) in [
+            ("students", "student"),
+            ("staff", "staff member"),
+            ("academic_sessions", "academic session"),
+            ("discipline_incidents", "discipline incident"),
+            ("line_item_categories", "line item category"),
+            ("student_assessments", "student assessment"),
+        ] {
+            assert_eq!(singular(entity), name);
+        }
+        for kind in EntityKind::ALL {
+            assert!(!singular(kind.name()).contains('_'), "{kind}");
+        }
+    }
 
     fn students(n: usize) -> RecordBatch {
         let mut b = <Student as Record>::Builder::with_capacity(n);

@@ -353,6 +353,222 @@ code_set! {
     }
 }
 
+code_set! {
+    /// Race, as a canonical code for `demographics.races` (the OMB categories
+    /// OneRoster and Ed-Fi use, in OneRoster's spelling). Hispanic or Latino is
+    /// an ethnicity, a flag of its own.
+    Race {
+        /// American Indian or Alaska Native.
+        AmericanIndianOrAlaskaNative = "americanIndianOrAlaskaNative", "americanindian", "nativeamerican", "alaskanative";
+        /// Asian.
+        Asian = "asian";
+        /// Black or African American.
+        BlackOrAfricanAmerican = "blackOrAfricanAmerican", "black", "africanamerican";
+        /// Native Hawaiian or other Pacific Islander.
+        NativeHawaiianOrOtherPacificIslander = "nativeHawaiianOrOtherPacificIslander", "nativehawaiian", "pacificislander", "nativehawaiianorpacificislander";
+        /// Middle Eastern or North African.
+        MiddleEasternOrNorthAfrican = "middleEasternOrNorthAfrican", "middleeastern", "northafrican", "mena";
+        /// White.
+        White = "white", "caucasian";
+    }
+}
+
+code_set! {
+    /// How a course attempt ended (Ed-Fi CourseAttemptResult, plus in progress).
+    CourseAttemptResult {
+        /// Completed with credit (passed).
+        Completed = "completed", "pass", "passed", "complete";
+        /// Failed.
+        Failed = "failed", "fail";
+        /// Incomplete: the work is not finished yet or was never finished.
+        Incomplete = "incomplete", "inc";
+        /// Withdrawn from the course before it ended.
+        Withdrawn = "withdrawn", "withdrew", "withdrawal", "wd";
+        /// Still in progress (a current-term grade).
+        InProgress = "inProgress", "ip", "current";
+    }
+}
+
+code_set! {
+    /// Kind of diploma or credential.
+    DiplomaKind {
+        /// The standard high school diploma.
+        Regular = "regular", "standard", "diploma", "regulardiploma";
+        /// An advanced, honors or endorsed diploma.
+        Advanced = "advanced", "honors", "endorsed", "distinguished";
+        /// A career and technical (vocational) diploma or certificate.
+        CareerTechnical = "careerTechnical", "cte", "vocational";
+        /// International Baccalaureate diploma.
+        InternationalBaccalaureate = "internationalBaccalaureate", "ib";
+        /// A diploma on an individualized (special education) plan.
+        Individualized = "individualized", "iep", "specialeducation";
+        /// A certificate of completion (requirements met in part).
+        CertificateOfCompletion = "certificateOfCompletion", "completion";
+        /// A certificate of attendance.
+        CertificateOfAttendance = "certificateOfAttendance", "attendance";
+        /// A high school equivalency credential (GED, HiSET).
+        Equivalency = "equivalency", "ged", "hiset", "hse";
+    }
+}
+
+code_set! {
+    /// Kind of program a student can take part in (Ed-Fi ProgramType, grouped).
+    ProgramKind {
+        /// Special education (an IEP).
+        SpecialEducation = "specialEducation", "sped", "specialed", "iep", "idea";
+        /// A Section 504 plan.
+        Section504 = "section504", "504", "504plan";
+        /// English learner services (ESL, bilingual, LEP).
+        EnglishLearner = "englishLearner", "ell", "el", "esl", "lep", "englishlanguagelearner", "bilingual";
+        /// Gifted and talented.
+        Gifted = "gifted", "gt", "gate", "giftedandtalented", "giftedtalented";
+        /// Title I.
+        TitleI = "titleI", "title1", "titleipartA";
+        /// Homeless (McKinney-Vento).
+        Homeless = "homeless", "mckinneyvento", "mckinney-vento";
+        /// Free and reduced-price meals.
+        FreeReducedMeals = "freeReducedMeals", "frl", "frpl", "freeandreducedmeals", "freeandreducedlunch", "freereducedlunch", "lunch", "meals", "nslp";
+        /// Migrant education.
+        Migrant = "migrant", "migranteducation";
+        /// Foster care.
+        Foster = "foster", "fostercare";
+    }
+}
+
+code_set! {
+    /// A student's status in a program.
+    ParticipationStatus {
+        /// Taking part (served).
+        Active = "active", "participating", "served", "enrolled";
+        /// Found eligible, not (yet) served.
+        Eligible = "eligible", "identified", "referred";
+        /// Eligible, but the family declined the services.
+        Declined = "declined", "refused", "waived";
+        /// No longer taking part.
+        Exited = "exited", "inactive", "exit", "ended";
+    }
+}
+
+code_set! {
+    /// A person's part in a discipline incident (Ed-Fi DisciplineIncidentParticipationCode).
+    IncidentRole {
+        /// Committed the behavior (perpetrator).
+        Offender = "offender", "perpetrator", "aggressor";
+        /// Was harmed by it.
+        Victim = "victim", "target";
+        /// Saw it.
+        Witness = "witness";
+        /// Reported it.
+        Reporter = "reporter", "reportedby";
+    }
+}
+
+code_set! {
+    /// What was done about a behavior (Ed-Fi Discipline descriptor, grouped).
+    DisciplineActionKind {
+        /// A warning or conference.
+        Warning = "warning", "conference", "verbalwarning";
+        /// Detention.
+        Detention = "detention";
+        /// Removal from class for the rest of a period or day.
+        ClassRemoval = "classRemoval", "removal", "removalfromclass";
+        /// Loss of privileges (bus, extracurricular).
+        LossOfPrivileges = "lossOfPrivileges", "busSuspension", "privileges";
+        /// In-school suspension.
+        InSchoolSuspension = "inSchoolSuspension", "iss";
+        /// Out-of-school suspension.
+        OutOfSchoolSuspension = "outOfSchoolSuspension", "oss", "suspension";
+        /// Placement in an alternative setting.
+        AlternativePlacement = "alternativePlacement", "daep", "iaes";
+        /// Expulsion.
+        Expulsion = "expulsion", "expelled";
+        /// Referral to law enforcement.
+        LawEnforcementReferral = "lawEnforcementReferral", "police", "arrest";
+    }
+}
+
+code_set! {
+    /// The unit of a length of time.
+    DurationUnit {
+        /// School days.
+        SchoolDays = "schoolDays", "sd";
+        /// Calendar days.
+        Days = "days", "day", "d", "calendardays";
+        /// Class periods.
+        Periods = "periods", "period", "classperiods";
+        /// Hours.
+        Hours = "hours", "hour", "h", "hrs";
+        /// Minutes.
+        Minutes = "minutes", "minute", "min", "mins";
+    }
+}
+
+code_set! {
+    /// How an assessment score is reported (Ed-Fi AssessmentReportingMethod, common values).
+    ReportingMethod {
+        /// Scale score.
+        ScaleScore = "scaleScore", "scale", "ss";
+        /// Raw score (points or number correct).
+        RawScore = "rawScore", "raw", "rs", "numbercorrect", "points";
+        /// Percent correct.
+        PercentCorrect = "percentCorrect", "percent", "pct", "percentscore";
+        /// Percentile rank.
+        Percentile = "percentile", "percentilerank", "pr", "nationalpercentile", "npr";
+        /// Proficiency or performance level.
+        ProficiencyLevel = "proficiencyLevel", "proficiency", "performancelevel", "achievementlevel", "level";
+        /// Grade equivalent.
+        GradeEquivalent = "gradeEquivalent", "ge";
+        /// Normal curve equivalent.
+        NormalCurveEquivalent = "normalCurveEquivalent", "nce";
+        /// Stanine.
+        Stanine = "stanine";
+        /// Lexile measure.
+        Lexile = "lexile", "lexilemeasure";
+        /// Quantile measure.
+        Quantile = "quantile", "quantilemeasure";
+        /// Pass or fail.
+        PassFail = "passFail", "pass/fail", "pass-fail";
+        /// A composite of other scores.
+        Composite = "composite", "compositescore";
+    }
+}
+
+code_set! {
+    /// What kind of day a calendar day is (Ed-Fi CalendarEvent, grouped).
+    DayType {
+        /// A regular instructional day.
+        Instructional = "instructional", "instructionalday", "schoolday", "regular";
+        /// A day with late arrival or early dismissal.
+        ShortenedDay = "shortenedDay", "earlydismissal", "latearrival", "halfday", "minimumday";
+        /// A make-up day.
+        MakeUp = "makeUp", "makeupday";
+        /// A holiday.
+        Holiday = "holiday", "vacation", "break";
+        /// A teacher work day without students (in-service, professional development).
+        TeacherOnly = "teacherOnly", "teacherday", "inservice", "professionaldevelopment", "pd", "workday";
+        /// Closed for weather or an emergency.
+        Emergency = "emergency", "weather", "weatherday", "snowday", "emergencyday";
+        /// Any other day without school (weekend, strike).
+        NonInstructional = "nonInstructional", "noschool", "weekend", "strike";
+    }
+}
+
+code_set! {
+    /// Status of a gradebook result (OneRoster 1.2 scoreStatus, its spelling with spaces).
+    ScoreStatus {
+        /// Excused from the line item.
+        Exempt = "exempt", "excused";
+        /// Graded in full.
+        FullyGraded = "fully graded", "graded";
+        /// Not turned in.
+        NotSubmitted = "not submitted", "missing";
+        /// Graded in part.
+        PartiallyGraded = "partially graded";
+        /// Turned in, not graded yet.
+        Submitted = "submitted", "turnedin";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +604,44 @@ mod tests {
         for v in AttendanceCategory::VALUES {
             assert_eq!(AttendanceCategory::normalize(v).as_str(), *v);
         }
+        fn check<T: CodeSet>() {
+            for v in T::VALUES {
+                assert_eq!(T::from_canonical(v).map(T::as_str), Some(*v));
+                assert_eq!(T::normalize(v).as_str(), *v);
+            }
+        }
+        check::<Race>();
+        check::<CourseAttemptResult>();
+        check::<DiplomaKind>();
+        check::<ProgramKind>();
+        check::<ParticipationStatus>();
+        check::<IncidentRole>();
+        check::<DisciplineActionKind>();
+        check::<DurationUnit>();
+        check::<ReportingMethod>();
+        check::<DayType>();
+        check::<ScoreStatus>();
+    }
+
+    #[test]
+    fn new_vocabularies_normalize_common_source_spellings() {
+        assert_eq!(ProgramKind::normalize("504"), ProgramKind::Section504);
+        assert_eq!(ProgramKind::normalize("Title I"), ProgramKind::TitleI);
+        assert_eq!(ProgramKind::normalize("ELL"), ProgramKind::EnglishLearner);
+        assert_eq!(ProgramKind::normalize("Special Education"), ProgramKind::SpecialEducation);
+        assert_eq!(ProgramKind::normalize("Free and Reduced Meals"), ProgramKind::FreeReducedMeals);
+        assert_eq!(ProgramKind::normalize("Chess club"), ProgramKind::Other);
+        assert_eq!(ScoreStatus::normalize("Fully Graded"), ScoreStatus::FullyGraded);
+        assert_eq!(ScoreStatus::normalize("not_submitted"), ScoreStatus::NotSubmitted);
+        assert_eq!(ScoreStatus::FullyGraded.as_str(), "fully graded", "OneRoster's token, with its space");
+        assert_eq!(ReportingMethod::normalize("Scale Score"), ReportingMethod::ScaleScore);
+        assert_eq!(ReportingMethod::normalize("NCE"), ReportingMethod::NormalCurveEquivalent);
+        assert_eq!(Race::normalize("Black or African American"), Race::BlackOrAfricanAmerican);
+        assert_eq!(Race::normalize("Asian"), Race::Asian);
+        assert_eq!(DayType::normalize("Teacher Only"), DayType::TeacherOnly);
+        assert_eq!(CourseAttemptResult::normalize("Pass"), CourseAttemptResult::Completed);
+        assert_eq!(IncidentRole::normalize("Perpetrator"), IncidentRole::Offender);
+        assert_eq!(DurationUnit::normalize("School Days"), DurationUnit::SchoolDays);
+        assert_eq!(DiplomaKind::normalize("GED"), DiplomaKind::Equivalency);
     }
 }

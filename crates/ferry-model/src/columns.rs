@@ -1034,9 +1034,17 @@ impl<'a> MetaView<'a> {
             (PairListReader::text(r.a, j), PairListReader::text(r.b, j), assigner)
         })
     }
-    /// The alternative id of `kind` of row `i`.
+    /// The (first) alternative id of `kind` of row `i`.
     pub fn alt_id(&self, i: usize, kind: &str) -> Option<&'a str> {
         self.alt_ids(i).find(|(k, _, _)| *k == kind).map(|(_, v, _)| v)
+    }
+    /// Every alternative id of `kind` of row `i`, in order: `(value, assigner)`.
+    pub fn alt_ids_of<'k>(
+        &self,
+        i: usize,
+        kind: &'k str,
+    ) -> impl Iterator<Item = (&'a str, Option<&'a str>)> {
+        self.alt_ids(i).filter(move |(k, _, _)| *k == kind).map(|(_, v, a)| (v, a))
     }
     /// The number of alternative ids of row `i`.
     pub fn alt_id_count(&self, i: usize) -> usize {

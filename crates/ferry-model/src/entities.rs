@@ -17,6 +17,7 @@ use crate::codes::*;
 use crate::columns::{self, Column, ColumnBuilder, MetaBuilder, MetaView, SchemaError};
 use crate::date::Date;
 use crate::decimal::Decimal;
+use crate::instant::{TimeOfDay, Timestamp};
 use crate::meta::Meta;
 use crate::value::{FieldDef, FieldError, FieldValue, Value};
 use crate::violation::Violation;
@@ -25,6 +26,10 @@ use crate::violation::Violation;
 pub trait Record: Clone + Default + fmt::Debug + PartialEq + Send + 'static {
     /// Which entity this is.
     const KIND: EntityKind;
+    /// The model version that introduced the entity, `(major, minor)`.
+    const SINCE: (u16, u16) = (2, 0);
+    /// One line of documentation: what a record of the entity is.
+    const DOC: &'static str = "";
     /// Builds Arrow batches of this entity.
     type Builder: RecordBuilder<Record = Self>;
     /// Reads Arrow batches of this entity in place.
@@ -111,12 +116,13 @@ macro_rules! opt_or {
     };
 }
 
+/// `since`: the one given, else the default.
 macro_rules! since_or {
-    () => {
-        (2, 0)
-    };
-    ($x:expr) => {
+    ([$x:expr] [$d:expr]) => {
         $x
+    };
+    ([] [$d:expr]) => {
+        $d
     };
 }
 
@@ -152,6 +158,7 @@ fn build_schema(kind: EntityKind, fields: &[FieldDef], nullable: &[bool]) -> Sch
     cols.extend(columns::trailing_meta_fields());
     let mut meta = HashMap::new();
     meta.insert("ferry.entity".to_owned(), kind.name().to_owned());
+    meta.insert("ferry.since".to_owned(), format!("{}.{}", kind.since().0, kind.since().1));
     meta.insert("ferry.model".to_owned(), format!("{}.{}", crate::MODEL_VERSION.0, crate::MODEL_VERSION.1));
     Arc::new(Schema::new_with_metadata(cols, meta))
 }
@@ -159,7 +166,7 @@ fn build_schema(kind: EntityKind, fields: &[FieldDef], nullable: &[bool]) -> Sch
 macro_rules! entity {
     (
         $(#[doc = $sdoc:literal])*
-        $name:ident ($view:ident, $builder:ident) = $kind:ident {
+        $name:ident ($view:ident, $builder:ident) = $kind:ident $(since ($emaj:literal, $emin:literal))? {
             $(
                 $(#[doc = $fdoc:literal])*
                 $field:ident : $ty:ty [$($flag:ident),*] $(refs $refs:literal)? $(since $since:expr)?
@@ -192,6 +199,8 @@ macro_rules! entity {
 
         impl Record for $name {
             const KIND: EntityKind = EntityKind::$kind;
+            const SINCE: (u16, u16) = since_or!([$(($emaj, $emin))?] [(2, 0)]);
+            const DOC: &'static str = concat!($($sdoc),*);
             type Builder = $builder;
             type View<'a> = $view<'a>;
             fn meta(&self) -> &Meta {
@@ -208,7 +217,7 @@ macro_rules! entity {
                         required: false $(|| $crate::__flag!(required, $flag))*,
                         key: false $(|| $crate::__flag!(key, $flag))*,
                         pii: false $(|| $crate::__flag!(pii, $flag))*,
-                        since: since_or!($($since)?),
+                        since: since_or!([$($since)?] [<$name as Record>::SINCE]),
                         refs: opt_or!($($refs)?),
                         doc: concat!($($fdoc),*),
                     },
@@ -329,6 +338,16 @@ fn date_order(start: Option<Date>, end: Option<Date>, end_field: &'static str, o
     }
 }
 
+/// Like `date_order`, without the one-day allowance: for plans, actions and
+/// assignments, whose end can never precede their start.
+fn strict_order(start: Option<Date>, end: Option<Date>, end_field: &'static str, out: &mut Vec<Violation>) {
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        out.push(Violation::new(end_field, "ends before it starts"));
+    }
+}
+
 entity! {
     /// A district, school or other education organization.
     Org (OrgView, OrgBuilder) = Orgs {
@@ -425,8 +444,14 @@ entity! {
         postal_code: Option<String> [pii],
         /// Login name.
         username: Option<String> [pii],
-        /// The year the student is expected to graduate (class of).
+        /// The class-of year: the year the student is expected to graduate.
         graduation_year: Option<i64> [] since (2, 1),
+        /// Source id of the school the student goes to next (next year's school).
+        next_school_id: Option<String> [] refs "orgs" since (2, 2),
+        /// The grade level the student goes to next year.
+        next_grade_level: Option<Code<GradeLevel>> [] since (2, 2),
+        /// The source's household (family) identifier: students who share it live together.
+        household_id: Option<String> [] since (2, 2),
     }
     check(r, p) {}
 }
@@ -510,8 +535,22 @@ entity! {
         receives_mail: Option<bool> [],
         /// Order of contact, 1 first.
         priority: Option<i64> [],
+        /// May pick the student up from school.
+        school_pickup: Option<bool> [] since (2, 2),
+        /// Contact with the student is restricted (no contact, a restraining or court order).
+        restricted: Option<bool> [] since (2, 2),
+        /// What the restriction is, as recorded.
+        restriction_note: Option<String> [pii] since (2, 2),
+        /// Communications to this contact are confidential (not shared with other contacts).
+        confidential_communication: Option<bool> [] since (2, 2),
+        /// First day of the relationship as recorded (one record per period).
+        start_date: Option<Date> [] since (2, 2),
+        /// Last day of the relationship as recorded (inclusive).
+        end_date: Option<Date> [] since (2, 2),
     }
-    check(r, p) {}
+    check(r, p) {
+        date_order(r.start_date, r.end_date, "end_date", p);
+    }
 }
 
 entity! {
@@ -664,6 +703,16 @@ entity! {
         grade_level: Option<Code<GradeLevel>> [],
         /// Excluded from GPA.
         exclude_from_gpa: Option<bool> [],
+        /// Excluded from class rank.
+        exclude_from_class_rank: Option<bool> [] since (2, 2),
+        /// Excluded from honor roll.
+        exclude_from_honor_roll: Option<bool> [] since (2, 2),
+        /// Left off the transcript.
+        exclude_from_transcript: Option<bool> [] since (2, 2),
+        /// Credit type as the source states it (the graduation requirement it counts toward: "ENG", "MATH", "Elective").
+        credit_type: Option<String> [] since (2, 2),
+        /// How the attempt ended; the source's value is the original.
+        attempt_result: Option<Code<CourseAttemptResult>> [] since (2, 2),
         /// Teacher comment.
         comment: Option<String> [pii],
     }
@@ -689,6 +738,8 @@ entity! {
         minutes: Option<i64> [],
         /// Comment.
         comment: Option<String> [pii],
+        /// Source id of the term or grading period of the event.
+        session_id: Option<String> [] refs "academic_sessions" since (2, 2),
     }
     check(r, p) {}
 }
@@ -720,9 +771,29 @@ entity! {
         birth_city: Option<String> [pii],
         /// Home language.
         home_language: Option<String> [],
+        /// Races as canonical codes (`Race`: americanIndianOrAlaskaNative, asian, blackOrAfricanAmerican, nativeHawaiianOrOtherPacificIslander, middleEasternOrNorthAfrican, white); a value with no canonical code as the source gave it.
+        races: Vec<String> [pii] since (2, 2),
     }
     check(r, p) {}
 }
+
+// The entities new in 2.2, one module per domain (they use the macros and
+// helpers above).
+mod academic;
+mod assessment;
+mod calendar;
+mod discipline;
+mod gradebook;
+mod programs;
+mod staffing;
+
+pub use academic::*;
+pub use assessment::*;
+pub use calendar::*;
+pub use discipline::*;
+pub use gradebook::*;
+pub use programs::*;
+pub use staffing::*;
 
 macro_rules! entity_kinds {
     ($( $kind:ident => $ty:ident, $name:literal; )*) => {
@@ -746,6 +817,16 @@ macro_rules! entity_kinds {
             /// The entity called `name`.
             pub fn from_name(name: &str) -> Option<EntityKind> {
                 match name { $( $name => Some(EntityKind::$kind), )* _ => None }
+            }
+
+            /// The model version that introduced the entity, `(major, minor)`.
+            pub fn since(self) -> (u16, u16) {
+                match self { $( EntityKind::$kind => <$ty as Record>::SINCE, )* }
+            }
+
+            /// One line of documentation: what a record of the entity is.
+            pub fn doc(self) -> &'static str {
+                match self { $( EntityKind::$kind => <$ty as Record>::DOC.trim(), )* }
             }
 
             /// The entity's fields.
@@ -786,6 +867,28 @@ entity_kinds! {
     SectionEnrollments => SectionEnrollment, "section_enrollments";
     Grades => Grade, "grades";
     Attendance => AttendanceEvent, "attendance";
+    CodeValues => CodeValue, "code_values";
+    ClassPeriods => ClassPeriod, "class_periods";
+    BellSchedules => BellSchedule, "bell_schedules";
+    BellSchedulePeriods => BellSchedulePeriod, "bell_schedule_periods";
+    CalendarDays => CalendarDay, "calendar_days";
+    StaffAssignments => StaffAssignment, "staff_assignments";
+    AcademicRecords => AcademicRecord, "academic_records";
+    Gpas => Gpa, "gpas";
+    Diplomas => Diploma, "diplomas";
+    Programs => Program, "programs";
+    ProgramParticipations => ProgramParticipation, "program_participations";
+    SpecialEducationPlans => SpecialEducationPlan, "special_education_plans";
+    DisciplineIncidents => DisciplineIncident, "discipline_incidents";
+    DisciplineParticipants => DisciplineParticipant, "discipline_participants";
+    DisciplineActions => DisciplineAction, "discipline_actions";
+    LogEntries => LogEntry, "log_entries";
+    Assessments => Assessment, "assessments";
+    StudentAssessments => StudentAssessment, "student_assessments";
+    AssessmentScores => AssessmentScore, "assessment_scores";
+    LineItemCategories => LineItemCategory, "line_item_categories";
+    LineItems => LineItem, "line_items";
+    LineItemResults => LineItemResult, "line_item_results";
 }
 
 impl fmt::Display for EntityKind {
@@ -797,8 +900,10 @@ impl fmt::Display for EntityKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields_view::FieldsView;
     use crate::meta::{AltId, Operation, Origin};
-    use crate::{SOURCE_ID, TimeOfDay, Timestamp};
+    use crate::value::FieldType;
+    use crate::{SOURCE_ID, validate};
 
     fn student(i: u64) -> Student {
         let mut meta = Meta::new("sis", format!("{i}"));
@@ -919,5 +1024,317 @@ mod tests {
             credit.field_with_name("credit_hours").unwrap().data_type(),
             &arrow_schema::DataType::Decimal128(18, 4)
         );
+    }
+
+    /// A value of the field's type, different for each `n`.
+    fn sample(def: &FieldDef, n: i64) -> Value<'static> {
+        let day = Date::new(2024, 9, 1).unwrap().add_days(n).unwrap();
+        match def.ty {
+            // Leaked so the value may borrow it; a test, a few bytes.
+            FieldType::Text => Value::Text(Box::leak(format!("{}-{n}", def.name).into_boxed_str())),
+            FieldType::Int => Value::Int(n + 1),
+            FieldType::Decimal => Value::Decimal(Decimal::from_units(35_000 + n).unwrap()),
+            FieldType::Bool => Value::Bool(n % 2 == 0),
+            FieldType::Date => Value::Date(day),
+            FieldType::Timestamp => {
+                Value::Timestamp(Timestamp::from_date_time(day, TimeOfDay::from_hms(8, 30, 0).unwrap()))
+            }
+            FieldType::Time => Value::Time(TimeOfDay::from_hms(9, 15, 0).unwrap()),
+            FieldType::Code(values) => {
+                let code = values[usize::try_from(n).unwrap() % values.len()];
+                Value::Code { code, original: Box::leak(format!("src-{code}").into_boxed_str()) }
+            }
+            FieldType::List => Value::Text("a, b,c"),
+        }
+    }
+
+    /// A record of `R` with every field set (`all`) or only the required ones.
+    fn filled<R: Record>(id: &str, n: i64, all: bool) -> R {
+        let mut r = R::default();
+        let m = r.meta_mut();
+        *m = Meta::new("sis", id);
+        m.push_alt_id("state", format!("S{n}"), Some("TX"));
+        m.push_alt_id("state", format!("O{n}"), Some("OK"));
+        m.set_alt_id("dcid", format!("{n}"));
+        m.ext.insert_pii("U_Note", "x");
+        for f in R::fields().iter().filter(|f| all || f.required) {
+            r.set(f.name, sample(f, n)).unwrap_or_else(|e| panic!("{}.{}: {e}", R::KIND, f.name));
+        }
+        r
+    }
+
+    fn round_trip<R: Record>() {
+        let input = [filled::<R>("1", 0, true), filled::<R>("2", 1, false), filled::<R>("3", 2, true)];
+        for r in [&input[0], &input[2]] {
+            assert_eq!(validate(r), [], "{}: a filled record is valid", R::KIND);
+        }
+        let mut b = R::Builder::with_capacity(2);
+        for r in &input {
+            b.push(r);
+        }
+        let batch = b.finish().unwrap_or_else(|e| panic!("{}: {e}", R::KIND));
+        assert_eq!(batch.schema(), R::schema());
+        assert_eq!(batch.schema(), R::KIND.schema());
+        let v = R::View::new(&batch).unwrap();
+        assert_eq!(v.len(), 3);
+        for (i, r) in input.iter().enumerate() {
+            assert_eq!(&v.record(i), r, "{} row {i}", R::KIND);
+        }
+        let states: Vec<_> = v.meta().alt_ids_of(2, "state").collect();
+        assert_eq!(states, [("S2", Some("TX")), ("O2", Some("OK"))], "{}", R::KIND);
+        let by_name = FieldsView::new(R::KIND, &batch).unwrap();
+        for (i, r) in input.iter().enumerate() {
+            for (j, f) in R::fields().iter().enumerate() {
+                assert_eq!(by_name.get(j, i), r.get(f.name).unwrap(), "{}.{} row {i}", R::KIND, f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_entity_round_trips_through_a_batch() {
+        for kind in EntityKind::ALL {
+            with_record_type!(*kind, R => round_trip::<R>());
+        }
+    }
+
+    #[test]
+    fn entities_refer_only_to_entities_listed_before_them() {
+        for (i, kind) in EntityKind::ALL.iter().enumerate() {
+            assert_eq!(EntityKind::from_name(kind.name()), Some(*kind));
+            for f in kind.fields() {
+                let Some(r) = f.refs else { continue };
+                let parent =
+                    EntityKind::from_name(r).unwrap_or_else(|| panic!("{kind}.{}: no entity {r}", f.name));
+                let j = EntityKind::ALL.iter().position(|k| *k == parent).unwrap();
+                assert!(j < i, "{kind}.{} refers to {parent}, listed after it", f.name);
+                assert!(f.since >= kind.since(), "{kind}.{}", f.name);
+            }
+            assert!(!kind.doc().is_empty(), "{kind} has a doc line");
+        }
+    }
+
+    #[test]
+    fn entities_and_fields_new_in_2_2_say_so() {
+        let new_entities = EntityKind::ALL.iter().filter(|k| k.since() == (2, 2)).count();
+        assert_eq!(new_entities, 22);
+        assert_eq!(EntityKind::Attendance.since(), (2, 0));
+        for kind in EntityKind::ALL.iter().filter(|k| k.since() == (2, 2)) {
+            assert!(kind.fields().iter().all(|f| f.since == (2, 2)), "{kind}");
+            assert_eq!(kind.schema().metadata().get("ferry.since").map(String::as_str), Some("2.2"));
+        }
+        let since = |k: EntityKind, f: &str| k.fields().iter().find(|d| d.name == f).unwrap().since;
+        for (k, f) in [
+            (EntityKind::Students, "next_school_id"),
+            (EntityKind::Students, "next_grade_level"),
+            (EntityKind::Students, "household_id"),
+            (EntityKind::StudentContacts, "school_pickup"),
+            (EntityKind::StudentContacts, "restricted"),
+            (EntityKind::StudentContacts, "restriction_note"),
+            (EntityKind::StudentContacts, "confidential_communication"),
+            (EntityKind::StudentContacts, "start_date"),
+            (EntityKind::StudentContacts, "end_date"),
+            (EntityKind::Demographics, "races"),
+            (EntityKind::Grades, "credit_type"),
+            (EntityKind::Grades, "attempt_result"),
+            (EntityKind::Grades, "exclude_from_class_rank"),
+            (EntityKind::Grades, "exclude_from_honor_roll"),
+            (EntityKind::Grades, "exclude_from_transcript"),
+            (EntityKind::Attendance, "session_id"),
+        ] {
+            assert_eq!(since(k, f), (2, 2), "{k}.{f}");
+        }
+        assert_eq!(since(EntityKind::Students, "graduation_year"), (2, 1));
+        assert_eq!(since(EntityKind::Grades, "exclude_from_gpa"), (2, 0));
+        for f in ["percent", "credits_attempted", "credits_earned", "gpa_points"] {
+            assert_eq!(
+                EntityKind::Grades.fields().iter().find(|d| d.name == f).unwrap().ty,
+                FieldType::Decimal
+            );
+        }
+    }
+
+    #[test]
+    fn new_schemas_carry_personal_data_refs_and_exact_types() {
+        let flag = |k: EntityKind, f: &str, flag: &str| {
+            k.schema().field_with_name(f).unwrap().metadata().get(&format!("ferry.{flag}")).cloned()
+        };
+        let yes = Some("true".to_owned());
+        for f in ["subject", "text", "author"] {
+            assert_eq!(flag(EntityKind::LogEntries, f, "pii"), yes, "log_entries.{f}");
+        }
+        assert_eq!(flag(EntityKind::LogEntries, "date", "pii"), None);
+        assert_eq!(flag(EntityKind::DisciplineIncidents, "description", "pii"), yes);
+        assert_eq!(flag(EntityKind::LineItemResults, "comment", "pii"), yes);
+        assert_eq!(flag(EntityKind::SpecialEducationPlans, "primary_disability", "pii"), yes);
+        assert_eq!(flag(EntityKind::StudentContacts, "restriction_note", "pii"), yes);
+        assert_eq!(flag(EntityKind::Demographics, "races", "pii"), yes);
+        for (k, f, parent) in [
+            (EntityKind::AssessmentScores, "student_assessment_id", "student_assessments"),
+            (EntityKind::StudentAssessments, "assessment_id", "assessments"),
+            (EntityKind::DisciplineParticipants, "incident_id", "discipline_incidents"),
+            (EntityKind::DisciplineActions, "incident_id", "discipline_incidents"),
+            (EntityKind::ProgramParticipations, "program_id", "programs"),
+            (EntityKind::BellSchedulePeriods, "period_id", "class_periods"),
+            (EntityKind::LineItemResults, "line_item_id", "line_items"),
+            (EntityKind::LineItems, "category_id", "line_item_categories"),
+            (EntityKind::Gpas, "academic_record_id", "academic_records"),
+        ] {
+            assert_eq!(flag(k, f, "refs").as_deref(), Some(parent), "{k}.{f}");
+            assert_eq!(flag(k, f, "key"), yes, "{k}.{f}");
+        }
+        assert_eq!(flag(EntityKind::Attendance, "session_id", "refs").as_deref(), Some("academic_sessions"));
+        assert_eq!(flag(EntityKind::Attendance, "session_id", "key"), None, "context, not a parent");
+        let s = EntityKind::AssessmentScores.schema();
+        assert!(!s.field_with_name("student_assessment_id").unwrap().is_nullable());
+        assert!(!s.field_with_name("result").unwrap().is_nullable());
+        assert_eq!(
+            s.field_with_name("value").unwrap().data_type(),
+            &arrow_schema::DataType::Decimal128(18, 4)
+        );
+        let t = EntityKind::BellSchedulePeriods.schema();
+        assert_eq!(
+            t.field_with_name("start_time").unwrap().data_type(),
+            &arrow_schema::DataType::Time64(arrow_schema::TimeUnit::Microsecond)
+        );
+        let FieldType::Code(statuses) =
+            EntityKind::LineItemResults.fields().iter().find(|f| f.name == "status").unwrap().ty
+        else {
+            panic!("status is a code")
+        };
+        assert_eq!(
+            statuses,
+            ["exempt", "fully graded", "not submitted", "partially graded", "submitted", "Other"]
+        );
+    }
+
+    #[test]
+    fn spans_and_plans_must_not_end_before_they_start() {
+        let d = |m, day| Some(Date::new(2024, m, day).unwrap());
+        let ends_early =
+            |v: Vec<Violation>, field: &'static str| v == [Violation::new(field, "ends before it starts")];
+
+        // Spans of membership allow the zero-day span, like enrollments.
+        let mut a = StaffAssignment {
+            meta: Meta::new("x", "a1"),
+            staff_id: Some("T1".into()),
+            school_id: Some("S".into()),
+            start_date: d(9, 1),
+            end_date: d(8, 31),
+            ..StaffAssignment::default()
+        };
+        assert!(validate(&a).is_empty());
+        a.end_date = d(8, 30);
+        assert!(ends_early(validate(&a), "end_date"));
+        let mut part = ProgramParticipation {
+            meta: Meta::new("x", "p1"),
+            student_id: Some("1".into()),
+            program_id: Some("SPED".into()),
+            begin_date: d(9, 1),
+            end_date: d(8, 1),
+            ..ProgramParticipation::default()
+        };
+        assert!(ends_early(validate(&part), "end_date"));
+        part.end_date = None;
+        assert!(validate(&part).is_empty(), "an open participation");
+        let link = StudentContact {
+            meta: Meta::new("x", "l1"),
+            student_id: Some("1".into()),
+            contact_id: Some("C".into()),
+            start_date: d(9, 1),
+            end_date: d(6, 1),
+            ..StudentContact::default()
+        };
+        assert!(ends_early(validate(&link), "end_date"));
+
+        // Plans, actions and assignments: no allowance at all.
+        let plan = SpecialEducationPlan {
+            meta: Meta::new("x", "iep1"),
+            student_id: Some("1".into()),
+            begin_date: d(9, 1),
+            end_date: d(8, 31),
+            ..SpecialEducationPlan::default()
+        };
+        assert!(ends_early(validate(&plan), "end_date"));
+        let action = DisciplineAction {
+            meta: Meta::new("x", "da1"),
+            student_id: Some("1".into()),
+            action: Some(Code::normalize("ISS")),
+            start_date: d(3, 5),
+            end_date: d(3, 4),
+            ..DisciplineAction::default()
+        };
+        assert!(ends_early(validate(&action), "end_date"));
+        assert_eq!(action.action.as_ref().unwrap().code, DisciplineActionKind::InSchoolSuspension);
+        let item = LineItem {
+            meta: Meta::new("x", "li1"),
+            section_id: Some("SEC".into()),
+            title: "Essay".into(),
+            assign_date: d(10, 2),
+            due_date: d(10, 1),
+            ..LineItem::default()
+        };
+        assert!(ends_early(validate(&item), "due_date"));
+        let t = |h, m| Some(TimeOfDay::from_hms(h, m, 0).unwrap());
+        let mut period = BellSchedulePeriod {
+            meta: Meta::new("x", "bp1"),
+            bell_schedule_id: Some("B".into()),
+            period_id: Some("P1".into()),
+            start_time: t(8, 50),
+            end_time: t(8, 0),
+            ..BellSchedulePeriod::default()
+        };
+        assert!(ends_early(validate(&period), "end_time"));
+        period.end_time = t(9, 40);
+        assert!(validate(&period).is_empty());
+    }
+
+    #[test]
+    fn required_fields_of_new_entities_reject_and_a_participant_names_someone() {
+        let mut p = DisciplineParticipant {
+            meta: Meta::new("x", "dp1"),
+            incident_id: Some("I1".into()),
+            role: Some(Code::normalize("Witness")),
+            ..DisciplineParticipant::default()
+        };
+        assert_eq!(
+            validate(&p),
+            [Violation::new("student_id", "names no student, staff member or other person")]
+        );
+        p.name = Some("A visitor".into());
+        assert!(validate(&p).is_empty());
+        assert_eq!(p.role.as_ref().unwrap().code, IncidentRole::Witness);
+        let score = AssessmentScore { meta: Meta::new("x", "sc1"), ..AssessmentScore::default() };
+        let v = validate(&score);
+        assert!(v.contains(&Violation::new("student_assessment_id", "required field is missing")), "{v:?}");
+        assert!(v.contains(&Violation::new("result", "required field is missing")), "{v:?}");
+        let day = CalendarDay {
+            meta: Meta::new("x", "cd1"),
+            school_id: Some("S".into()),
+            ..CalendarDay::default()
+        };
+        assert_eq!(validate(&day), [Violation::new("date", "required field is missing")]);
+    }
+
+    #[test]
+    fn several_alt_ids_of_one_kind_survive_a_batch_with_their_assigners() {
+        let mut s = student(2);
+        s.meta.push_alt_id("state", "OK-77", Some("OK"));
+        s.meta.push_alt_id("old", "0017", None);
+        s.meta.push_alt_id("old", "17", Some("district"));
+        let mut b = StudentBuilder::with_capacity(1);
+        b.push(&s);
+        let batch = b.finish().unwrap();
+        let v = StudentView::new(&batch).unwrap();
+        assert_eq!(v.meta().alt_id_count(0), 4);
+        assert_eq!(v.meta().alt_id(0, "state"), Some("S000002"), "the first of the kind");
+        let states: Vec<_> = v.meta().alt_ids_of(0, "state").collect();
+        assert_eq!(states, [("S000002", Some("TX")), ("OK-77", Some("OK"))]);
+        let old: Vec<_> = v.meta().alt_ids_of(0, "old").collect();
+        assert_eq!(old, [("0017", None), ("17", Some("district"))]);
+        assert_eq!(v.meta().alt_ids_of(0, "dcid").count(), 0);
+        let back = v.record(0);
+        assert_eq!(back.meta.alt_ids, s.meta.alt_ids);
+        let owned: Vec<_> = back.meta.alt_ids_of("old").map(|a| a.value.as_str()).collect();
+        assert_eq!(owned, ["0017", "17"]);
     }
 }

@@ -45,8 +45,10 @@ mod violation;
 
 pub use arrow_array::RecordBatch;
 pub use codes::{
-    AttendanceCategory, Code, CodeSet, EntryKind, ExitKind, GradeKind, GradeLevel, OrgKind, Relationship,
-    SectionEnrollmentStatus, SectionRole, SessionKind, Sex, StaffRole,
+    AttendanceCategory, Code, CodeSet, CourseAttemptResult, DayType, DiplomaKind, DisciplineActionKind,
+    DurationUnit, EntryKind, ExitKind, GradeKind, GradeLevel, IncidentRole, OrgKind, ParticipationStatus,
+    ProgramKind, Race, Relationship, ReportingMethod, ScoreStatus, SectionEnrollmentStatus, SectionRole,
+    SessionKind, Sex, StaffRole,
 };
 pub use columns::{CodeRef, MetaView, SchemaError};
 pub use date::{Date, InvalidDate};
@@ -69,5 +71,8 @@ pub use violation::Violation;
 /// a sink ignores columns it does not know. See `docs/canonical-model.md`.
 ///
 /// 2.0: Arrow batches, exact decimals, timestamps, times of day, provenance
-/// columns. 2.1: `students.graduation_year`.
-pub const MODEL_VERSION: (u16, u16) = (2, 1);
+/// columns. 2.1: `students.graduation_year`. 2.2: the whole district:
+/// academic records, programs, discipline, assessments, calendars and codes,
+/// staff assignments and the gradebook, and new fields on students, contacts,
+/// demographics, grades and attendance.
+pub const MODEL_VERSION: (u16, u16) = (2, 2);

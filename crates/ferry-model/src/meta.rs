@@ -168,11 +168,26 @@ impl Meta {
     pub fn new(system: impl Into<String>, id: impl Into<String>) -> Meta {
         Meta { source: SourceId { system: system.into(), id: id.into() }, ..Meta::default() }
     }
-    /// The value of the alternative id of `kind`.
+    /// The value of the (first) alternative id of `kind`.
     pub fn alt_id(&self, kind: &str) -> Option<&str> {
         self.alt_ids.iter().find(|a| a.kind == kind).map(|a| a.value.as_str())
     }
-    /// Sets the alternative id of `kind`, replacing an earlier one.
+    /// Every alternative id of `kind`, in order: a record may have several
+    /// of one kind (a state id from two states, old ids), each with its
+    /// assigner.
+    pub fn alt_ids_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a AltId> + 'a {
+        self.alt_ids.iter().filter(move |a| a.kind == kind)
+    }
+    /// Adds an alternative id, keeping those of the same kind already there.
+    pub fn push_alt_id(&mut self, kind: &str, value: impl Into<String>, assigner: Option<&str>) {
+        self.alt_ids.push(AltId {
+            kind: kind.to_owned(),
+            value: value.into(),
+            assigner: assigner.map(str::to_owned),
+        });
+    }
+    /// Sets the alternative id of `kind`, replacing the first one of that
+    /// kind (and keeping its assigner); see [`Meta::push_alt_id`] to add one.
     pub fn set_alt_id(&mut self, kind: &str, value: impl Into<String>) {
         let value = value.into();
         match self.alt_ids.iter_mut().find(|a| a.kind == kind) {
@@ -185,6 +200,21 @@ impl Meta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_alt_ids_of_one_kind_are_kept_in_order() {
+        let mut m = Meta::new("sis", "1");
+        m.push_alt_id("state", "TX123", Some("TX"));
+        m.set_alt_id("dcid", "77");
+        m.push_alt_id("state", "OK456", Some("OK"));
+        assert_eq!(m.alt_id("state"), Some("TX123"));
+        let states: Vec<(&str, Option<&str>)> =
+            m.alt_ids_of("state").map(|a| (a.value.as_str(), a.assigner.as_deref())).collect();
+        assert_eq!(states, [("TX123", Some("TX")), ("OK456", Some("OK"))]);
+        m.set_alt_id("state", "TX124");
+        assert_eq!(m.alt_ids_of("state").count(), 2, "set replaces the first, never adds");
+        assert_eq!(m.alt_ids[0].assigner.as_deref(), Some("TX"));
+    }
 
     #[test]
     fn replace_with_reuses_and_truncates() {

@@ -46,6 +46,11 @@ pub fn reference_markdown() -> String {
     }
     for kind in EntityKind::ALL {
         let _ = writeln!(out, "\n## `{}`\n", kind.name());
+        let _ = write!(out, "{}", kind.doc());
+        if kind.since() != (2, 0) {
+            let _ = write!(out, " New in {}.{}.", kind.since().0, kind.since().1);
+        }
+        out.push_str("\n\n");
         out.push_str("| field | type | required | key | personal data | refers to | since | meaning |\n|---|---|---|---|---|---|---|---|\n");
         for f in kind.fields() {
             let ty = match f.ty {

@@ -48,7 +48,7 @@ pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The canonical model version of this build, `(major, minor)`. Mirrors
 /// `ferry_model::MODEL_VERSION` (this crate may not depend on the model; the
 /// SDK's tests check they agree).
-pub const MODEL_VERSION: (u16, u16) = (2, 1);
+pub const MODEL_VERSION: (u16, u16) = (2, 2);
 
 /// The name of the manifest file beside a plugin library.
 pub const MANIFEST_FILE: &str = "ferry-plugin.toml";

@@ -3,7 +3,10 @@
 //! unit tests.
 
 use abi_stable::std_types::{ROption, RResult};
-use ferry_model::{Diagnostic, EntityKind, Receipt, Record, RecordBatch, RecordBuilder, RecordView};
+use ferry_model::{
+    Date, Decimal, Diagnostic, EntityKind, FieldType, ListRef, Meta, Receipt, Record, RecordBatch,
+    RecordBuilder, RecordView, TimeOfDay, Timestamp, Value,
+};
 use ferry_plugin_abi::{
     Batch, CancelFlag, CommitInfo, EntityPlan, Manifest, OpenOptions, OpenRequest, PrepareInfo, RunSummary,
     SOURCE_TABLE_PREFIX, source_table_name,
@@ -50,6 +53,47 @@ pub fn batch_of<R: Record>(records: &[R]) -> Result<RecordBatch, Error> {
         b.push(r);
     }
     b.finish().map_err(|e| Error::internal(e.0))
+}
+
+/// A record of `R` for connector tests that must carry every field: each
+/// field holds a value of its type that depends on `n` (text with an accent,
+/// a comma and quotes; a code as its `n`-th canonical value with an
+/// original of its own; an exact decimal with four places; a list of two
+/// items), or, when `all_fields` is false, only the required fields do (the
+/// record may then break an entity rule: a discipline participant names no
+/// one). Its meta is `Meta::new("test", id)` and nothing else.
+pub fn sample_record<R: Record>(id: &str, n: u32, all_fields: bool) -> R {
+    let mut r = R::default();
+    *r.meta_mut() = Meta::new("test", id);
+    let day = Date::new(2024, 9, 1).and_then(|d| d.add_days(i64::from(n % 3650))).ok();
+    let time = TimeOfDay::from_hms(8 + n % 10, 15, 30).unwrap_or_default();
+    for f in R::fields().iter().filter(|f| all_fields || f.required) {
+        let text = format!("{} {n}: é, \"q\"", f.name);
+        let items = [format!("a{n}"), "b é".to_owned()];
+        let original;
+        let value = match f.ty {
+            FieldType::Text => Value::Text(&text),
+            FieldType::Int => Value::Int(i64::from(n) + 1),
+            FieldType::Decimal => {
+                Value::Decimal(Decimal::from_units(35_001 + i64::from(n)).unwrap_or_default())
+            }
+            FieldType::Bool => Value::Bool(n.is_multiple_of(2)),
+            FieldType::Date => day.map_or(Value::Null, Value::Date),
+            FieldType::Timestamp => {
+                day.map_or(Value::Null, |d| Value::Timestamp(Timestamp::from_date_time(d, time)))
+            }
+            FieldType::Time => Value::Time(time),
+            FieldType::Code(values) => {
+                let code = values[n as usize % values.len()];
+                original = format!("src {code}");
+                Value::Code { code, original: &original }
+            }
+            FieldType::List => Value::List(ListRef::Slice(&items)),
+        };
+        // Every field takes a value of its own type.
+        let _ = r.set(f.name, value);
+    }
+    r
 }
 
 /// Everything a source produced: batches, rejects and warnings.
@@ -311,5 +355,32 @@ pub fn run_sink_with<P: Plugin>(
     match sink.close() {
         RResult::ROk(()) => Ok(out),
         RResult::RErr(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_model::{validate, with_record_type};
+
+    use super::*;
+
+    fn check<R: Record>() {
+        let full: R = sample_record("1", 3, true);
+        assert!(validate(&full).is_empty(), "{}: {:?}", R::KIND, validate(&full));
+        for f in R::fields() {
+            assert!(!full.get(f.name).is_some_and(|v| v.is_null()), "{}.{} is set", R::KIND, f.name);
+        }
+        let lean: R = sample_record("2", 4, false);
+        for f in R::fields() {
+            assert_eq!(lean.get(f.name).is_some_and(|v| v.is_null()), !f.required, "{}.{}", R::KIND, f.name);
+        }
+        assert_ne!(full, sample_record::<R>("1", 4, true), "{}: values depend on n", R::KIND);
+    }
+
+    #[test]
+    fn sample_records_fill_every_field_validly() {
+        for kind in EntityKind::ALL {
+            with_record_type!(*kind, R => check::<R>());
+        }
     }
 }

@@ -17,7 +17,7 @@
 //! - lists: items joined by `,` (`\,` inside an item); dates ISO; booleans
 //!   `true`/`false`.
 
-use ferry_sdk::model::{AltId, EntityKind, FieldType, Meta};
+use ferry_sdk::model::{EntityKind, FieldType, Meta};
 use ferry_sdk::serde_json;
 use ferry_sdk::text::{CodeStyle, json};
 
@@ -123,10 +123,6 @@ where
     }
 }
 
-fn push_alt(meta: &mut Meta, kind: &str, value: String, assigner: Option<String>) {
-    meta.alt_ids.push(AltId { kind: kind.to_owned(), value, assigner });
-}
-
 /// Reads the archive's JSON form of alternative ids.
 fn read_alt_ids_json(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
     const BAD: &str =
@@ -134,11 +130,11 @@ fn read_alt_ids_json(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
     let obj = ordered_object(cell).map_err(|()| BAD)?;
     let one = |meta: &mut Meta, kind: &str, v: &serde_json::Value| -> Result<(), &'static str> {
         match v {
-            serde_json::Value::String(s) => push_alt(meta, kind, s.clone(), None),
+            serde_json::Value::String(s) => meta.push_alt_id(kind, s.as_str(), None),
             serde_json::Value::Object(o) => {
                 let value = o.get("value").and_then(serde_json::Value::as_str).ok_or(BAD)?;
-                let assigner = o.get("assigner").and_then(serde_json::Value::as_str).map(str::to_owned);
-                push_alt(meta, kind, value.to_owned(), assigner);
+                let assigner = o.get("assigner").and_then(serde_json::Value::as_str);
+                meta.push_alt_id(kind, value, assigner);
             }
             _ => return Err(BAD),
         }
@@ -180,7 +176,7 @@ pub(crate) fn read_alt_ids(cell: &str, meta: &mut Meta) -> Result<(), &'static s
         if kind.is_empty() {
             return Err("an entry has an empty kind (expected kind=value;kind=value)");
         }
-        push_alt(meta, kind, std::mem::take(value), None);
+        meta.push_alt_id(kind, std::mem::take(value), None);
         kind.clear();
         Ok(())
     };
@@ -319,9 +315,9 @@ mod tests {
     #[test]
     fn alt_ids_with_assigners_and_several_of_a_kind_round_trip_as_the_archive_writes_them() {
         let mut m = Meta::default();
-        m.alt_ids.push(AltId { kind: "old".into(), value: "17".into(), assigner: None });
-        m.alt_ids.push(AltId { kind: "old".into(), value: "0017".into(), assigner: Some("district".into()) });
-        m.alt_ids.push(AltId { kind: "nces".into(), value: "0612345".into(), assigner: Some("NCES".into()) });
+        m.push_alt_id("old", "17", None);
+        m.push_alt_id("old", "0017", Some("district"));
+        m.push_alt_id("nces", "0612345", Some("NCES"));
         let mut s = String::new();
         write_alt_ids(
             || m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str(), a.assigner.as_deref())),
@@ -353,6 +349,28 @@ mod tests {
         read_extensions(r#"{"U_Locker":"17","U_Nickname":{"value":"Jo","pii":true}}"#, &mut m).unwrap();
         assert_eq!(m.ext.get("U_Nickname"), Some("Jo"));
         assert!(m.ext.is_pii("U_Nickname") && !m.ext.is_pii("U_Locker"));
+    }
+
+    #[test]
+    fn several_alt_ids_of_one_kind_are_all_read_back() {
+        let mut m = Meta::default();
+        m.push_alt_id("state", "0012", Some("TX"));
+        m.push_alt_id("state", "77", Some("OK"));
+        m.push_alt_id("old", "5", None);
+        let mut s = String::new();
+        write_alt_ids(
+            || m.alt_ids.iter().map(|a| (a.kind.as_str(), a.value.as_str(), a.assigner.as_deref())),
+            &mut s,
+        );
+        assert_eq!(
+            s,
+            r#"{"state":[{"assigner":"TX","value":"0012"},{"assigner":"OK","value":"77"}],"old":"5"}"#
+        );
+        let mut back = Meta::default();
+        read_alt_ids(&s, &mut back).unwrap();
+        let states: Vec<&str> = back.alt_ids_of("state").map(|a| a.value.as_str()).collect();
+        assert_eq!(states, ["0012", "77"]);
+        assert_eq!(back.alt_ids, m.alt_ids, "assigners survive in the archive's form");
     }
 
     #[test]

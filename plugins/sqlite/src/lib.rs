@@ -49,6 +49,12 @@ impl Plugin for SqlitePlugin {
             "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
             "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades",
             "attendance",
+            "code_values", "class_periods", "bell_schedules", "bell_schedule_periods",
+            "calendar_days", "staff_assignments", "academic_records", "gpas", "diplomas",
+            "programs", "program_participations", "special_education_plans", "discipline_incidents",
+            "discipline_participants", "discipline_actions", "log_entries", "assessments",
+            "student_assessments", "assessment_scores", "line_item_categories", "line_items",
+            "line_item_results",
         ]
 
         [config.path]

@@ -1,6 +1,7 @@
 //! What Core 2.0 records bring to the archive: delete operations, exact
 //! decimals, full provenance, personal-data flags on extensions, the
-//! prepare/commit split, and archives of the previous schema version.
+//! prepare/commit split, archives of the previous schema version, and every
+//! entity of the model (those of 2.2 included) kept whole.
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 mod common;
@@ -246,4 +247,60 @@ fn an_archive_of_the_previous_schema_version_is_refused_and_left_alone() {
     // The command line still inspects it.
     let a = ferry_archive::Archive::open(&path).unwrap();
     assert_eq!(a.schema_version(), older);
+}
+
+#[test]
+fn every_entity_round_trips_with_its_alt_ids_and_joins_the_student_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = archive_in(dir.path());
+    let mut input = SourceOutput::default();
+    let mut expected = 0;
+    for kind in EntityKind::ALL {
+        with_record_type!(*kind, R => {
+            let mut a: R = testkit::sample_record("0017", 0, true);
+            // Records about one student, so that the view finds them.
+            for f in ["student_id", "person_id"] {
+                if R::fields().iter().any(|d| d.name == f) {
+                    a.set(f, Value::Text("0017")).unwrap();
+                }
+            }
+            let m = a.meta_mut();
+            m.push_alt_id("state", "0099", Some("TX"));
+            m.push_alt_id("state", "77", Some("OK"));
+            m.push_alt_id("old", "12", None);
+            m.ext.insert_pii("U_Note", "private");
+            let b: R = testkit::sample_record("18", 1, true);
+            batch(&mut input, &[a, b]);
+            expected += 2;
+        });
+    }
+    let (written, rejects) = write(&path, &input);
+    assert_eq!((written, rejects.len()), (expected, 0));
+    let back = read(&path);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    for kind in EntityKind::ALL {
+        with_record_type!(*kind, R => {
+            assert_eq!(back.records::<R>().unwrap(), input.records::<R>().unwrap(), "{kind}");
+        });
+    }
+    let c = ro(&path);
+    let alt: String =
+        c.query_row("SELECT alt_ids FROM gpas WHERE source_id = '0017'", [], |r| r.get(0)).unwrap();
+    let alt: Json = serde_json::from_str(&alt).unwrap();
+    assert_eq!(alt["state"][1], json!({ "value": "77", "assigner": "OK" }), "{alt}");
+    let time: String = c
+        .query_row("SELECT start_time FROM bell_schedule_periods WHERE source_id = '18'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(time, "09:15:30");
+    let entities: Vec<String> = c
+        .prepare("SELECT DISTINCT entity FROM student_records WHERE student_id = '0017' ORDER BY entity")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for e in ["log_entries", "gpas", "discipline_actions", "line_item_results", "student_assessments"] {
+        assert!(entities.iter().any(|x| x == e), "{e} in {entities:?}");
+    }
+    assert!(verify(&path).unwrap().iter().all(|t| t.ok()));
 }

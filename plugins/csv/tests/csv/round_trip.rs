@@ -1,12 +1,13 @@
 //! The sink's default layout read back through the source's
 //! `layout = "canonical"` gives equal records.
 
+use ferry_sdk::model::with_record_type;
 use ferry_sdk::model::{
     AcademicSession, AttendanceEvent, Code, Course, Date, EntityKind, Grade, GradeKind, Meta, Org, OrgKind,
     Record, Section, SessionKind, Sex, Student, StudentContact,
 };
 use ferry_sdk::serde_json::{Value, json};
-use ferry_sdk::testkit::SourceOutput;
+use ferry_sdk::testkit::{self, SourceOutput};
 
 use super::{add_batch, data_dir, read, without_origin, write};
 
@@ -255,4 +256,39 @@ fn canonical_files_tolerate_missing_and_extra_columns() {
 
 fn dec(s: &str) -> ferry_sdk::model::Decimal {
     ferry_sdk::model::Decimal::parse(s).unwrap()
+}
+
+/// Two records of every entity of the model, every field set.
+fn every_entity() -> SourceOutput {
+    let mut out = SourceOutput::default();
+    for kind in EntityKind::ALL {
+        with_record_type!(*kind, R => {
+            let mut a: R = testkit::sample_record("0017", 0, true);
+            a.meta_mut().set_alt_id("state", "0099");
+            a.meta_mut().ext.insert("U_Note", "a, \"b\"");
+            let b: R = testkit::sample_record("18", 1, true);
+            add_batch(&mut out, &[a, b]);
+        });
+    }
+    out
+}
+
+#[test]
+fn every_entity_reads_back_from_the_default_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = every_entity();
+    let (written, rejects) = write(json!({ "directory": "out" }), dir.path(), &before).unwrap();
+    assert_eq!((written, rejects.len()), (2 * EntityKind::ALL.len() as u64, 0));
+    let after = read(canonical_config("out", EntityKind::ALL, json!({})), dir.path()).unwrap();
+    assert!(
+        after.rejects.is_empty() && after.warnings.is_empty(),
+        "{:?} {:?}",
+        after.rejects,
+        after.warnings
+    );
+    for kind in EntityKind::ALL {
+        with_record_type!(*kind, R => assert_same::<R>(&before, &after));
+    }
+    let header = std::fs::read_to_string(dir.path().join("out/line_item_results.csv")).unwrap();
+    assert!(header.starts_with("source_system,source_id,alt_ids,line_item_id,student_id,score,"), "{header}");
 }

@@ -137,13 +137,14 @@ fn default_layout_header_and_files_only_for_entities_with_records() {
         Some(
             "source_system,source_id,alt_ids,student_number,state_id,first_name,middle_name,last_name,\
              preferred_name,birth_date,sex,sex_original,grade_level,grade_level_original,school_id,status,email,\
-             phone,address,city,region,postal_code,username,graduation_year,extensions"
+             phone,address,city,region,postal_code,username,graduation_year,next_school_id,next_grade_level,\
+             next_grade_level_original,household_id,extensions"
         )
     );
     assert_eq!(
         lines.next(),
         Some(
-            "powerschool,000123,state=S-1,000123,,José,,Núñez,,2011-06-19,,,KG,K,,,,,,,,,,,\"{\"\"U_Locker\"\":\"\"17\"\"}\""
+            "powerschool,000123,state=S-1,000123,,José,,Núñez,,2011-06-19,,,KG,K,,,,,,,,,,,,,,,\"{\"\"U_Locker\"\":\"\"17\"\"}\""
         )
     );
 

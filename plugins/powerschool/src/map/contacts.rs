@@ -150,6 +150,13 @@ pub fn legacy_contacts(
                 lives_with: None,
                 receives_mail: None,
                 priority: Some(priority),
+                // Model 2.2 fields: not mapped from PowerSchool yet.
+                school_pickup: None,
+                restricted: None,
+                restriction_note: None,
+                confidential_communication: None,
+                start_date: None,
+                end_date: None,
             };
             ctx.emit(out, Ok(sc))?
         };
@@ -252,6 +259,13 @@ pub fn flat_contact(
             lives_with: ctx.opt_flag(f, c::LIVES_WITH, "lives_with"),
             receives_mail: ctx.opt_flag(f, c::MAIL, "receives_mail"),
             priority: ctx.opt_int(f, c::PRIORITY, "priority"),
+            // Model 2.2 fields: not mapped from PowerSchool yet.
+            school_pickup: None,
+            restricted: None,
+            restriction_note: None,
+            confidential_communication: None,
+            start_date: None,
+            end_date: None,
         })
     })();
     ctx.emit(out, rec)

@@ -338,6 +338,13 @@ pub fn contact_assoc(
             lives_with: detail.and_then(|d| d.lives_with),
             receives_mail: detail.and_then(|d| d.receives_mail),
             priority: ctx.opt_int(f, c::PRIORITY, "priority"),
+            // Model 2.2 fields: not mapped from PowerSchool yet.
+            school_pickup: None,
+            restricted: None,
+            restriction_note: None,
+            confidential_communication: None,
+            start_date: None,
+            end_date: None,
         })
     })();
     ctx.emit(out, rec)

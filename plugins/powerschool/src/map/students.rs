@@ -131,6 +131,10 @@ pub fn student(
             postal_code: f.get(c::ZIP).map(str::to_owned),
             username: f.get(c::WEB_ID).map(str::to_owned),
             graduation_year: None,
+            // Model 2.2 fields: not mapped from PowerSchool yet.
+            next_school_id: None,
+            next_grade_level: None,
+            household_id: None,
         })
     })();
     let result = ctx.emit(out, rec)?;
