@@ -319,6 +319,7 @@ pub fn run(args: &[String]) -> Result {
             seed: 42,
             quirks: false,
             encoding: ferry_gen::TextEncoding::Utf8,
+            ..ferry_gen::PsGenOptions::default()
         };
         ferry_gen::powerschool(&opts, &export).map_err(|e| format!("cannot generate the district: {e}"))?
     };

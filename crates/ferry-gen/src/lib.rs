@@ -23,7 +23,13 @@
 //! ```no_run
 //! use ferry_gen::{powerschool, PsGenOptions, TextEncoding};
 //!
-//! let opts = PsGenOptions { students: 1000, seed: 42, quirks: true, encoding: TextEncoding::Cp1252 };
+//! let opts = PsGenOptions {
+//!     students: 1000,
+//!     seed: 42,
+//!     quirks: true,
+//!     encoding: TextEncoding::Cp1252,
+//!     ..PsGenOptions::default()
+//! };
 //! let manifest = powerschool(&opts, std::path::Path::new("target/district")).unwrap();
 //! println!("{} rows", manifest.total_rows());
 //! ```

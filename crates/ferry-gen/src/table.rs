@@ -53,6 +53,7 @@ pub(crate) struct TableWriter {
     /// The current row is expected to have a wrong field count.
     bad_row: bool,
     rejects: Vec<(String, u64)>,
+    secrets: Vec<String>,
 }
 
 /// Appends `s` encoded as Windows-1252; characters it cannot represent
@@ -141,6 +142,7 @@ impl TableWriter {
             rows: 0,
             bad_row: false,
             rejects: Vec::new(),
+            secrets: Vec::new(),
         };
         if layout.bom && layout.encoding == TextEncoding::Utf8 {
             w.out.write_all(b"\xEF\xBB\xBF")?;
@@ -294,6 +296,7 @@ impl TableWriter {
             bom: self.layout.bom && self.layout.encoding == TextEncoding::Utf8,
             encoding: self.layout.encoding,
             rejects: self.rejects,
+            secrets: self.secrets,
         })
     }
 }

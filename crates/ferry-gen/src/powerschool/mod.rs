@@ -81,6 +81,9 @@ pub fn powerschool(opts: &PsGenOptions, out_dir: &Path) -> io::Result<GenManifes
         seed: opts.seed,
         quirks: opts.quirks,
         encoding: opts.encoding,
+        district_tables: opts.district_tables,
+        secrets: opts.secrets,
+        contacts_export: opts.contacts_export,
         files,
     };
     std::fs::write(out_dir.join(MANIFEST_FILE), manifest.to_toml())?;
@@ -101,7 +104,13 @@ mod tests {
 
     #[test]
     fn deterministic_and_counted() {
-        let opts = PsGenOptions { students: 120, seed: 5, quirks: true, encoding: TextEncoding::Utf8 };
+        let opts = PsGenOptions {
+            students: 120,
+            seed: 5,
+            quirks: true,
+            encoding: TextEncoding::Utf8,
+            ..PsGenOptions::default()
+        };
         let a = tmp("a");
         let b = tmp("b");
         let ma = powerschool(&opts, &a).unwrap();
@@ -127,7 +136,13 @@ mod tests {
 
     #[test]
     fn cp1252_has_no_utf8_multibyte_sequences() {
-        let opts = PsGenOptions { students: 60, seed: 3, quirks: false, encoding: TextEncoding::Cp1252 };
+        let opts = PsGenOptions {
+            students: 60,
+            seed: 3,
+            quirks: false,
+            encoding: TextEncoding::Cp1252,
+            ..PsGenOptions::default()
+        };
         let d = tmp("c");
         powerschool(&opts, &d).unwrap();
         let s = std::fs::read(d.join("students.txt")).unwrap();
