@@ -252,6 +252,14 @@ impl TableWriter {
         }
     }
 
+    /// Marks `columns` (names of this file's columns) as holding secrets.
+    pub fn mark_secrets(&mut self, columns: &[&str]) {
+        for c in columns {
+            debug_assert!(self.columns.iter().any(|x| x == c), "{}: no column {c}", self.name);
+            self.secrets.push((*c).to_owned());
+        }
+    }
+
     /// Ends the row.
     pub fn end(&mut self) -> io::Result<()> {
         debug_assert!(
