@@ -451,6 +451,7 @@ fn from_powerschool_dir_works_as_a_new_user_would_type_it() {
         seed: 5,
         quirks: false,
         encoding: ferry_gen::TextEncoding::Utf8,
+        ..ferry_gen::PsGenOptions::default()
     };
     ferry_gen::powerschool(&opts, &export).unwrap();
     std::fs::remove_file(export.join(ferry_gen::SOURCE_CONFIG_FILE)).ok();

@@ -10,7 +10,11 @@ use crate::support::*;
 fn generate(dir: &Path, quirks: bool, encoding: TextEncoding) -> GenManifest {
     let out = dir.join("export");
     std::fs::create_dir_all(&out).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 120, seed: 11, quirks, encoding }, &out).unwrap()
+    ferry_gen::powerschool(
+        &PsGenOptions { students: 120, seed: 11, quirks, encoding, ..PsGenOptions::default() },
+        &out,
+    )
+    .unwrap()
 }
 
 fn counts(report: &serde_json::Value, name: &str) -> (u64, u64, u64, u64) {

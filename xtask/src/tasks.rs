@@ -202,16 +202,19 @@ pub fn demo() -> Result {
     Ok(())
 }
 
-/// `gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] [--out DIR]`.
+/// `gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] [--full]
+/// [--district-tables] [--secrets] [--contacts-export] [--out DIR]`; `--full` is
+/// `--district-tables --secrets`.
 pub fn gen_cmd(args: &[String]) -> Result {
     if args.first().map(String::as_str) != Some("powerschool") {
-        return Err("usage: cargo xtask gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] [--out DIR]".into());
+        return Err("usage: cargo xtask gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] [--full] [--district-tables] [--secrets] [--contacts-export] [--out DIR]".into());
     }
     let mut opts = ferry_gen::PsGenOptions {
         students: 1000,
         seed: 1,
         quirks: false,
         encoding: ferry_gen::TextEncoding::Utf8,
+        ..ferry_gen::PsGenOptions::default()
     };
     let mut out = None;
     let mut it = args[1..].iter();
@@ -221,6 +224,13 @@ pub fn gen_cmd(args: &[String]) -> Result {
             "--students" => opts.students = value(a)?.parse().map_err(|e| format!("--students: {e}"))?,
             "--seed" => opts.seed = value(a)?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--quirks" => opts.quirks = true,
+            "--full" => {
+                opts.district_tables = true;
+                opts.secrets = true;
+            }
+            "--district-tables" => opts.district_tables = true,
+            "--secrets" => opts.secrets = true,
+            "--contacts-export" => opts.contacts_export = true,
             "--encoding" => {
                 let v = value(a)?;
                 opts.encoding = ferry_gen::TextEncoding::from_label(&v)

@@ -11,19 +11,39 @@
 //! `S_NJ_` fields. One file per table, tab-delimited, PowerSchool column
 //! names, MM/DD/YYYY dates.
 //!
+//! [`PsGenOptions::full_district`] asks for everything else a district
+//! exports ([`PsGenOptions::district_tables`]): Log (discipline referrals
+//! and notes, resolved through Gen `logtype` / `subtype`) and the Incident
+//! Management tables, SPEnrollments (Gen `specprog`), Test, TestScore,
+//! StudentTest and StudentTestScore, Cycle_Day, Bell_Schedule and
+//! Bell_Schedule_Items (times in seconds after midnight), RoleDef and
+//! SectionTeacher (lead and co-teachers), ClassRank, the
+//! `U_StudentsUserFields` and `S_TX_STU_X` extension tables keyed by
+//! `StudentsDCID`, contact details with closed earlier periods; and the
+//! secrets of a full Students export ([`PsGenOptions::secrets`], listed in
+//! the manifest under `secrets`). [`PsGenOptions::contacts_export`] adds
+//! `contacts.txt`, contacts and their students side by side.
+//!
 //! With [`PsGenOptions::quirks`] on, the files also carry every quirk the
 //! PowerSchool reference lists: all four header styles and a headerless file
 //! (`sections.txt`; its columns are in the manifest), comma-quoted and pipe
 //! files, CRLF, a UTF-8 byte-order mark (`students.txt`), literal quotes in
 //! unquoted values, tabs inside values (rows a reader must reject), ISO and
 //! two-digit-year dates, `--` grades, blanks, DCID ≠ ID, leading-zero student
-//! numbers, `true`/`false` flags and orphan rows. The [`GenManifest`] records
-//! each file's layout, exact row count and the rows a correct reader rejects.
+//! numbers, `true`/`false` flags and orphan rows (in the district tables too).
+//! The [`GenManifest`] records each file's layout, exact row count, the rows
+//! a correct reader rejects and the columns that hold secrets.
 //!
 //! ```no_run
 //! use ferry_gen::{powerschool, PsGenOptions, TextEncoding};
 //!
-//! let opts = PsGenOptions { students: 1000, seed: 42, quirks: true, encoding: TextEncoding::Cp1252 };
+//! let opts = PsGenOptions {
+//!     students: 1000,
+//!     seed: 42,
+//!     quirks: true,
+//!     encoding: TextEncoding::Cp1252,
+//!     ..PsGenOptions::default()
+//! };
 //! let manifest = powerschool(&opts, std::path::Path::new("target/district")).unwrap();
 //! println!("{} rows", manifest.total_rows());
 //! ```

@@ -13,6 +13,9 @@
 //! encoding = "utf-8"
 //! total_rows = 81234
 //! total_rejects = 9
+//! district_tables = true   # these three only when the option was on
+//! with_secrets = true
+//! contacts_export = true
 //!
 //! [[files]]
 //! name = "students.txt"
@@ -26,11 +29,18 @@
 //! bom = true
 //! encoding = "utf-8"           # utf-8 | windows-1252
 //! rejects = { wrong_field_count = 2 }   # rows a reader must reject, by reason
+//! secrets = ["SSN", "Web_Password"]     # only when the file has any
 //! ```
 //!
 //! Reject reasons: `wrong_field_count` (a tab inside a value),
-//! `missing_student` (the row names a student that does not exist),
-//! `missing_course` (a section whose course does not exist).
+//! `missing_student` (the row names a student that does not exist: by
+//! `StudentID`, or by `StudentsDCID` in an extension table, or a test score
+//! of such a row), `missing_course` (a section whose course does not exist).
+//!
+//! `secrets` lists the columns of a file that hold credentials or
+//! government identifiers (fake values): a migration must not carry them
+//! into the archive unless asked to. The key is left out when a file has
+//! none, so a manifest without it reads as before.
 
 use std::fmt::Write as _;
 
@@ -134,6 +144,9 @@ pub struct GenFile {
     pub encoding: TextEncoding,
     /// Rows a correct reader rejects, by reason.
     pub rejects: Vec<(String, u64)>,
+    /// Columns holding secrets (passwords, SSNs …), in file order; empty
+    /// for most files.
+    pub secrets: Vec<String>,
 }
 
 impl GenFile {
@@ -161,6 +174,12 @@ pub struct GenManifest {
     pub quirks: bool,
     /// The character set asked for.
     pub encoding: TextEncoding,
+    /// Whether the rest of a district's tables were written.
+    pub district_tables: bool,
+    /// Whether Students carries its secrets.
+    pub secrets: bool,
+    /// Whether the combined `contacts.txt` was written.
+    pub contacts_export: bool,
     /// Every file, in writing order.
     pub files: Vec<GenFile>,
 }
@@ -210,6 +229,15 @@ impl GenManifest {
         let _ = writeln!(s, "encoding = {}", quote(self.encoding.label()));
         let _ = writeln!(s, "total_rows = {}", self.total_rows());
         let _ = writeln!(s, "total_rejects = {}", self.total_rejects());
+        for (key, on) in [
+            ("district_tables", self.district_tables),
+            ("with_secrets", self.secrets),
+            ("contacts_export", self.contacts_export),
+        ] {
+            if on {
+                let _ = writeln!(s, "{key} = true");
+            }
+        }
         for f in &self.files {
             let _ = writeln!(s, "\n[[files]]");
             let _ = writeln!(s, "name = {}", quote(&f.name));
@@ -225,6 +253,10 @@ impl GenManifest {
             let _ = writeln!(s, "encoding = {}", quote(f.encoding.label()));
             let rej: Vec<String> = f.rejects.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             let _ = writeln!(s, "rejects = {{ {} }}", rej.join(", "));
+            if !f.secrets.is_empty() {
+                let secrets: Vec<String> = f.secrets.iter().map(|c| quote(c)).collect();
+                let _ = writeln!(s, "secrets = [{}]", secrets.join(", "));
+            }
         }
         s
     }
@@ -259,6 +291,9 @@ impl GenManifest {
             seed: 0,
             quirks: false,
             encoding: TextEncoding::Utf8,
+            district_tables: false,
+            secrets: false,
+            contacts_export: false,
             files: Vec::new(),
         };
         for (n, raw) in text.lines().enumerate() {
@@ -280,6 +315,7 @@ impl GenManifest {
                     bom: false,
                     encoding: TextEncoding::Utf8,
                     rejects: Vec::new(),
+                    secrets: Vec::new(),
                 });
                 continue;
             }
@@ -301,6 +337,9 @@ impl GenManifest {
                     }
                     "seed" => m.seed = int(value)?,
                     "quirks" => m.quirks = boolean(value)?,
+                    "district_tables" => m.district_tables = boolean(value)?,
+                    "with_secrets" => m.secrets = boolean(value)?,
+                    "contacts_export" => m.contacts_export = boolean(value)?,
                     "encoding" => {
                         let l = p.string().map_err(|e| err(&e))?;
                         m.encoding = TextEncoding::from_label(&l).ok_or_else(|| err("unknown encoding"))?;
@@ -328,6 +367,7 @@ impl GenManifest {
                         f.encoding = TextEncoding::from_label(&l).ok_or_else(|| err("unknown encoding"))?;
                     }
                     "rejects" => f.rejects = p.counts().map_err(|e| err(&e))?,
+                    "secrets" => f.secrets = p.strings().map_err(|e| err(&e))?,
                     _ => return Err(err("unknown key")),
                 },
             }
@@ -448,6 +488,9 @@ mod tests {
             seed: 99,
             quirks: true,
             encoding: TextEncoding::Cp1252,
+            district_tables: true,
+            secrets: false,
+            contacts_export: true,
             files: vec![
                 GenFile {
                     name: "students.txt".into(),
@@ -461,6 +504,7 @@ mod tests {
                     bom: false,
                     encoding: TextEncoding::Cp1252,
                     rejects: vec![("wrong_field_count".into(), 2), ("missing_student".into(), 1)],
+                    secrets: vec!["SSN".into(), "Web_Password".into()],
                 },
                 GenFile {
                     name: "schools.txt".into(),
@@ -474,6 +518,7 @@ mod tests {
                     bom: true,
                     encoding: TextEncoding::Utf8,
                     rejects: vec![],
+                    secrets: vec![],
                 },
             ],
         };
@@ -482,5 +527,7 @@ mod tests {
         assert_eq!(m.total_rows(), 15);
         assert_eq!(m.total_rejects(), 3);
         assert!(text.contains("rejects = { wrong_field_count = 2, missing_student = 1 }"), "{text}");
+        assert!(text.contains("secrets = [\"SSN\", \"Web_Password\"]"), "{text}");
+        assert_eq!(text.matches("secrets =").count(), 1, "no key for a file without secrets");
     }
 }

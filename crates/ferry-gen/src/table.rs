@@ -53,6 +53,7 @@ pub(crate) struct TableWriter {
     /// The current row is expected to have a wrong field count.
     bad_row: bool,
     rejects: Vec<(String, u64)>,
+    secrets: Vec<String>,
 }
 
 /// Appends `s` encoded as Windows-1252; characters it cannot represent
@@ -141,6 +142,7 @@ impl TableWriter {
             rows: 0,
             bad_row: false,
             rejects: Vec::new(),
+            secrets: Vec::new(),
         };
         if layout.bom && layout.encoding == TextEncoding::Utf8 {
             w.out.write_all(b"\xEF\xBB\xBF")?;
@@ -250,6 +252,14 @@ impl TableWriter {
         }
     }
 
+    /// Marks `columns` (names of this file's columns) as holding secrets.
+    pub fn mark_secrets(&mut self, columns: &[&str]) {
+        for c in columns {
+            debug_assert!(self.columns.iter().any(|x| x == c), "{}: no column {c}", self.name);
+            self.secrets.push((*c).to_owned());
+        }
+    }
+
     /// Ends the row.
     pub fn end(&mut self) -> io::Result<()> {
         debug_assert!(
@@ -294,6 +304,7 @@ impl TableWriter {
             bom: self.layout.bom && self.layout.encoding == TextEncoding::Utf8,
             encoding: self.layout.encoding,
             rejects: self.rejects,
+            secrets: self.secrets,
         })
     }
 }

@@ -133,20 +133,44 @@ fn check(opts: PsGenOptions) {
 
 #[test]
 fn plain_utf8() {
-    check(PsGenOptions { students: 250, seed: 11, quirks: false, encoding: TextEncoding::Utf8 });
+    check(PsGenOptions {
+        students: 250,
+        seed: 11,
+        quirks: false,
+        encoding: TextEncoding::Utf8,
+        ..PsGenOptions::default()
+    });
 }
 
 #[test]
 fn quirks_utf8() {
-    check(PsGenOptions { students: 250, seed: 12, quirks: true, encoding: TextEncoding::Utf8 });
+    check(PsGenOptions {
+        students: 250,
+        seed: 12,
+        quirks: true,
+        encoding: TextEncoding::Utf8,
+        ..PsGenOptions::default()
+    });
 }
 
 #[test]
 fn plain_windows_1252() {
-    check(PsGenOptions { students: 200, seed: 13, quirks: false, encoding: TextEncoding::Cp1252 });
+    check(PsGenOptions {
+        students: 200,
+        seed: 13,
+        quirks: false,
+        encoding: TextEncoding::Cp1252,
+        ..PsGenOptions::default()
+    });
 }
 
 #[test]
 fn quirks_windows_1252() {
-    check(PsGenOptions { students: 200, seed: 14, quirks: true, encoding: TextEncoding::Cp1252 });
+    check(PsGenOptions {
+        students: 200,
+        seed: 14,
+        quirks: true,
+        encoding: TextEncoding::Cp1252,
+        ..PsGenOptions::default()
+    });
 }

@@ -362,7 +362,13 @@ fn round_trip(a: &SourceOutput) -> SourceOutput {
 fn generated_export_written_and_read_back_keeps_shared_fields() {
     let src_dir = tempfile::tempdir().unwrap();
     let m = ferry_gen::powerschool(
-        &PsGenOptions { students: 160, seed: 21, quirks: true, encoding: TextEncoding::Utf8 },
+        &PsGenOptions {
+            students: 160,
+            seed: 21,
+            quirks: true,
+            encoding: TextEncoding::Utf8,
+            ..PsGenOptions::default()
+        },
         src_dir.path(),
     )
     .unwrap();

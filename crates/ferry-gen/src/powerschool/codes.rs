@@ -11,6 +11,7 @@ pub(super) mod cs {
     pub const AUNT: i64 = 5;
     pub const UNCLE: i64 = 6;
     pub const GUARDIAN: i64 = 7;
+    pub const OTHER: i64 = 10;
     pub const HOME: i64 = 20;
     pub const MOBILE: i64 = 21;
     pub const WORK: i64 = 22;

@@ -1,6 +1,8 @@
 //! A student's family in the Person model (Person, e-mail, phone and address
 //! rows with their associations) and the StudentContactAssoc and
-//! StudentContactDetail rows that link it to the student.
+//! StudentContactDetail rows that link it to the student (with the district
+//! tables, some associations also have a closed earlier detail row), and
+//! the combined `contacts.txt` row of each.
 
 use std::io;
 
@@ -8,7 +10,7 @@ use crate::day::Day;
 use crate::names;
 use crate::rng::Rng;
 
-use super::codes::cs;
+use super::codes::{CODESETS, cs};
 use super::files::Files;
 use super::model::Gen;
 use super::text::{fold_ascii, phone};
@@ -17,9 +19,13 @@ pub(super) struct FamPerson {
     pub(super) id: i64,
     pub(super) rel: i64,
     pub(super) first: &'static str,
+    pub(super) middle: &'static str,
     pub(super) last: &'static str,
     pub(super) email: Option<String>,
     pub(super) phone: Option<String>,
+    pub(super) phone_type: i64,
+    pub(super) street: String,
+    pub(super) city: &'static str,
     pub(super) custodial: bool,
 }
 
@@ -67,7 +73,8 @@ impl Gen {
             t.i(pid);
             t.i(if q { pid + 200_000 } else { pid });
             t.s(first);
-            t.s(if rng.chance(0.3) { rng.pick(names::FEMALE) } else { "" });
+            let middle = if rng.chance(0.3) { rng.pick(names::FEMALE) } else { "" };
+            t.s(middle);
             t.s(last);
             t.i(if female { cs::FEMALE } else { cs::MALE });
             t.s(rng.pick(names::EMPLOYERS));
@@ -112,6 +119,7 @@ impl Gen {
                 phones.push((cs::WORK, shown, digits));
             }
             let preferred = phones.first().map(|p| p.1.clone());
+            let phone_type = phones.first().map_or(0, |p| p.0);
             for (prio, (ty, shown, digits)) in phones.into_iter().enumerate() {
                 let nid = self.next("phone");
                 let t = &mut f.phone;
@@ -135,19 +143,16 @@ impl Gen {
             let addr_id = self.next("address");
             let t = &mut f.address;
             t.i(addr_id);
-            if own_home {
-                t.s(&fam.street);
+            let street = if own_home {
+                fam.street.clone()
             } else {
-                t.s(&format!(
-                    "{} {} {}",
-                    rng.range(1, 2999),
-                    rng.pick(names::STREETS),
-                    rng.pick(names::SUFFIXES)
-                ));
-            }
+                format!("{} {} {}", rng.range(1, 2999), rng.pick(names::STREETS), rng.pick(names::SUFFIXES))
+            };
+            t.s(&street);
             t.blank();
             t.s(if rng.chance(0.1) { "2B" } else { "" });
-            t.s(if own_home { fam.city } else { rng.pick(names::CITIES) });
+            let city = if own_home { fam.city } else { rng.pick(names::CITIES) };
+            t.s(city);
             t.i(cs::NJ);
             t.s(&fam.zip);
             t.end()?;
@@ -163,17 +168,34 @@ impl Gen {
                 id: pid,
                 rel,
                 first,
+                middle,
                 last,
                 email,
                 phone: preferred,
+                phone_type,
+                street,
+                city,
                 custodial: rel <= cs::FATHER || rel == cs::GUARDIAN,
             });
         }
         Ok(fam)
     }
 
-    pub(super) fn contacts(&mut self, f: &mut Files, fam: &Family, dcid: i64, start: Day) -> io::Result<()> {
+    /// The StudentContactAssoc and StudentContactDetail rows (and the
+    /// `contacts.txt` rows) of a student's family; `drng` is the student's
+    /// district stream (used only with the district tables).
+    #[allow(clippy::too_many_arguments, reason = "a student's contacts need who, when and how")]
+    pub(super) fn contacts(
+        &mut self,
+        f: &mut Files,
+        fam: &Family,
+        dcid: i64,
+        number: &str,
+        start: Day,
+        drng: &mut Rng,
+    ) -> io::Result<()> {
         let q = self.q();
+        let district = self.opts.district_tables;
         for (prio, p) in fam.persons.iter().enumerate() {
             let aid = self.next("assoc");
             let t = &mut f.assoc;
@@ -183,6 +205,29 @@ impl Gen {
             t.i(prio as i64 + 1);
             t.i(p.rel);
             t.end()?;
+            let mut current_start = start;
+            // An earlier period, closed: custody or living arrangements changed.
+            if district && start + 90 < self.as_of && drng.chance(0.12) {
+                let changed = start + drng.range(30, i64::from(self.as_of - start) - 30) as Day;
+                let did = self.next("detail");
+                let t = &mut f.detail;
+                t.i(did);
+                t.i(aid);
+                t.i(if p.rel == cs::GUARDIAN { cs::OTHER } else { p.rel });
+                t.b(false);
+                t.b(!p.custodial);
+                t.b(true);
+                t.b(!p.custodial);
+                t.b(!p.custodial);
+                t.b(true);
+                t.b(false);
+                t.b(!p.custodial);
+                t.d(start);
+                t.d(changed);
+                t.s(drng.pick(&["Custody arrangement changed", "Moved out of the home", ""]));
+                t.end()?;
+                current_start = changed;
+            }
             let did = self.next("detail");
             let t = &mut f.detail;
             t.i(did);
@@ -194,10 +239,40 @@ impl Gen {
             t.b(p.custodial);
             t.b(true);
             t.b(p.custodial);
-            t.d(start);
+            if district {
+                t.b(q && p.rel == cs::GUARDIAN);
+                t.b(p.custodial);
+            }
+            t.d(current_start);
             t.blank();
             t.s(if q && p.rel == cs::GUARDIAN { "Court order on file" } else { "" });
             t.end()?;
+            if let Some(t) = f.contacts.as_mut() {
+                let rel = CODESETS.iter().find(|c| c.0 == p.rel).map_or("", |c| c.3);
+                let phone_type = CODESETS.iter().find(|c| c.0 == p.phone_type).map_or("", |c| c.3);
+                t.i(dcid);
+                t.s(number);
+                t.i(aid);
+                t.i(p.id);
+                t.i(prio as i64 + 1);
+                t.s(rel);
+                t.s(p.first);
+                t.s(p.middle);
+                t.s(p.last);
+                t.s(p.email.as_deref().unwrap_or(""));
+                t.s(p.phone.as_deref().unwrap_or(""));
+                t.s(phone_type);
+                t.s(&p.street);
+                t.s(p.city);
+                t.s("NJ");
+                t.s(&fam.zip);
+                t.b(p.custodial);
+                t.b(true);
+                t.b(p.custodial);
+                t.b(true);
+                t.b(p.custodial);
+                t.end()?;
+            }
         }
         Ok(())
     }

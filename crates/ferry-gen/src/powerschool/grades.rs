@@ -8,7 +8,7 @@ use crate::day::Day;
 use crate::rng::Rng;
 
 use super::files::Files;
-use super::model::{Gen, Span};
+use super::model::{Gen, Points, Span};
 use super::schedule::CcRow;
 
 const GRADE_COMMENTS: &[&str] =
@@ -89,7 +89,19 @@ impl Gen {
         } else {
             t.s(comment);
         }
-        t.end()
+        t.end()?;
+        // High-school GPA points for ClassRank (district tables).
+        if let Some(d) = self.district.as_mut()
+            && grade_level >= 9
+            && !no_grade
+            && !c.exclude_gpa
+            && credit > 0.0
+        {
+            let honors = c.grade >= 11 && matches!(c.credit_type, "ENG" | "MATH" | "SCI" | "SOC" | "WL");
+            let weighted = if honors && points > 0.0 { points + 0.5 } else { points };
+            d.points.push(Points { year_id: term_id / 100, points, weighted, credit });
+        }
+        Ok(())
     }
 
     pub(super) fn transfer_grades(

@@ -1,7 +1,8 @@
 //! The district model being generated: students' enrollment spans and
 //! outcomes, sections, users and staff, and the generator state ([`Gen`])
 //! with its id sequences and the ids of the terms, attendance codes, periods
-//! and calendar days that other tables point at.
+//! and calendar days that other tables point at, and the state of the
+//! district tables ([`District`]).
 
 use std::collections::HashMap;
 
@@ -81,6 +82,58 @@ pub(super) struct StaffRow {
     pub(super) dept: &'static str,
 }
 
+/// One special program enrollment of a student (SPEnrollments); `exit` is
+/// exclusive, `None` while open.
+pub(super) struct ProgramSpan {
+    /// An index of `PROGRAMS`.
+    pub(super) program: usize,
+    pub(super) enter: Day,
+    pub(super) exit: Option<Day>,
+    pub(super) code1: &'static str,
+}
+
+/// A stored grade's GPA points (for ClassRank), of the student being written.
+pub(super) struct Points {
+    pub(super) year_id: i64,
+    pub(super) points: f64,
+    pub(super) weighted: f64,
+    pub(super) credit: f64,
+}
+
+/// A student ranked in a school, year and grade (ClassRank is written once
+/// every student is known).
+pub(super) struct RankEntry {
+    pub(super) student: i64,
+    pub(super) school: usize,
+    pub(super) year: usize,
+    pub(super) grade: i32,
+    pub(super) simple: f64,
+    pub(super) weighted: f64,
+    pub(super) date: Day,
+}
+
+/// What the district tables need beyond the core model (with
+/// `district_tables`).
+pub(super) struct District {
+    /// Gen ids of the log types, in `LOG_TYPES` order.
+    pub(super) logtypes: Vec<i64>,
+    /// Gen ids of the special programs, in `PROGRAMS` order.
+    pub(super) programs: Vec<i64>,
+    /// SchoolStaff rows by school index: administrators and counselors.
+    pub(super) admins: Vec<Vec<usize>>,
+    /// SchoolStaff rows by school index: teachers.
+    pub(super) teachers: Vec<Vec<usize>>,
+    /// TestScore ids of each test, in `TESTS` order.
+    pub(super) score_ids: Vec<Vec<i64>>,
+    /// GPA points of the student being written.
+    pub(super) points: Vec<Points>,
+    /// Students to rank.
+    pub(super) ranks: Vec<RankEntry>,
+    /// The last student written in each school (index) and year (0: none):
+    /// the other person of an incident.
+    pub(super) last_at: Vec<i64>,
+}
+
 /// The generator's state.
 pub(super) struct Gen {
     pub(super) opts: PsGenOptions,
@@ -95,6 +148,8 @@ pub(super) struct Gen {
     pub(super) users: Vec<User>,
     pub(super) staff: Vec<StaffRow>,
     pub(super) seq: HashMap<&'static str, i64>,
+    /// Set by the district tables' static pass.
+    pub(super) district: Option<District>,
 }
 
 impl Gen {
@@ -116,6 +171,7 @@ impl Gen {
             users: Vec::new(),
             staff: Vec::new(),
             seq: HashMap::new(),
+            district: None,
         }
     }
 
@@ -149,5 +205,15 @@ impl Gen {
 
     pub(super) fn calendar_day_id(&self, school: usize, y: usize, d: Day) -> i64 {
         1 + ((school * (YEARS + 1) + y) * 400) as i64 + i64::from(d - self.cals[y].first)
+    }
+
+    /// Cycle_Day `k` (0 = A) of a school and year.
+    pub(super) fn cycle_day_id(&self, school: usize, y: usize, k: usize) -> i64 {
+        1 + ((school * (YEARS + 1) + y) * 2 + k) as i64
+    }
+
+    /// Bell schedule `b` (an index of `BELLS`) of a school and year.
+    pub(super) fn bell_schedule_id(&self, school: usize, y: usize, b: usize) -> i64 {
+        1 + ((school * (YEARS + 1) + y) * 3 + b) as i64
     }
 }

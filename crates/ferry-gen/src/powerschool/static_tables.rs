@@ -8,6 +8,7 @@ use crate::catalog::{self, Level, SCHOOLS, YEARS};
 use crate::day::Day;
 
 use super::codes::{CODESETS, ENTRY_CODES, EXIT_CODES};
+use super::district_static::bell_of;
 use super::files::Files;
 use super::model::Gen;
 use super::text::fold_ascii;
@@ -15,6 +16,7 @@ use super::text::fold_ascii;
 impl Gen {
     pub(super) fn write_static(&mut self, f: &mut Files) -> io::Result<()> {
         let q = self.q();
+        let district = self.opts.district_tables;
         for (i, s) in SCHOOLS.iter().enumerate() {
             let t = &mut f.schools;
             let id = i as i64 + 1;
@@ -158,6 +160,8 @@ impl Gen {
                 }
                 let mut d = cal.first;
                 let mut session = cal.days.iter().peekable();
+                let mut session_idx = 0;
+                let cycles = if school.level == Level::Elementary { 1 } else { 2 };
                 while d <= cal.last {
                     let in_session = session.peek().is_some_and(|&&x| x == d);
                     if in_session {
@@ -166,6 +170,17 @@ impl Gen {
                     let id = self.calendar_day_id(si, y, d);
                     let note =
                         cal.holidays.binary_search_by_key(&d, |h| h.0).ok().map_or("", |i| cal.holidays[i].1);
+                    let (cycle_day, bell) = if in_session {
+                        (
+                            self.cycle_day_id(si, y, session_idx % cycles),
+                            self.bell_schedule_id(si, y, bell_of(cal, session_idx)),
+                        )
+                    } else {
+                        (0, 0)
+                    };
+                    if in_session {
+                        session_idx += 1;
+                    }
                     let t = &mut f.calendar;
                     t.i(id);
                     t.i(if q { id + 1_000_000 } else { id });
@@ -173,6 +188,10 @@ impl Gen {
                     t.d(d);
                     t.i(i64::from(in_session));
                     t.i(i64::from(in_session));
+                    if district {
+                        t.i(cycle_day);
+                        t.i(bell);
+                    }
                     t.s(if in_session {
                         ""
                     } else if note.is_empty() {

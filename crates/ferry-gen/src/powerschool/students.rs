@@ -1,6 +1,7 @@
 //! Pass 2, one student at a time: the Students row (with the legacy
-//! Mother/Father fields and custom fields), StudentRace and ReEnrollments,
-//! then the student's contacts, schedules, grades and attendance.
+//! Mother/Father fields and custom fields, and the secrets if asked for),
+//! StudentRace and ReEnrollments, then the student's contacts, schedules,
+//! grades and attendance, and the student's rows of the district tables.
 
 use std::io;
 
@@ -10,14 +11,19 @@ use crate::rng::Rng;
 
 use super::codes::cs;
 use super::contacts::Family;
+use super::district::{DISTRICT_STREAM, SECRETS_STREAM};
 use super::files::Files;
 use super::model::{Gen, Outcome};
+use super::text::fold_ascii;
 
 const NICKNAMES: &[&str] = &["\"Sunny\"", "\"Bud\"", "\"Tink\"", "\"Ace\""];
 
 impl Gen {
     pub(super) fn student(&mut self, f: &mut Files, i: usize, family: &mut Option<Family>) -> io::Result<()> {
         let mut rng = Rng::new(self.opts.seed, i as u64 * 2 + 2);
+        // The district tables and the secrets draw from their own streams:
+        // the core files stay the same with or without them.
+        let mut drng = Rng::new(self.opts.seed, DISTRICT_STREAM + i as u64);
         let q = self.q();
         let id = 1001 + i as i64;
         let dcid = self.dcid(id, 100_000);
@@ -173,6 +179,39 @@ impl Gen {
             t.blank();
         }
         t.s(if i.is_multiple_of(113) { "Y" } else { "N" });
+        if self.opts.secrets {
+            let secondary = matches!(SCHOOLS[school].level, Level::Middle | Level::High);
+            let parent = fam.persons.first().map_or(last, |p| p.last);
+            let mut srng = Rng::new(self.opts.seed, SECRETS_STREAM + i as u64);
+            if srng.chance(0.04) {
+                t.blank();
+            } else {
+                t.s(&format!(
+                    "9{:02}-{:02}-{:04}",
+                    srng.below(100),
+                    1 + srng.below(99),
+                    1 + srng.below(9999)
+                ));
+            }
+            t.s(&password(&mut srng));
+            if srng.chance(0.1) {
+                t.blank();
+                t.blank();
+            } else {
+                let mut login = String::new();
+                fold_ascii(parent, &mut login);
+                login.push_str(&(100 + srng.below(9900)).to_string());
+                t.s(&login);
+                t.s(&password(&mut srng));
+            }
+            if secondary {
+                t.s(&format!("{:02}-{:02}-{:02}", srng.below(40), srng.below(40), srng.below(40)));
+                t.s(&format!("B-{:03}", (i * 37) % 1000));
+            } else {
+                t.blank();
+                t.blank();
+            }
+        }
         t.end()?;
 
         // Race.
@@ -189,7 +228,7 @@ impl Gen {
             t.end()?;
         }
         // Contacts.
-        self.contacts(f, fam, dcid, district_entry)?;
+        self.contacts(f, fam, dcid, &number, district_entry, &mut drng)?;
         // Earlier enrollments.
         let reenroll_count = match outcome {
             Outcome::Graduated(_) => spans.len(),
@@ -230,7 +269,16 @@ impl Gen {
             self.grades(f, &mut rng, id, sp, &ccs)?;
             self.attendance(f, &mut rng, id, sp, &ccs)?;
         }
+        if self.district.is_some() {
+            self.district_student(f, &mut drng, (i, id, dcid), first, &spans, &outcome)?;
+        }
         self.students[i].spans = spans;
         Ok(())
     }
+}
+
+/// A fake password: ten letters and digits.
+fn password(rng: &mut Rng) -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..10).map(|_| char::from(CHARS[rng.index(CHARS.len())])).collect()
 }
