@@ -221,13 +221,37 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
             })?),
             None => None,
         };
-        let table = configured
+        let keys: Vec<String> = headers.iter().map(|h| fold(header::split(h).1)).collect();
+        let mut table = configured
             .or_else(|| header::table_from_headers(&headers))
             .or_else(|| Table::from_file_name(&name))
-            .or_else(|| {
-                let keys: Vec<String> = headers.iter().map(|h| fold(header::split(h).1)).collect();
-                Table::from_columns(&keys)
-            });
+            .or_else(|| Table::from_columns(&keys));
+        // A table recognized by name or headers must have the columns its
+        // rows need; otherwise the columns say what the file is (a contacts
+        // export named contacts.txt is not Ferry's flat contacts layout).
+        if let Some(t) = table {
+            let missing = t.missing_columns(&keys);
+            if !missing.is_empty() {
+                let by_columns =
+                    Table::from_columns(&keys).filter(|c| *c != t && c.missing_columns(&keys).is_empty());
+                match (configured, by_columns) {
+                    (None, Some(other)) => {
+                        tracing::info!(
+                            "{name}: read as {other}, which its columns are (it lacks {t}'s {})",
+                            missing.join(", ")
+                        );
+                        table = Some(other);
+                    }
+                    _ => {
+                        return Err(Error::config(format!(
+                            "{name}: recognized as PowerSchool table {t}, but it lacks the column(s) {} that every row of {t} needs; \
+                             export the table with them, or name the file's real table in [files.\"{name}\"] table = \"…\"",
+                            missing.join(", ")
+                        )));
+                    }
+                }
+            }
+        }
         let (table, source_table) = match table {
             Some(t) => (t, t.name().to_owned()),
             None => {
@@ -261,6 +285,42 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn discover_one(name: &str, text: &str) -> Result<Vec<FileSpec>, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let cfg: SourceConfig =
+            ferry_sdk::serde_json::from_value(ferry_sdk::serde_json::json!({ "directory": "." })).unwrap();
+        discover(dir.path(), &cfg)
+    }
+
+    #[test]
+    fn a_file_is_what_its_columns_say_when_its_name_says_otherwise() {
+        // A contacts export: StudentContactAssoc and Person side by side, named contacts.txt.
+        let f = discover_one(
+            "contacts.txt",
+            "StudentDCID\tPersonID\tFirstName\tLastName\tEmail\tIsCustodial\n77\t5\tAna\tRuiz\ta@x.org\t1\n",
+        )
+        .unwrap();
+        assert_eq!(f[0].table, Table::ContactsExport);
+        // Ferry's flat layout keeps its name.
+        let f = discover_one(
+            "contacts.txt",
+            "Contact_ID\tStudent_Number\tFirst_Name\tLast_Name\tRelationship\n1\t000123\tAna\tRuiz\tMother\n",
+        )
+        .unwrap();
+        assert_eq!(f[0].table, Table::Contacts);
+        // Neither: a configuration error naming the missing columns.
+        let e = discover_one("contacts.txt", "Name\tPhone\nAna\t555\n").unwrap_err();
+        assert!(e.message.contains("lacks the column(s) contactid"), "{e}");
+        // A table the connector does not map is kept, under its qualifier's name.
+        let f = discover_one(
+            "userfields.txt",
+            "U_StudentsUserFields.StudentsDCID\tU_StudentsUserFields.Bus\n77\t4\n",
+        )
+        .unwrap();
+        assert_eq!((f[0].table, f[0].source_table.as_str()), (Table::Unmapped, "U_StudentsUserFields"));
+    }
 
     #[test]
     fn sniffs_delimiters_and_quoting() {

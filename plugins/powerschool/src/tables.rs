@@ -67,7 +67,44 @@ pub enum Table {
     /// Ferry's flat contacts layout (one row per student and contact), what
     /// the sink writes for Data Import Manager.
     Contacts,
-    /// A table the connector does not map (Log, U_ extensions, …): it is
+    /// Log (8): discipline and other log entries.
+    Log,
+    /// SPEnrollments: special-program participation.
+    SpEnrollments,
+    /// Test: the assessments.
+    Test,
+    /// TestScore: the scores an assessment reports.
+    TestScore,
+    /// StudentTest: a student's sitting of a test.
+    StudentTest,
+    /// StudentTestScore: one score of a sitting.
+    StudentTestScore,
+    /// Cycle_Day: the days of a school's rotation.
+    CycleDay,
+    /// Bell_Schedule: a school's bell schedules.
+    BellSchedule,
+    /// Bell_Schedule_Items: the periods of a bell schedule and their times.
+    BellScheduleItems,
+    /// RoleDef: roles (of section teachers).
+    RoleDef,
+    /// SectionTeacher: every teacher of a section (co-teachers too).
+    SectionTeacher,
+    /// ClassRank: stored GPAs and class ranks.
+    ClassRank,
+    /// Incident Management: Incident.
+    Incident,
+    /// Incident Management: Incident_Detail (behaviours, actions, roles of an incident).
+    IncidentDetail,
+    /// Incident Management: Incident_Person_Role.
+    IncidentPersonRole,
+    /// Incident Management: Incident_Action.
+    IncidentAction,
+    /// Incident Management: Incident_LU_Code (the codes).
+    IncidentLuCode,
+    /// A contacts export with StudentContactAssoc and Person columns side by
+    /// side (StudentDCID, PersonID, names, email, phone, custody flags).
+    ContactsExport,
+    /// A table the connector does not map (U_ extensions, state tables, …): it is
     /// kept as a source table only. Never recognized by name.
     Unmapped,
 }
@@ -134,6 +171,39 @@ const INFO: &[Info] = &[
     Info { table: Table::PersonAddress, name: "PersonAddress", number: None, aliases: &[] },
     Info { table: Table::PersonAddressAssoc, name: "PersonAddressAssoc", number: None, aliases: &[] },
     Info { table: Table::Contacts, name: "Contacts", number: None, aliases: &[] },
+    Info { table: Table::Log, name: "Log", number: Some(8), aliases: &["logs"] },
+    Info { table: Table::SpEnrollments, name: "SPEnrollments", number: None, aliases: &["specialprograms"] },
+    Info { table: Table::Test, name: "Test", number: None, aliases: &["tests"] },
+    Info { table: Table::TestScore, name: "TestScore", number: None, aliases: &["testscores"] },
+    Info { table: Table::StudentTest, name: "StudentTest", number: None, aliases: &["studenttests"] },
+    Info {
+        table: Table::StudentTestScore,
+        name: "StudentTestScore",
+        number: None,
+        aliases: &["studenttestscores"],
+    },
+    Info { table: Table::CycleDay, name: "Cycle_Day", number: None, aliases: &["cycledays"] },
+    Info { table: Table::BellSchedule, name: "Bell_Schedule", number: None, aliases: &["bellschedules"] },
+    Info {
+        table: Table::BellScheduleItems,
+        name: "Bell_Schedule_Items",
+        number: None,
+        aliases: &["bellscheduleitem"],
+    },
+    Info { table: Table::RoleDef, name: "RoleDef", number: None, aliases: &["roledefs"] },
+    Info {
+        table: Table::SectionTeacher,
+        name: "SectionTeacher",
+        number: None,
+        aliases: &["sectionteachers"],
+    },
+    Info { table: Table::ClassRank, name: "ClassRank", number: None, aliases: &["classranks"] },
+    Info { table: Table::Incident, name: "Incident", number: None, aliases: &["incidents"] },
+    Info { table: Table::IncidentDetail, name: "Incident_Detail", number: None, aliases: &[] },
+    Info { table: Table::IncidentPersonRole, name: "Incident_Person_Role", number: None, aliases: &[] },
+    Info { table: Table::IncidentAction, name: "Incident_Action", number: None, aliases: &[] },
+    Info { table: Table::IncidentLuCode, name: "Incident_LU_Code", number: None, aliases: &[] },
+    Info { table: Table::ContactsExport, name: "ContactsExport", number: None, aliases: &[] },
     Info { table: Table::Unmapped, name: "(not mapped)", number: None, aliases: &[] },
 ];
 
@@ -192,6 +262,22 @@ impl Table {
         let has = |c: &str| keys.iter().any(|k| k == c);
         let all = |cs: &[&str]| cs.iter().all(|c| has(c));
         const SIGNATURES: &[(Table, &[&str])] = &[
+            (Table::ContactsExport, &["studentdcid", "personid", "firstname", "lastname"]),
+            (Table::IncidentPersonRole, &["incidentid", "roleincidentdetailid"]),
+            (Table::IncidentAction, &["incidentactionid", "incidentid"]),
+            (Table::IncidentDetail, &["incidentdetailid", "incidentid"]),
+            (Table::IncidentLuCode, &["lucodeid", "codetype"]),
+            (Table::Incident, &["incidentid", "incidentts"]),
+            (Table::Log, &["logtypeid", "entrydate"]),
+            (Table::SpEnrollments, &["programid", "enterdate"]),
+            (Table::StudentTestScore, &["studenttestid", "testscoreid"]),
+            (Table::StudentTest, &["testid", "testdate", "studentid"]),
+            (Table::TestScore, &["testid", "sortorder", "name"]),
+            (Table::BellScheduleItems, &["bellscheduleid", "periodid", "starttime"]),
+            (Table::BellSchedule, &["attendanceconversionid"]),
+            (Table::CycleDay, &["letter", "daynumber"]),
+            (Table::SectionTeacher, &["sectionid", "teacherid", "roleid"]),
+            (Table::ClassRank, &["gpamethod", "outof"]),
             (Table::Attendance, &["attdate", "attendancecodeid"]),
             (Table::Attendance, &["attdate", "attcode"]),
             (Table::AttendanceCode, &["attcode", "presencestatuscd"]),
@@ -226,6 +312,29 @@ impl Table {
         SIGNATURES.iter().find(|(_, cs)| all(cs)).map(|(t, _)| *t)
     }
 
+    /// The columns (folded own-column names, alternatives separated by `|`)
+    /// without which no row of the table can become a record: a file
+    /// recognized as this table that lacks one is not read as it.
+    pub fn required_columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Contacts => &["contactid"],
+            Table::ContactsExport => &["studentdcid", "personid", "firstname", "lastname"],
+            Table::StudentContactAssoc => &["studentcontactassocid", "studentdcid", "personid"],
+            Table::StudentContactDetail => &["studentcontactassocid"],
+            _ => &[],
+        }
+    }
+
+    /// The required columns (see [`Table::required_columns`]) that `keys`
+    /// (folded own-column names) lack, as their first alternative.
+    pub fn missing_columns(self, keys: &[String]) -> Vec<&'static str> {
+        self.required_columns()
+            .iter()
+            .filter(|alts| !alts.split('|').any(|a| keys.iter().any(|k| k == a)))
+            .map(|alts| alts.split('|').next().unwrap_or(alts))
+            .collect()
+    }
+
     /// Every table the connector maps, for documentation and errors.
     pub fn all() -> impl Iterator<Item = Table> {
         INFO.iter().map(|i| i.table).filter(|t| *t != Table::Unmapped)
@@ -256,6 +365,10 @@ mod tests {
         assert_eq!(Table::from_file_name("attendance_code.txt"), Some(Table::AttendanceCode));
         assert_eq!(Table::from_file_name("studentcontactassoc.txt"), Some(Table::StudentContactAssoc));
         assert_eq!(Table::from_file_name("notes.txt"), None);
+        assert_eq!(Table::from_file_name("sectionteacher.txt"), Some(Table::SectionTeacher));
+        assert_eq!(Table::from_file_name("studenttestscore.txt"), Some(Table::StudentTestScore));
+        assert_eq!(Table::from_file_name("incident.txt"), Some(Table::Incident));
+        assert_eq!(Table::from_file_name("bell_schedule_items.txt"), Some(Table::BellScheduleItems));
         assert_eq!(Table::all().count(), INFO.len() - 1);
         assert_eq!(Table::from_name("(not mapped)"), None);
     }

@@ -421,11 +421,16 @@ pub(super) const DETAIL_DISTRICT: &[&str] = &[
     "RelationshipNote",
 ];
 
-/// The secrets a full Students export carries, after its other columns
-/// (`secrets`). `Student_Web_ID`, the student's login name, is a core
-/// column.
-pub(super) const STUDENT_SECRETS: &[&str] =
+/// The columns a full Students export carries after its other columns
+/// (`secrets`): the secrets ([`STUDENT_SECRETS`]) and two that look like them
+/// but are not (the parent portal's login name, the locker's number).
+/// `Student_Web_ID`, the student's login name, is a core column.
+pub(super) const STUDENT_EXTRA: &[&str] =
     &["SSN", "Student_Web_Password", "Web_ID", "Web_Password", "LockerCombination", "Locker_Number"];
+
+/// The secrets among [`STUDENT_EXTRA`]: what a reader must leave out by default.
+pub(super) const STUDENT_SECRETS: &[&str] =
+    &["SSN", "Student_Web_Password", "Web_Password", "LockerCombination"];
 
 /// Cycle_Day (`cycle_day.txt`).
 pub(super) const CYCLE_DAY: &[&str] =

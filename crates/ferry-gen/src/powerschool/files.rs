@@ -104,7 +104,7 @@ impl Files {
         let calendar_cols = if district { columns::CALENDAR_DISTRICT } else { columns::CALENDAR };
         let detail_cols = if district { columns::DETAIL_DISTRICT } else { columns::DETAIL };
         let students_cols: Vec<&str> = if opts.secrets {
-            columns::STUDENTS.iter().chain(columns::STUDENT_SECRETS).copied().collect()
+            columns::STUDENTS.iter().chain(columns::STUDENT_EXTRA).copied().collect()
         } else {
             columns::STUDENTS.to_vec()
         };

@@ -22,6 +22,30 @@ use crate::tables::Table;
 use EntityKind as E;
 use Order as O;
 
+/// Tables the connector recognizes but does not map to canonical records
+/// yet: their files are kept as source tables only (when the destination
+/// keeps them), and named in the run summary otherwise.
+pub const SOURCE_ONLY: &[Table] = &[
+    Table::Log,
+    Table::SpEnrollments,
+    Table::Test,
+    Table::TestScore,
+    Table::StudentTest,
+    Table::StudentTestScore,
+    Table::CycleDay,
+    Table::BellSchedule,
+    Table::BellScheduleItems,
+    Table::RoleDef,
+    Table::SectionTeacher,
+    Table::ClassRank,
+    Table::Incident,
+    Table::IncidentDetail,
+    Table::IncidentPersonRole,
+    Table::IncidentAction,
+    Table::IncidentLuCode,
+    Table::ContactsExport,
+];
+
 /// Every table the connector reads, in read order within an [`Order`].
 pub const HANDLERS: &[Handler] = &[
     Handler {
@@ -410,9 +434,11 @@ mod tests {
             let orders: Vec<Order> = h.passes.iter().map(|p| p.order).collect();
             assert!(orders.windows(2).all(|w| w[0] < w[1]), "{}: passes in read order", h.table);
         }
-        // Every table the connector recognizes is read by some pass.
+        // Every table the connector recognizes is read by some pass, or is
+        // kept as a source table only, on purpose.
         for t in Table::all() {
-            assert!(HANDLERS.iter().any(|h| h.table == t), "{t} has no handler");
+            let handled = HANDLERS.iter().any(|h| h.table == t);
+            assert!(handled != SOURCE_ONLY.contains(&t), "{t}: a handler, or in SOURCE_ONLY (not both)");
         }
     }
 }

@@ -138,8 +138,11 @@ impl PowerSchoolSource {
             ));
         }
         if !ctx.source_tables {
-            let unmapped: Vec<&str> =
-                files.iter().filter(|f| f.table == Table::Unmapped).map(|f| f.name.as_str()).collect();
+            let unmapped: Vec<&str> = files
+                .iter()
+                .filter(|f| f.table == Table::Unmapped || handlers::SOURCE_ONLY.contains(&f.table))
+                .map(|f| f.name.as_str())
+                .collect();
             if !unmapped.is_empty() {
                 notices.push(format!(
                     "{} file(s) hold tables Ferry does not map to canonical records and the destination keeps no source tables, so their rows are not migrated: {} (archive them with --to sqlite:FILE, or list them in `ignore`)",
@@ -421,7 +424,9 @@ impl Source for PowerSchoolSource {
             }
             let Some(step) = self.steps.front().copied() else {
                 for (i, s) in self.stats.iter().enumerate() {
-                    if !self.counted[i] && self.files[i].table != Table::Unmapped {
+                    let table = self.files[i].table;
+                    if !self.counted[i] && table != Table::Unmapped && !handlers::SOURCE_ONLY.contains(&table)
+                    {
                         tracing::warn!(
                             "{}: table {} was read but is not used by this connector",
                             s.file,
