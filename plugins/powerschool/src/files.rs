@@ -55,6 +55,16 @@ impl FileSpec {
     }
 }
 
+/// Whether a table the connector does not map is a one-to-one extension of
+/// Students: a `U_` or `S_` table keyed by `StudentsDCID`, and not a child
+/// table (`S_<ST>_<TBL>_C`, several rows per student).
+fn is_student_extension(table: &str, keys: &[String]) -> bool {
+    let t = table.to_ascii_uppercase();
+    (t.starts_with("U_") || t.starts_with("S_"))
+        && !t.ends_with("_C")
+        && keys.iter().any(|k| k == "studentsdcid")
+}
+
 /// The name of an unmapped file's table: the qualifier most of its headers
 /// share, or the file's name without its extension.
 fn unmapped_name(name: &str, headers: &[String]) -> String {
@@ -254,6 +264,13 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
         }
         let (table, source_table) = match table {
             Some(t) => (t, t.name().to_owned()),
+            None if is_student_extension(&unmapped_name(&name, &headers), &keys) => {
+                let source = unmapped_name(&name, &headers);
+                tracing::info!(
+                    "{name}: table {source}, an extension of Students (by StudentsDCID), merged into the students"
+                );
+                (Table::StudentExtension, source)
+            }
             None => {
                 let source = unmapped_name(&name, &headers);
                 tracing::info!(
@@ -265,6 +282,18 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
             }
         };
         let mut columns = header::columns(&headers, table);
+        if matches!(table, Table::Unmapped | Table::StudentExtension) {
+            // A qualifier naming the file's own (unknown) table is dropped too.
+            for c in &mut columns {
+                if let (Some(header::Qualifier::Other(q)), col) = header::split(&c.header)
+                    && q.eq_ignore_ascii_case(&source_table)
+                {
+                    c.key = fold(col);
+                    c.own = true;
+                    c.ext_key = col.to_owned();
+                }
+            }
+        }
         if !cfg.include_secrets {
             for c in &mut columns {
                 c.secret = crate::secrets::is_secret(header::split(&c.header).1);
@@ -319,7 +348,13 @@ mod tests {
             "U_StudentsUserFields.StudentsDCID\tU_StudentsUserFields.Bus\n77\t4\n",
         )
         .unwrap();
-        assert_eq!((f[0].table, f[0].source_table.as_str()), (Table::Unmapped, "U_StudentsUserFields"));
+        assert_eq!(
+            (f[0].table, f[0].source_table.as_str()),
+            (Table::StudentExtension, "U_StudentsUserFields")
+        );
+        assert!(f[0].has("studentsdcid"), "the own qualifier is dropped: {:?}", f[0].columns);
+        let f = discover_one("notes_2024.txt", "Log_Archive.ID\tLog_Archive.Note\n1\tx\n").unwrap();
+        assert_eq!((f[0].table, f[0].source_table.as_str()), (Table::Unmapped, "Log_Archive"));
     }
 
     #[test]

@@ -181,6 +181,8 @@ impl<T> Multi<T> {
 /// A StudentContactDetail row.
 #[derive(Clone, Debug, Default)]
 pub struct Detail {
+    /// StudentContactDetailID.
+    pub id: Option<i64>,
     /// RelationshipTypeCodeSetID.
     pub relationship: Option<i64>,
     /// IsActive.
@@ -193,10 +195,21 @@ pub struct Detail {
     pub lives_with: Option<bool>,
     /// ReceivesMailFlg.
     pub receives_mail: Option<bool>,
+    /// SchoolPickupFlg.
+    pub school_pickup: Option<bool>,
+    /// ConfidentialCommFlag.
+    pub confidential: Option<bool>,
+    /// StartDate.
+    pub start: Option<Date>,
+    /// EndDate.
+    pub end: Option<Date>,
     /// Other columns' values, `\u{1f}`-separated, in the order of
     /// [`Lookups::detail_ext_keys`].
     pub ext: Box<str>,
 }
+
+/// One merged extension value: its (shared) key and the value.
+pub type ExtValue = (std::sync::Arc<str>, Box<str>);
 
 /// An index of records by the ids rows refer to them with.
 #[derive(Debug, Default)]
@@ -314,6 +327,11 @@ impl RejectedParents {
 pub struct Lookups {
     /// Parent rows read and rejected, for their children's reasons.
     pub rejected: RejectedParents,
+    /// Students' extension tables (`U_StudentsUserFields`…): per StudentsDCID,
+    /// `(key, value)` pairs merged into the student's extensions.
+    pub student_ext: FastMap<i64, Vec<ExtValue>>,
+    /// The keys of [`Lookups::student_ext`], shared.
+    pub student_ext_keys: Vec<std::sync::Arc<str>>,
     /// School_Number → name.
     pub schools: IdMap<String>,
     /// (School_Number, TermID) → term.
@@ -409,6 +427,7 @@ impl Lookups {
     /// Frees the lookups only student contacts, demographics and staff use.
     pub fn release_people(&mut self) {
         self.release_person_parts();
+        self.student_ext = FastMap::default();
         self.details.clear();
         self.races.clear();
         self.affiliations = IdMap::default();

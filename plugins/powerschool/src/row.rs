@@ -56,7 +56,7 @@ pub struct Ctx<'a> {
     /// File name.
     pub file: &'a str,
     /// The PowerSchool table of the file (`Students`, `CC`…).
-    pub table: &'static str,
+    pub table: &'a str,
     /// Line of the row.
     pub line: u64,
     /// The row.

@@ -104,6 +104,10 @@ pub enum Table {
     /// A contacts export with StudentContactAssoc and Person columns side by
     /// side (StudentDCID, PersonID, names, email, phone, custody flags).
     ContactsExport,
+    /// A one-to-one extension of Students keyed by `StudentsDCID`
+    /// (`U_StudentsUserFields`, `S_NJ_STU_X`): merged into the students'
+    /// extensions. Recognized by its name's prefix and that column.
+    StudentExtension,
     /// A table the connector does not map (U_ extensions, state tables, …): it is
     /// kept as a source table only. Never recognized by name.
     Unmapped,
@@ -204,6 +208,7 @@ const INFO: &[Info] = &[
     Info { table: Table::IncidentAction, name: "Incident_Action", number: None, aliases: &[] },
     Info { table: Table::IncidentLuCode, name: "Incident_LU_Code", number: None, aliases: &[] },
     Info { table: Table::ContactsExport, name: "ContactsExport", number: None, aliases: &[] },
+    Info { table: Table::StudentExtension, name: "(student extension)", number: None, aliases: &[] },
     Info { table: Table::Unmapped, name: "(not mapped)", number: None, aliases: &[] },
 ];
 
@@ -227,7 +232,7 @@ impl Table {
     pub fn from_name(name: &str) -> Option<Table> {
         let f = fold(name);
         INFO.iter()
-            .filter(|i| i.table != Table::Unmapped)
+            .filter(|i| !matches!(i.table, Table::Unmapped | Table::StudentExtension))
             .find(|i| fold(i.name) == f || i.aliases.contains(&f.as_str()))
             .map(|i| i.table)
     }
@@ -246,7 +251,7 @@ impl Table {
         }
         let f = fold(stem);
         let mut best: Option<(usize, Table)> = None;
-        for i in INFO.iter().filter(|i| i.table != Table::Unmapped) {
+        for i in INFO.iter().filter(|i| !matches!(i.table, Table::Unmapped | Table::StudentExtension)) {
             for n in std::iter::once(fold(i.name)).chain(i.aliases.iter().map(|a| (*a).to_owned())) {
                 if f.starts_with(&n) && best.is_none_or(|(len, _)| n.len() > len) {
                     best = Some((n.len(), i.table));
@@ -337,7 +342,7 @@ impl Table {
 
     /// Every table the connector maps, for documentation and errors.
     pub fn all() -> impl Iterator<Item = Table> {
-        INFO.iter().map(|i| i.table).filter(|t| *t != Table::Unmapped)
+        INFO.iter().map(|i| i.table).filter(|t| !matches!(t, Table::Unmapped | Table::StudentExtension))
     }
 }
 
@@ -369,7 +374,7 @@ mod tests {
         assert_eq!(Table::from_file_name("studenttestscore.txt"), Some(Table::StudentTestScore));
         assert_eq!(Table::from_file_name("incident.txt"), Some(Table::Incident));
         assert_eq!(Table::from_file_name("bell_schedule_items.txt"), Some(Table::BellScheduleItems));
-        assert_eq!(Table::all().count(), INFO.len() - 1);
+        assert_eq!(Table::all().count(), INFO.len() - 2);
         assert_eq!(Table::from_name("(not mapped)"), None);
     }
 

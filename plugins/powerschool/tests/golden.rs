@@ -396,7 +396,8 @@ fn person_model_contacts_and_demographics() {
         (Some(true), Some(true), Some(true), Some(true))
     );
     assert_eq!(mother.priority, Some(1));
-    assert_eq!(ext(&mother, "StudentContactDetail.SchoolPickupFlg").as_deref(), Some("1"));
+    assert_eq!(mother.school_pickup, Some(true), "a field since model 2.2, no longer an extension");
+    assert_eq!(ext(&mother, "StudentContactDetail.SchoolPickupFlg"), None);
     let gran: StudentContact = by_id(&out, "72");
     assert_eq!(gran.relationship.as_ref().unwrap().code, Relationship::Grandparent);
     assert_eq!(gran.custodial, Some(false));

@@ -168,9 +168,9 @@ pub fn legacy_contacts(
 }
 
 columns!(flat_cols {
-    CONTACT = ["contactid"] Yes,
+    CONTACT = ["contactid", "personid"] Yes,
     STUDENT = ["students.studentnumber", "studentnumber"] Yes,
-    RELATIONSHIP = ["relationship"] Yes,
+    RELATIONSHIP = ["relationship", "relationshiptype"] Yes,
     PRIORITY = ["contactpriorityorder", "priority"] Yes,
     FIRST = ["firstname"] Yes,
     MIDDLE = ["middlename"] Yes,
@@ -187,10 +187,20 @@ columns!(flat_cols {
     EMERGENCY = ["isemergency"] Yes,
     LIVES_WITH = ["liveswithflg"] Yes,
     MAIL = ["receivesmailflg"] Yes,
+    STUDENT_DCID = ["studentdcid"] Yes,
+    ASSOC = ["studentcontactassocid"] Yes,
+    PHONE = ["phone", "phonenumber"] Yes,
+    PHONE_TYPE = ["phonetype"] Yes,
+    PICKUP = ["schoolpickupflg"] Yes,
 });
 
-/// A row of Ferry's flat contacts layout → the contact (first row naming
-/// it; `contacts = true`) or the student contact.
+/// A row of Ferry's flat contacts layout, or of a contacts export with
+/// StudentContactAssoc and Person columns side by side (`PersonID`,
+/// `StudentDCID`, `StudentContactAssocID`, one `Phone` with its
+/// `PhoneType`) → the contact (first row naming it; `contacts = true`) or
+/// the student contact. A contact's id is its Contact_ID, or PersonID; a
+/// student contact's is the StudentContactAssocID when the export has one,
+/// else `<contact id>:<student id>`.
 pub fn flat_contact(
     ctx: &mut Ctx<'_>,
     f: &Fields<'_>,
@@ -208,7 +218,7 @@ pub fn flat_contact(
         ctx.id.clone_from(&cid);
         let mut meta = ctx.meta(cid.clone());
         f.ext_into(&mut meta);
-        let k = Contact {
+        let mut k = Contact {
             meta,
             first_name: f.get(c::FIRST).unwrap_or_default().to_owned(),
             middle_name: f.get(c::MIDDLE).map(str::to_owned),
@@ -222,6 +232,16 @@ pub fn flat_contact(
             region: f.get(c::STATE).map(str::to_owned),
             postal_code: f.get(c::ZIP).map(str::to_owned),
         };
+        if let Some(phone) = f.get(c::PHONE) {
+            let slot = match f.get(c::PHONE_TYPE).and_then(crate::codes::phone_kind) {
+                Some("mobile") => &mut k.phone_mobile,
+                Some("work") => &mut k.phone_work,
+                _ => &mut k.phone_home,
+            };
+            if slot.is_none() {
+                *slot = Some(phone.to_owned());
+            }
+        }
         seen.insert(cid.clone(), ());
         let r = ctx.emit(out, Ok(k))?;
         if r == RowOutcome::Record
@@ -232,12 +252,25 @@ pub fn flat_contact(
         return Ok(r);
     }
     let number = f.trimmed(c::STUDENT).unwrap_or_default();
-    ctx.id = format!("{cid}:{number}");
+    let assoc = f.trimmed(c::ASSOC).map(str::to_owned);
+    ctx.id = assoc.clone().unwrap_or_else(|| format!("{cid}:{number}"));
     let rec = (|| {
-        let student = lk.students.by_key.get(number).ok_or_else(|| {
-            let key = ParentKey::StudentNumber(number.to_owned());
-            Bad::at(f, c::STUDENT, lk.rejected.why(&key, "student", NO_STUDENT))
-        })?;
+        let student = match f.get(c::STUDENT_DCID).and_then(values::int) {
+            // The student's DCID, when the export has it (StudentContactAssoc's key).
+            Some(dcid) if number.is_empty() || !lk.students.by_key.contains_key(number) => {
+                lk.students.by_dcid.get(&dcid).ok_or_else(|| {
+                    Bad::at(
+                        f,
+                        c::STUDENT_DCID,
+                        lk.rejected.why(&ParentKey::StudentDcid(dcid), "student", NO_STUDENT),
+                    )
+                })?
+            }
+            _ => lk.students.by_key.get(number).ok_or_else(|| {
+                let key = ParentKey::StudentNumber(number.to_owned());
+                Bad::at(f, c::STUDENT, lk.rejected.why(&key, "student", NO_STUDENT))
+            })?,
+        };
         let contact = lk.contacts.by_key.get(&cid).ok_or_else(|| {
             let key = ParentKey::ContactId(cid.clone());
             Bad::at(
@@ -247,7 +280,7 @@ pub fn flat_contact(
             )
         })?;
         let sid = lk.students.id(*student).to_owned();
-        let mut meta = ctx.meta(format!("{cid}:{sid}"));
+        let mut meta = ctx.meta(assoc.clone().unwrap_or_else(|| format!("{cid}:{sid}")));
         f.ext_into(&mut meta);
         Ok(StudentContact {
             meta,
@@ -259,8 +292,7 @@ pub fn flat_contact(
             lives_with: ctx.opt_flag(f, c::LIVES_WITH, "lives_with"),
             receives_mail: ctx.opt_flag(f, c::MAIL, "receives_mail"),
             priority: ctx.opt_int(f, c::PRIORITY, "priority"),
-            // Model 2.2 fields: not mapped from PowerSchool yet.
-            school_pickup: None,
+            school_pickup: ctx.opt_flag(f, c::PICKUP, "school_pickup"),
             restricted: None,
             restriction_note: None,
             confidential_communication: None,

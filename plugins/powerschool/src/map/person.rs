@@ -66,6 +66,11 @@ columns!(detail_cols {
     EMERGENCY = ["isemergency"] Yes,
     LIVES_WITH = ["liveswithflg"] Yes,
     MAIL = ["receivesmailflg"] Yes,
+    ID = ["studentcontactdetailid"] Yes,
+    PICKUP = ["schoolpickupflg"] Yes,
+    CONFIDENTIAL = ["confidentialcommflag", "confidentialcomm"] Yes,
+    START = ["startdate"] Yes,
+    END = ["enddate"] Yes,
 });
 
 /// Which lookup of the Person model a file feeds.
@@ -159,12 +164,17 @@ pub fn person_part(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups, part: Person
                 lk.detail_ext_keys = f.ext_keys().map(|k| format!("StudentContactDetail.{k}")).collect();
             }
             let d = Detail {
+                id: ctx.int(f, c::ID)?,
                 relationship: ctx.int(f, c::RELATIONSHIP)?,
                 active: ctx.flag(f, c::ACTIVE)?,
                 custodial: ctx.flag(f, c::CUSTODIAL)?,
                 emergency: ctx.flag(f, c::EMERGENCY)?,
                 lives_with: ctx.flag(f, c::LIVES_WITH)?,
                 receives_mail: ctx.flag(f, c::MAIL)?,
+                school_pickup: ctx.flag(f, c::PICKUP)?,
+                confidential: ctx.flag(f, c::CONFIDENTIAL)?,
+                start: ctx.date(f, c::START)?,
+                end: ctx.date(f, c::END)?,
                 ext: f.ext_values_joined().into(),
             };
             lk.details.push(assoc, d);
@@ -287,8 +297,11 @@ fn relationship(lk: &Lookups, id: i64) -> Code<Relationship> {
     }
 }
 
-/// A StudentContactAssoc row (with its active StudentContactDetail) → a
-/// student contact.
+/// A StudentContactAssoc row → one student contact per StudentContactDetail
+/// row of the association (each a period of the relationship, with its
+/// flags and dates), or one without details when there are none. The
+/// current detail (active, else the last) keeps the association's id; the
+/// others are `<assoc id>:<detail id>`.
 pub fn contact_assoc(
     ctx: &mut Ctx<'_>,
     f: &Fields<'_>,
@@ -298,7 +311,7 @@ pub fn contact_assoc(
     use assoc_cols as c;
     let id = f.trimmed(c::ID).unwrap_or_default().to_owned();
     ctx.id.clone_from(&id);
-    let rec = (|| {
+    let parents = (|| {
         let assoc = ctx.need(f, c::ID, "StudentContactAssocID")?;
         let sdcid = ctx.need(f, c::STUDENT, "StudentDCID")?;
         let student = lk.students.by_dcid.get(&sdcid).ok_or_else(|| {
@@ -313,9 +326,28 @@ pub fn contact_assoc(
             );
             Bad::at(f, c::PERSON, why)
         })?;
-        let detail =
-            lk.details.get(assoc).find(|d| d.active == Some(true)).or_else(|| lk.details.get(assoc).next());
-        let mut meta = ctx.meta(id.clone());
+        Ok((assoc, *student, *contact))
+    })();
+    let (assoc, student, contact) = match parents {
+        Ok(p) => p,
+        Err(bad) => return ctx.emit::<StudentContact>(out, Err(bad)),
+    };
+    let details: Vec<&Detail> = lk.details.get(assoc).collect();
+    let current =
+        details.iter().rposition(|d| d.active == Some(true)).or_else(|| details.len().checked_sub(1));
+    let priority = ctx.opt_int(f, c::PRIORITY, "priority");
+    let mut outcome = RowOutcome::Rejected;
+    let n = details.len().max(1);
+    for i in 0..n {
+        let detail = details.get(i).copied();
+        let record_id = match (detail, Some(i) == current || detail.is_none()) {
+            (_, true) => id.clone(),
+            (Some(d), false) => {
+                format!("{id}:{}", d.id.map_or_else(|| (i + 1).to_string(), |d| d.to_string()))
+            }
+            (None, false) => id.clone(),
+        };
+        let mut meta = ctx.meta(record_id);
         f.ext_into(&mut meta);
         if let Some(d) = detail {
             for (k, v) in lk.detail_ext_keys.iter().zip(d.ext.split('\u{1f}')) {
@@ -328,24 +360,27 @@ pub fn contact_assoc(
             Some(r) => Some(r),
             None => ctx.opt_int(f, c::RELATIONSHIP, "relationship"),
         };
-        Ok(StudentContact {
+        let rec = StudentContact {
             meta,
-            student_id: Some(lk.students.id(*student).to_owned()),
-            contact_id: Some(lk.contacts.id(*contact).to_owned()),
+            student_id: Some(lk.students.id(student).to_owned()),
+            contact_id: Some(lk.contacts.id(contact).to_owned()),
             relationship: rel.map(|r| relationship(lk, r)),
             custodial: detail.and_then(|d| d.custodial),
             emergency: detail.and_then(|d| d.emergency),
             lives_with: detail.and_then(|d| d.lives_with),
             receives_mail: detail.and_then(|d| d.receives_mail),
-            priority: ctx.opt_int(f, c::PRIORITY, "priority"),
-            // Model 2.2 fields: not mapped from PowerSchool yet.
-            school_pickup: None,
+            priority,
+            school_pickup: detail.and_then(|d| d.school_pickup),
             restricted: None,
             restriction_note: None,
-            confidential_communication: None,
-            start_date: None,
-            end_date: None,
-        })
-    })();
-    ctx.emit(out, rec)
+            confidential_communication: detail.and_then(|d| d.confidential),
+            start_date: detail.and_then(|d| d.start),
+            end_date: detail.and_then(|d| d.end),
+        };
+        // The row counts once: as a record when any of its periods is one.
+        if ctx.emit(out, Ok(rec))? == RowOutcome::Record {
+            outcome = RowOutcome::Record;
+        }
+    }
+    Ok(outcome)
 }

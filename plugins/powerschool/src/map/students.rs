@@ -110,6 +110,11 @@ pub fn student(
         alt(&mut meta, "student_number", f.get(c::NUMBER));
         alt(&mut meta, "state", f.get(c::STATE_NUMBER));
         f.ext_into(&mut meta);
+        if let Some(values) = f.get(c::DCID).and_then(int).and_then(|d| lk.student_ext.get(&d)) {
+            for (k, v) in values {
+                meta.ext.insert(&**k, &**v);
+            }
+        }
         Ok(Student {
             meta,
             student_number: f.get(c::NUMBER).map(str::to_owned),
@@ -165,6 +170,51 @@ pub fn student_rejected(f: &Fields<'_>, lk: &mut Lookups, at: &RejectedRow) {
     }
     if let Some(n) = f.trimmed(c::NUMBER) {
         lk.rejected.note(ParentKey::StudentNumber(n.to_owned()), at);
+    }
+}
+
+columns!(extension_cols {
+    DCID = ["studentsdcid"] Yes,
+});
+
+/// A row of a Students extension table (`U_StudentsUserFields`,
+/// `S_NJ_STU_X`) → its values, kept for the student's extensions under
+/// `<table>.<column>` (none when the destination keeps source tables: the
+/// row is there as it came).
+pub fn extension_values(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups) -> Result<(), Bad> {
+    let dcid = ctx.need(f, extension_cols::DCID, "StudentsDCID")?;
+    let prefix = format!("{}.", ctx.table);
+    let pairs = f.ext_pairs(&prefix);
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let entry = lk.student_ext.entry(dcid).or_default();
+    for (k, v) in pairs {
+        let key = match lk.student_ext_keys.iter().find(|x| ***x == *k) {
+            Some(x) => std::sync::Arc::clone(x),
+            None => {
+                let x: std::sync::Arc<str> = k.into();
+                lk.student_ext_keys.push(std::sync::Arc::clone(&x));
+                x
+            }
+        };
+        entry.push((key, v.into()));
+    }
+    Ok(())
+}
+
+/// A row of a Students extension table, once the students are read: its
+/// student must be one of them.
+pub fn extension_student(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &Lookups) -> Result<(), Bad> {
+    let dcid = ctx.need(f, extension_cols::DCID, "StudentsDCID")?;
+    if lk.students.by_dcid.contains_key(&dcid) {
+        Ok(())
+    } else {
+        Err(Bad::at(
+            f,
+            extension_cols::DCID,
+            lk.rejected.why(&ParentKey::StudentDcid(dcid), "student", NO_STUDENT),
+        ))
     }
 }
 

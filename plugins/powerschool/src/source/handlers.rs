@@ -43,7 +43,6 @@ pub const SOURCE_ONLY: &[Table] = &[
     Table::IncidentPersonRole,
     Table::IncidentAction,
     Table::IncidentLuCode,
-    Table::ContactsExport,
 ];
 
 /// Every table the connector reads, in read order within an [`Order`].
@@ -98,6 +97,25 @@ pub const HANDLERS: &[Handler] = &[
             .uncounted()
             .ext(ExtRule::Only(Mapped::Enrollment))
             .before(Lookups::release_people),
+        ],
+    },
+    Handler {
+        table: Table::StudentExtension,
+        passes: &[
+            Pass::lookup(
+                O::StudentExtensionsLookup,
+                E::Students,
+                students::extension_cols::WANT,
+                student_extension_values,
+            )
+            .uncounted(),
+            Pass::lookup(
+                O::StudentExtensions,
+                E::Students,
+                students::extension_cols::WANT,
+                student_extension_check,
+            )
+            .ext(ExtRule::Nothing),
         ],
     },
     Handler {
@@ -161,6 +179,21 @@ pub const HANDLERS: &[Handler] = &[
     },
     Handler {
         table: Table::Contacts,
+        passes: &[
+            Pass::records(O::FlatContacts, E::Contacts, contacts::flat_cols::WANT, flat_contacts)
+                .uncounted()
+                .before(Lookups::release_person_parts)
+                .parent(contacts::flat_contact_rejected),
+            Pass::records(
+                O::FlatStudentContacts,
+                E::StudentContacts,
+                contacts::flat_cols::WANT,
+                flat_student_contacts,
+            ),
+        ],
+    },
+    Handler {
+        table: Table::ContactsExport,
         passes: &[
             Pass::records(O::FlatContacts, E::Contacts, contacts::flat_cols::WANT, flat_contacts)
                 .uncounted()
@@ -260,6 +293,17 @@ fn term_prescan(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 
 fn term(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     schools::term(&mut j.ctx, &j.f, j.lk, &mut j.state.terms_seen, j.out)
+}
+
+fn student_extension_values(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = students::extension_values(&j.ctx, &j.f, j.lk);
+    // Counted by the check once the students are read.
+    Ok(if row.is_ok() { RowOutcome::Folded } else { RowOutcome::Skip })
+}
+
+fn student_extension_check(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = students::extension_student(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
 }
 
 fn student(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {

@@ -354,7 +354,7 @@ impl PowerSchoolSource {
             issues.clear();
             let ctx = Ctx {
                 file: &spec.name,
-                table: spec.table.name(),
+                table: &spec.source_table,
                 line: row.line(),
                 row,
                 raw: keep_raw.then_some((spec.dialect.delimiter, spec.dialect.quoting)),

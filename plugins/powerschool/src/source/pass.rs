@@ -32,8 +32,12 @@ pub enum Order {
     TermsPrescan,
     /// Terms.
     Terms,
+    /// Students' extension tables, merged into the students (a lookup).
+    StudentExtensionsLookup,
     /// Students.
     Students,
+    /// Students' extension tables: each row's student checked.
+    StudentExtensions,
     /// SchoolStaff (a lookup of Users).
     SchoolStaff,
     /// The Teachers view, each person's schools first.
