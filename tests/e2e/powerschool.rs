@@ -249,3 +249,80 @@ fn extracted_csv_reads_back_through_the_canonical_layout_without_rejects() {
     assert_eq!(alt_after[0]["n"], alt_before[0]["n"], "alternative ids survive the trip");
     assert!(alt_before[0]["n"].as_u64().unwrap() > 0);
 }
+
+/// A full district (every table a district exports, planted bad rows, the
+/// secrets of a full export) into the archive: every row of every file is
+/// kept as it came and accounted for, the planted rows and only they are
+/// rejected, the new entities are queryable, and no secret is stored.
+#[test]
+fn a_full_district_into_the_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("export");
+    std::fs::create_dir_all(&out).unwrap();
+    let opts = PsGenOptions { quirks: true, contacts_export: false, ..PsGenOptions::full_district(150, 5) };
+    let m = ferry_gen::powerschool(&opts, &out).unwrap();
+    let from = format!("powerschool:{}", out.join(SOURCE_CONFIG_FILE).display());
+    let run = ferry(
+        tmp.path(),
+        &[plugins_dir()],
+        &["migrate", "--from", &from, "--format", "json", "--allow-rejects"],
+    );
+    let report = run.ok().json();
+    // Per entity, the books balance; the planted bad rows are the rejects.
+    for e in report["entities"].as_array().unwrap() {
+        let n = |k: &str| e[k].as_u64().unwrap();
+        assert_eq!(n("read"), n("written") + n("rejected") + n("skipped"), "{e}");
+    }
+    let rejects = jsonl(&tmp.path().join("ferry-rejects.jsonl"));
+    // Tables kept as source tables only (not mapped yet): their bad rows are
+    // kept as they came, not rejected.
+    const SOURCE_ONLY: &[&str] =
+        &["Log", "SPEnrollments", "StudentTest", "StudentTestScore", "Incident_Person_Role"];
+    let mapped = |f: &&ferry_gen::GenFile| !SOURCE_ONLY.contains(&f.table.as_str());
+    let rejected = rejects.iter().filter(|r| r["severity"] == "reject").count() as u64;
+    assert_eq!(rejected, m.files.iter().filter(mapped).map(|f| f.rejected()).sum::<u64>());
+    for f in m.files.iter().filter(mapped) {
+        let of_file =
+            rejects.iter().filter(|r| r["severity"] == "reject" && r["file"] == f.name.as_str()).count();
+        assert_eq!(of_file as u64, f.rejected(), "{}: rejects", f.name);
+    }
+    // Per table, every row is kept as it came.
+    let query = |sql: &str| -> Vec<serde_json::Value> {
+        let q = ferry(
+            tmp.path(),
+            &[plugins_dir()],
+            &["archive", "query", "ferry-archive.sqlite", sql, "--format", "json"],
+        );
+        q.ok().json().as_array().unwrap().clone()
+    };
+    let mut by_table: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for f in &m.files {
+        let name = if f.name.starts_with("u_") { "U_STUDENTSUSERFIELDS".to_owned() } else { f.table.clone() };
+        *by_table.entry(name).or_default() += f.rows;
+    }
+    let kept = query("SELECT source_table, rows FROM ferry_source_tables ORDER BY 1");
+    assert_eq!(kept.len(), by_table.len(), "{kept:?}");
+    for t in &kept {
+        let name = t["source_table"].as_str().unwrap();
+        assert_eq!(t["rows"].as_u64(), by_table.get(name).copied(), "{name}");
+    }
+    for t in report["source_tables"].as_array().unwrap() {
+        assert_eq!(t["read"], t["written"], "{t}");
+    }
+    // No secret: not a column of the source tables, not an extension, and
+    // the summary names what was left out.
+    let students = m.file("students.txt").unwrap();
+    assert!(!students.secrets.is_empty());
+    let cols = query("SELECT columns, omitted FROM ferry_source_tables WHERE source_table = 'Students'");
+    for s in &students.secrets {
+        assert!(!cols[0]["columns"].as_str().unwrap().contains(&format!("\"{s}\"")), "{s} stored");
+        assert!(cols[0]["omitted"].as_str().unwrap().contains(s.as_str()), "{s} named");
+        let n = query(&format!("SELECT count(*) AS n FROM students WHERE extensions LIKE '%{s}%'"));
+        assert_eq!(n[0]["n"], 0, "{s} in extensions");
+    }
+    assert!(
+        report["notices"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("Students.SSN")),
+        "{}",
+        report["notices"]
+    );
+}

@@ -302,6 +302,9 @@ fn student_extension_values(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 }
 
 fn student_extension_check(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    // The reject is of an extension row, not of a student: it names no
+    // student record (whose children the host would then reject too).
+    j.ctx.id.clear();
     let row = students::extension_student(&j.ctx, &j.f, j.lk);
     Ok(j.lookup(row))
 }

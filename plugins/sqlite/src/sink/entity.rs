@@ -10,8 +10,10 @@ use rusqlite::Connection;
 use crate::sink::writer::Duplicates;
 
 /// Page cache (KiB) while upserting into tables that hold rows, and for
-/// building indexes at the end (SQLite's sorter keeps this much in memory).
-pub(crate) const CACHE_KIB: i64 = 256 * 1024;
+/// building indexes at the end (SQLite's sorter keeps this much in memory,
+/// then merges from temporary files): bounded so that a whole district fits
+/// in a few hundred megabytes.
+pub(crate) const CACHE_KIB: i64 = 64 * 1024;
 
 /// Per-entity state of the run.
 pub(crate) struct EntityWriter {

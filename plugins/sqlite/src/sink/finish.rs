@@ -86,7 +86,12 @@ pub(crate) fn finish(
     }
     // Planner statistics (sampled, so cheap): with them SQLite can, for
     // instance, skip-scan the (school_id, date) index for a date alone.
-    conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
+    // Only the entity tables: source tables are read by rowid, and counting
+    // their rows would pull them all through the page cache.
+    conn.execute_batch("PRAGMA analysis_limit = 1000;")?;
+    for t in tables {
+        conn.execute_batch(&format!("ANALYZE {}", ferry_archive::schema::quote(t.name())))?;
+    }
     let committed_at = format::now(conn)?;
     let or = |s: &str, d: &str| if s.is_empty() { d.to_owned() } else { s.to_owned() };
     conn.execute(
