@@ -39,6 +39,8 @@ pub struct Info {
     pub meta: Vec<(String, String)>,
     /// Rows per entity table present.
     pub entities: Vec<(String, i64)>,
+    /// The source tables kept as they came: archive table, source name, rows.
+    pub source_tables: Vec<(String, String, u64)>,
     /// The runs, oldest first.
     pub runs: QueryResult,
 }
@@ -119,7 +121,9 @@ impl Archive {
         } else {
             QueryResult::default()
         };
-        Ok(Info { path: self.path.clone(), meta, entities, runs })
+        let source_tables = crate::source_tables::list(&self.conn)
+            .map_err(sql_err(&self.path, "cannot list the source tables"))?;
+        Ok(Info { path: self.path.clone(), meta, entities, source_tables, runs })
     }
 
     /// Runs read-only SQL.

@@ -1,5 +1,6 @@
 //! Verifying an archive: every entity table's checksum recomputed from its
-//! rows and compared with the one the last run that wrote it recorded.
+//! rows and compared with the one the last run that wrote it recorded; every
+//! source table's against the catalog (`ferry_source_tables`).
 
 use std::path::Path;
 
@@ -14,8 +15,18 @@ use crate::schema::{RUN_ID, RUNS_TABLE, quote, tables};
 /// order except `run_id`, each row encoded and hashed as described in
 /// [`crate::checksum`], summed over all rows.
 pub fn table_checksum(conn: &Connection, table: &str) -> rusqlite::Result<TableChecksum> {
+    checksum_without(conn, table, RUN_ID)
+}
+
+/// The checksum of a source table as stored now: `_line` and every source
+/// column in table order (not `_row`, which only combines file and line).
+pub fn source_table_checksum(conn: &Connection, table: &str) -> rusqlite::Result<TableChecksum> {
+    checksum_without(conn, table, crate::source_tables::ROW_COLUMN)
+}
+
+fn checksum_without(conn: &Connection, table: &str, skip: &str) -> rusqlite::Result<TableChecksum> {
     let cols: Vec<String> =
-        table_columns(conn, table)?.into_iter().filter(|c| c != RUN_ID).map(|c| quote(&c)).collect();
+        table_columns(conn, table)?.into_iter().filter(|c| c != skip).map(|c| quote(&c)).collect();
     let mut sum = TableChecksum::default();
     if cols.is_empty() {
         return Ok(sum);
@@ -95,6 +106,14 @@ pub fn verify(path: &Path) -> Result<Vec<TableVerification>, ArchiveError> {
             checksum: now.hex(),
             recorded,
         });
+    }
+    // Source tables, against the catalog (the run that wrote one recorded it there).
+    for (name, _, rows) in crate::source_tables::list(&conn).map_err(e)? {
+        let now = source_table_checksum(&conn, &name).map_err(e)?;
+        let seq = runs.iter().find(|(_, v)| v.get(&name).is_some()).map_or(0, |r| r.0);
+        let recorded = crate::source_tables::recorded(&conn, &name).map_err(e)?.map(|(n, sum)| (n, sum, seq));
+        debug_assert!(recorded.as_ref().is_none_or(|r| r.0 == rows));
+        out.push(TableVerification { table: name, rows: now.rows, checksum: now.hex(), recorded });
     }
     Ok(out)
 }

@@ -23,6 +23,12 @@ pub fn run(cmd: ArchiveCommand) -> anyhow::Result<ExitCode> {
             for (e, n) in &info.entities {
                 println!("  {e:<22} {n:>12}");
             }
+            if !info.source_tables.is_empty() {
+                println!("\nsource tables (as they came):");
+                for (name, source, n) in &info.source_tables {
+                    println!("  {name:<30} {n:>12}   ({source})");
+                }
+            }
             println!("\nruns:");
             print_table(&info.runs, TableFormat::Table)?;
         }

@@ -83,7 +83,17 @@ fn round_trip_reproduces_every_record() {
     assert!(rejects.is_empty());
     s.assert_same(&read(&path));
     assert_eq!(files(dir.path()), ["district.sqlite", "district.sqlite.ferry-lock"]);
-    assert!(verify(&path).unwrap().iter().all(|t| t.ok()));
+    let checked = verify(&path).unwrap();
+    assert!(checked.iter().all(|t| t.ok()), "{checked:?}");
+    assert!(checked.iter().any(|t| t.table == "src_Attendance" && t.rows == 5), "source tables are verified");
+    // An edited source row is found.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute("UPDATE src_Attendance SET Att_Code = 'P' WHERE _line = 2", []).unwrap();
+    }
+    let after = verify(&path).unwrap();
+    assert!(after.iter().any(|t| t.table == "src_Attendance" && !t.ok()));
+    assert!(after.iter().filter(|t| t.table != "src_Attendance").all(|t| t.ok()));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
