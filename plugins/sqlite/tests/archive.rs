@@ -88,7 +88,7 @@ fn round_trip_reproduces_every_record() {
     assert!(checked.iter().any(|t| t.table == "src_Attendance" && t.rows == 5), "source tables are verified");
     // An edited source row is found.
     {
-        let c = rusqlite::Connection::open(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
         c.execute("UPDATE src_Attendance SET Att_Code = 'P' WHERE _line = 2", []).unwrap();
     }
     let after = verify(&path).unwrap();
