@@ -64,3 +64,34 @@ fn extension_tables_are_merged_into_their_students() {
     let total: u64 = out.tables.iter().map(|(_, b)| b.num_rows() as u64).sum();
     assert_eq!(total, m.total_rows());
 }
+
+#[test]
+fn the_fields_model_2_2_added_are_filled_from_the_export() {
+    use ferry_sdk::model::{AttendanceEvent, CourseAttemptResult, Demographics, Grade, GradeKind};
+    let dir = tempfile::tempdir().unwrap();
+    ferry_gen::powerschool(&PsGenOptions::full_district(150, 4), dir.path()).unwrap();
+    let cfg = json!({ "directory": dir.path(), "ignore": ["manifest.toml", "ferry-source.toml"] });
+    let out = testkit::run_source::<PowerSchoolPlugin>(&cfg, dir.path(), 1000).unwrap();
+    let students: Vec<Student> = out.records().unwrap();
+    assert!(students.iter().all(|s| s.graduation_year.is_some_and(|y| y > 2000)), "class of");
+    assert!(students.iter().any(|s| s.next_grade_level.is_some()));
+    let grades: Vec<Grade> = out.records().unwrap();
+    let stored: Vec<&Grade> =
+        grades.iter().filter(|g| g.kind.as_ref().is_some_and(|k| k.code == GradeKind::Transcript)).collect();
+    assert!(
+        stored.iter().any(|g| g.exclude_from_class_rank.is_some() && g.exclude_from_transcript.is_some())
+    );
+    assert!(
+        stored
+            .iter()
+            .any(|g| g.attempt_result.as_ref().is_some_and(|r| r.code == CourseAttemptResult::Completed))
+    );
+    let current =
+        grades.iter().find(|g| g.kind.as_ref().is_some_and(|k| k.code != GradeKind::Transcript)).unwrap();
+    assert_eq!(current.attempt_result.as_ref().unwrap().code, CourseAttemptResult::InProgress);
+    let attendance: Vec<AttendanceEvent> = out.records().unwrap();
+    assert!(attendance.iter().all(|a| a.session_id.is_some()), "the school year's session");
+    let demographics: Vec<Demographics> = out.records().unwrap();
+    assert!(demographics.iter().any(|d| !d.races.is_empty()));
+    assert!(demographics.iter().all(|d| d.races.len() <= 1 || d.two_or_more_races == Some(true)));
+}

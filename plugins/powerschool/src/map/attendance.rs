@@ -11,7 +11,7 @@ use crate::fields::Fields;
 use crate::ids::{dcid_or_id_str, fill_id_alts};
 use crate::lookups::{AttCode, Lookups, NO_SCHOOL, ParentKey};
 use crate::map::joins::{self, SectionCols};
-use crate::row::{Bad, Ctx, RowOutcome, put, put_code, put_int};
+use crate::row::{Bad, Ctx, RowOutcome, put, put_code, put_int, put_pair};
 use crate::values;
 
 columns!(attcode_cols {
@@ -197,6 +197,12 @@ pub fn attendance(
         put(&mut rec.period, period);
         rec.minutes = minutes;
         put(&mut rec.comment, f.get(c::COMMENT));
+        // The school year's term (TermID = YearID × 100), when the export has it.
+        if lk.terms.contains_key(&(school, year * 100)) {
+            put_pair(&mut rec.session_id, school, year * 100);
+        } else {
+            rec.session_id = None;
+        }
         Ok(())
     })();
     ctx.push_refilled(out, rec, filled)

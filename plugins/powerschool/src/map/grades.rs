@@ -1,6 +1,6 @@
 //! StoredGrades → transcript grades, PGFinalGrades → term and final grades.
 
-use ferry_sdk::model::{Grade, GradeKind};
+use ferry_sdk::model::{Code, CourseAttemptResult, Decimal, Grade, GradeKind};
 use ferry_sdk::{BatchBuilder, Error};
 
 use crate::columns::columns;
@@ -35,7 +35,33 @@ columns!(stored_cols {
     GRADE_LEVEL = ["gradelevel"] Yes,
     EXCLUDE_GPA = ["excludefromgpa"] Yes,
     COMMENT = ["commentvalue", "comment"] Yes,
+    CREDIT_TYPE = ["credittype"] Yes,
+    EXCLUDE_RANK = ["excludefromclassrank"] Yes,
+    EXCLUDE_HONOR = ["excludefromhonorroll"] Yes,
+    EXCLUDE_TRANSCRIPT = ["excludefromtranscripts"] Yes,
 });
+
+/// How a stored course attempt ended, as far as the grade row says: a
+/// withdrawal or incomplete mark, else by the credits (all earned: completed;
+/// none of those attempted: failed). `None` when the row does not say.
+fn attempt_result(
+    letter: Option<&str>,
+    attempted: Option<Decimal>,
+    earned: Option<Decimal>,
+) -> Option<Code<CourseAttemptResult>> {
+    let mark = letter.map(str::trim).unwrap_or_default();
+    let upper = mark.to_ascii_uppercase();
+    let kind = match upper.as_str() {
+        "W" | "WD" | "WF" | "WP" => CourseAttemptResult::Withdrawn,
+        "I" | "INC" => CourseAttemptResult::Incomplete,
+        _ => match (attempted, earned) {
+            (Some(a), Some(e)) if a.units() > 0 && e.units() >= a.units() => CourseAttemptResult::Completed,
+            (Some(a), Some(e)) if a.units() > 0 && e.units() == 0 => CourseAttemptResult::Failed,
+            _ => return None,
+        },
+    };
+    Some(Code::mapped(kind, if mark.is_empty() { "credits" } else { mark }))
+}
 
 /// A StoredGrades row → a transcript grade (id DCID, else ID). `--` is no
 /// grade: letter and percent are left empty. A section, school or term the
@@ -76,6 +102,9 @@ pub fn stored_grade(
         let earned = ctx.opt_decimal(f, c::EARNED, "credits_earned");
         let gpa = ctx.opt_decimal(f, c::GPA, "gpa_points");
         let exclude = ctx.opt_flag(f, c::EXCLUDE_GPA, "exclude_from_gpa");
+        let exclude_rank = ctx.opt_flag(f, c::EXCLUDE_RANK, "exclude_from_class_rank");
+        let exclude_honor = ctx.opt_flag(f, c::EXCLUDE_HONOR, "exclude_from_honor_roll");
+        let exclude_transcript = ctx.opt_flag(f, c::EXCLUDE_TRANSCRIPT, "exclude_from_transcript");
         ctx.fill_meta(&mut rec.meta);
         fill_id_alts(&mut rec.meta, f, c::DCID, c::ID);
         f.ext_fill(&mut rec.meta);
@@ -118,6 +147,11 @@ pub fn stored_grade(
         rec.gpa_points = gpa;
         put_grade_level(&mut rec.grade_level, f.get(c::GRADE_LEVEL));
         rec.exclude_from_gpa = exclude;
+        rec.exclude_from_class_rank = exclude_rank;
+        rec.exclude_from_honor_roll = exclude_honor;
+        rec.exclude_from_transcript = exclude_transcript;
+        put(&mut rec.credit_type, f.get(c::CREDIT_TYPE));
+        rec.attempt_result = attempt_result(f.get(c::GRADE), potential, earned);
         put(&mut rec.comment, f.get(c::COMMENT));
         Ok(())
     })();
@@ -195,6 +229,12 @@ pub fn pg_grade(
         rec.gpa_points = None;
         rec.grade_level = None;
         rec.exclude_from_gpa = None;
+        rec.exclude_from_class_rank = None;
+        rec.exclude_from_honor_roll = None;
+        rec.exclude_from_transcript = None;
+        rec.credit_type = None;
+        // A gradebook grade of the current term: the course is under way.
+        rec.attempt_result = Some(Code::mapped(CourseAttemptResult::InProgress, "PGFinalGrades"));
         put(&mut rec.comment, f.get(c::COMMENT));
         Ok(())
     })();

@@ -33,6 +33,10 @@ columns!(student_cols {
     ZIP = ["zip"] Yes,
     PHONE = ["homephone"] Yes,
     WEB_ID = ["studentwebid"] Yes,
+    NEXT_SCHOOL = ["nextschool"] Yes,
+    NEXT_GRADE = ["schednextyeargrade"] Yes,
+    CLASS_OF = ["classof", "schedyearofgraduation"] Yes,
+    FAMILY = ["familyident"] Yes,
     ENTRYDATE = ["entrydate"] Yes,
     EXITDATE = ["exitdate"] Yes,
     ENTRYCODE = ["entrycode"] Yes,
@@ -135,11 +139,14 @@ pub fn student(
             region: f.get(c::STATE).map(str::to_owned),
             postal_code: f.get(c::ZIP).map(str::to_owned),
             username: f.get(c::WEB_ID).map(str::to_owned),
-            graduation_year: None,
-            // Model 2.2 fields: not mapped from PowerSchool yet.
-            next_school_id: None,
-            next_grade_level: None,
-            household_id: None,
+            graduation_year: ctx.opt_int(f, c::CLASS_OF, "graduation_year").filter(|y| *y > 0),
+            // Next_School is a School_Number, as SchoolID is; 0 means none.
+            next_school_id: ctx
+                .opt_int(f, c::NEXT_SCHOOL, "next_school_id")
+                .filter(|s| *s != 0 && lk.schools.contains_key(s))
+                .map(|s| s.to_string()),
+            next_grade_level: f.get(c::NEXT_GRADE).map(grade_level),
+            household_id: f.get(c::FAMILY).filter(|v| v.trim() != "0").map(str::to_owned),
         })
     })();
     let result = ctx.emit(out, rec)?;
@@ -288,6 +295,12 @@ pub fn demographics(
             }
         }
         d.two_or_more_races = Some(count >= 2);
+        // The list, in canonical race names (codes not known stay in extensions).
+        d.races = codes
+            .iter()
+            .filter_map(|code| s.race_codes.get(code.trim()).copied().or_else(|| codes::race_field(code)))
+            .map(str::to_owned)
+            .collect();
     }
     let mut meta = ctx.meta(id);
     f.ext_into(&mut meta);
