@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use ferry_sdk::Error;
-use ferry_sdk::model::{AttendanceCategory, CodeSet, EntryKind, ExitKind, StaffRole};
+use ferry_sdk::model::{AttendanceCategory, CodeSet, DayType, EntryKind, ExitKind, SectionRole, StaffRole};
 
 fn has(text: &str, words: &[&str]) -> bool {
     words.iter().any(|w| text.contains(w))
@@ -75,6 +75,68 @@ pub fn attendance_category(code: &str, description: &str, presence: &str) -> Att
         AttendanceCategory::Present
     } else {
         AttendanceCategory::normalize(description)
+    }
+}
+
+/// A section role from a RoleDef name: lead (lead, primary, teacher of
+/// record, a plain "Teacher"), co-teacher, aide (support staff, aide,
+/// paraprofessional, specialist), substitute; anything else (a student
+/// teacher) is `Other`.
+pub fn section_role(name: &str) -> SectionRole {
+    let n = name.to_lowercase();
+    if has(&n, &["co-teach", "coteach", "co teach", "secondary"]) {
+        SectionRole::CoTeacher
+    } else if has(&n, &["substitute"]) || n.trim() == "sub" {
+        SectionRole::Substitute
+    } else if has(&n, &["student teacher", "intern"]) {
+        SectionRole::Other
+    } else if has(&n, &["lead", "primary", "of record"]) || n.trim() == "teacher" {
+        SectionRole::Lead
+    } else if has(&n, &["support", "aide", "paraprofessional", "specialist"]) {
+        SectionRole::Aide
+    } else {
+        SectionRole::normalize(name)
+    }
+}
+
+/// Whether a ClassRank `GPAMethod` weighs honors and advanced courses more:
+/// "Weighted" yes; "Unweighted", "Simple" no; other methods (Core…) unknown.
+pub fn gpa_weighted(method: &str) -> Option<bool> {
+    let m = method.to_lowercase();
+    if has(&m, &["unweighted", "un-weighted", "non-weighted", "nonweighted", "not weighted", "simple"]) {
+        Some(false)
+    } else if has(&m, &["weight"]) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// A calendar day's kind from its `Type` (or the description Gen's
+/// `dailymembtypes` gives it) by the model's rules; a day without a type is
+/// instructional when in session, else without school.
+pub fn day_type(text: Option<&str>, in_session: Option<bool>) -> Option<DayType> {
+    match (text.map(str::trim).filter(|t| !t.is_empty()), in_session) {
+        (Some(t), _) => {
+            let l = t.to_lowercase();
+            Some(if has(&l, &["early", "half", "late start", "delayed", "shortened", "minimum"]) {
+                DayType::ShortenedDay
+            } else if has(&l, &["snow", "weather", "emergency"]) {
+                DayType::Emergency
+            } else if has(&l, &["in-service", "inservice", "professional", "teacher", "work day", "workday"])
+            {
+                DayType::TeacherOnly
+            } else if has(&l, &["make-up", "makeup", "make up"]) {
+                DayType::MakeUp
+            } else if has(&l, &["holiday", "break", "vacation", "recess"]) {
+                DayType::Holiday
+            } else {
+                DayType::normalize(t)
+            })
+        }
+        (None, Some(true)) => Some(DayType::Instructional),
+        (None, Some(false)) => Some(DayType::NonInstructional),
+        (None, None) => None,
     }
 }
 
@@ -173,6 +235,27 @@ pub fn phone_kind(display: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_gpa_methods_and_day_types() {
+        assert_eq!(section_role("Lead Teacher"), SectionRole::Lead);
+        assert_eq!(section_role("Teacher"), SectionRole::Lead);
+        assert_eq!(section_role("Co-teacher"), SectionRole::CoTeacher);
+        assert_eq!(section_role("Support Staff"), SectionRole::Aide);
+        assert_eq!(section_role("Substitute"), SectionRole::Substitute);
+        assert_eq!(section_role("Student Teacher"), SectionRole::Other);
+        assert_eq!(gpa_weighted("Weighted"), Some(true));
+        assert_eq!(gpa_weighted("Unweighted"), Some(false));
+        assert_eq!(gpa_weighted("Simple"), Some(false));
+        assert_eq!(gpa_weighted("Core"), None);
+        assert_eq!(day_type(Some("Weekend"), Some(false)), Some(DayType::NonInstructional));
+        assert_eq!(day_type(Some("Holiday"), Some(false)), Some(DayType::Holiday));
+        assert_eq!(day_type(Some("Early Dismissal"), Some(true)), Some(DayType::ShortenedDay));
+        assert_eq!(day_type(Some("Snow day"), Some(false)), Some(DayType::Emergency));
+        assert_eq!(day_type(Some("Teacher In-Service"), Some(false)), Some(DayType::TeacherOnly));
+        assert_eq!(day_type(None, Some(true)), Some(DayType::Instructional));
+        assert_eq!(day_type(Some(" "), None), None);
+    }
 
     #[test]
     fn descriptions() {

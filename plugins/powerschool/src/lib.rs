@@ -15,7 +15,8 @@
 //!   what they count, the columns they read, how they map a row);
 //! - `map`: the mappers, one module per concern (schools, courses,
 //!   students, staff, the Person model, other contacts, enrollments, grades,
-//!   attendance, and the joins activity rows share);
+//!   attendance, and the joins activity rows share; the code tables,
+//!   calendars, co-teachers, staff assignments and class ranks of model 2.2);
 //! - `files`, `header`, `tables`: finding the files, their dialect, headers
 //!   and table; `columns`, `fields`, `row`, `ids`: a row as a mapper sees it;
 //!   `lookups`: the join lookups, rejected parents included;
@@ -51,6 +52,8 @@ capabilities = ["source", "sink"]
 entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
     "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",
+    "code_values", "class_periods", "bell_schedules", "bell_schedule_periods", "calendar_days",
+    "staff_assignments", "academic_records", "gpas",
 ]
 location = "directory"
 dry_run = true

@@ -3,10 +3,10 @@
 //! staff, sections and CC rows (one small entry each), never with grade or
 //! attendance rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use ferry_sdk::model::{AttendanceCategory, Date, EntryKind, ExitKind};
+use ferry_sdk::model::{AttendanceCategory, Date, EntryKind, ExitKind, SectionRole};
 
 /// A fast hasher for integer ids (multiplicative; ids are not adversarial).
 #[derive(Default, Clone, Copy)]
@@ -54,6 +54,9 @@ pub type IdMap<V> = HashMap<i64, V, BuildHasherDefault<IdHasher>>;
 
 /// A map with the fast hasher, for keys made of ids and short codes.
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// A set with the fast hasher.
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
 
 /// A term of a school.
 #[derive(Clone, Debug)]
@@ -250,6 +253,26 @@ pub const NO_STUDENT: &str = "the student is not among the students read";
 pub const NO_SECTION: &str = "the section is not among the sections read";
 /// Why a row's school is missing, when it was not read at all.
 pub const NO_SCHOOL: &str = "the school is not in the Schools export";
+/// Why a row's teacher is missing, when it was not read at all.
+pub const NO_TEACHER: &str = "the section's teacher is not among the staff read";
+
+/// A Period row, as attendance and bell schedules need it.
+#[derive(Clone, Debug)]
+pub struct PeriodInfo {
+    /// The class period's source id.
+    pub id: String,
+    /// Abbreviation (else number, else name): what attendance events show.
+    pub label: String,
+}
+
+/// A RoleDef row.
+#[derive(Clone, Debug)]
+pub struct RoleInfo {
+    /// The section role its name means.
+    pub role: SectionRole,
+    /// `Name`, the original.
+    pub name: String,
+}
 
 /// A parent row's key, as the rows of other tables refer to it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -282,6 +305,10 @@ pub enum ParentKey {
     SectionKey(String),
     /// CC.ID.
     CcId(i64),
+    /// Period.ID.
+    PeriodId(i64),
+    /// Bell_Schedule.ID.
+    BellScheduleId(i64),
 }
 
 /// Where a parent row that was read and rejected is.
@@ -378,10 +405,29 @@ pub struct Lookups {
     pub att_by_id: IdMap<Option<u32>>,
     /// (SchoolID, YearID, Att_Code) → code.
     pub att_by_code: FastMap<(i64, i64, String), u32>,
-    /// Period.ID → abbreviation.
-    pub periods: IdMap<String>,
+    /// Period.ID → class period.
+    pub periods: IdMap<PeriodInfo>,
     /// Calendar_Day.ID → date.
     pub calendar: IdMap<Date>,
+    /// Cycle_Day.ID → letter.
+    pub cycle_days: IdMap<String>,
+    /// Bell_Schedule.ID → the bell schedule's source id.
+    pub bell_schedules: IdMap<String>,
+    /// Gen `dailymembtypes`: Name → Value (the day types Calendar_Day.Type names).
+    pub day_types: HashMap<String, String>,
+    /// RoleDef.ID → role.
+    pub roles: IdMap<RoleInfo>,
+    /// Staff titles (Users.Title), by staff index, for staff assignments' roles.
+    pub staff_titles: Vec<Option<String>>,
+    /// Whether a SectionTeacher export is read (then it is the source of
+    /// section staff, and Sections.Teacher only speaks for sections it lacks).
+    pub section_teacher_export: bool,
+    /// Sections (by index) a SectionTeacher row named.
+    pub taught: FastSet<u32>,
+    /// (section, staff) pairs SectionTeacher made section staff of.
+    pub section_staff_pairs: FastSet<(u32, u32)>,
+    /// (student, SchoolID, YearID) of the academic records made from ClassRank.
+    pub ranked: FastSet<(u32, i64, i64)>,
     /// StudentRace: Students.ID → race codes.
     pub races: Multi<Box<str>>,
     /// CodeSet by CodeSetID.
@@ -432,6 +478,11 @@ impl Lookups {
         self.races.clear();
         self.affiliations = IdMap::default();
         self.teacher_rows = HashMap::new();
+    }
+
+    /// Frees the ClassRank keys once the academic records are made.
+    pub fn release_ranked(&mut self) {
+        self.ranked = FastSet::default();
     }
 
     /// Remembers a CC row's section.

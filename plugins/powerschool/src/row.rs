@@ -308,6 +308,16 @@ impl Ctx<'_> {
     }
 }
 
+/// Takes source id `id` among `seen` (the ids of one entity), refusing one
+/// another row of `table` already has.
+pub fn unique(seen: &mut std::collections::HashSet<String>, id: &str, table: &str) -> Result<(), Bad> {
+    if seen.contains(id) {
+        return Err(Bad::row(format!("another {table} row has this id")));
+    }
+    seen.insert(id.to_owned());
+    Ok(())
+}
+
 /// Sets a grade level code in place.
 pub fn put_grade_level(slot: &mut Option<Code<GradeLevel>>, v: Option<&str>) {
     match v.map(str::trim) {

@@ -19,7 +19,7 @@ use ferry_sdk::model::{
     AcademicSession, AttendanceCategory, AttendanceEvent, CodeSet, Contact, Course, Date, Decimal,
     Demographics, EntityKind, EntryKind, ExitKind, Grade, GradeKind, Org, OrgKind, Record, Relationship,
     SchoolEnrollment, Section, SectionEnrollment, SectionEnrollmentStatus, SectionStaff, SessionKind, Sex,
-    Staff, StaffRole, Student, StudentContact,
+    Staff, StaffAssignment, StaffRole, Student, StudentContact,
 };
 use ferry_sdk::serde_json::{self, json};
 use ferry_sdk::testkit::{self, SourceOutput};
@@ -437,7 +437,15 @@ fn every_row_is_accounted_for() {
         match s.file.as_str() {
             "students.txt" => assert_eq!((s.rows, s.records, s.encoding.as_str()), (5, 4, "UTF-8")),
             "cc.txt" => assert_eq!((s.rows, s.records), (5, 4)),
-            "attendance_code.txt" => assert_eq!((s.rows, s.folded, s.entity.as_str()), (5, 5, "attendance")),
+            "attendance_code.txt" => assert_eq!(
+                (s.rows, s.records, s.folded, s.entity.as_str()),
+                (5, 4, 1, "code_values"),
+                "the blank present code is only folded into the lookup"
+            ),
+            "gen.txt" => assert_eq!((s.rows, s.records, s.entity.as_str()), (5, 5, "code_values")),
+            "schoolstaff.txt" => {
+                assert_eq!((s.rows, s.records, s.entity.as_str()), (3, 3, "staff_assignments"))
+            }
             _ => {}
         }
     }
@@ -500,6 +508,11 @@ fn windows_1252_legacy_contacts_and_teachers_view() {
     let at_200: SectionStaff = by_id(&out, "11:5");
     let at_100: SectionStaff = by_id(&out, "12:5");
     assert_eq!((at_200.staff_id.as_deref(), at_100.staff_id.as_deref()), (Some("5"), Some("5")));
+    // Each Teachers row is the person's assignment to its school.
+    let a: StaffAssignment = by_id(&out, "122");
+    assert_eq!((a.staff_id.as_deref(), a.school_id.as_deref()), (Some("5"), Some("200")));
+    assert_eq!(a.role.as_ref().map(|r| r.code), Some(StaffRole::Teacher));
+    assert_eq!(out.count(EntityKind::StaffAssignments), 3, "one per Teachers row");
 
     for st in stats(&legacy_config()) {
         assert_eq!(st.rows, st.records + st.rejected + st.folded, "{st:?}");

@@ -1,7 +1,7 @@
-//! Attendance (with the Attendance_Code, Period and Calendar_Day lookups) →
-//! attendance events.
+//! Attendance (with the Attendance_Code lookup; Period and Calendar_Day are
+//! read in `calendar`) → attendance events.
 
-use ferry_sdk::model::{AttendanceEvent, Date};
+use ferry_sdk::model::{AttendanceCategory, AttendanceEvent, Date};
 use ferry_sdk::{BatchBuilder, Error};
 
 use crate::codes;
@@ -21,10 +21,18 @@ columns!(attcode_cols {
     CODE = ["attcode"] Yes,
     DESCRIPTION = ["description"] Yes,
     PRESENCE = ["presencestatuscd"] Yes,
+    DCID = ["dcid"] Yes,
+    SORTORDER = ["sortorder"] Yes,
 });
 
-/// An Attendance_Code row: a code of one school and year.
-pub fn att_code_row(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups, s: &Settings) -> Result<(), Bad> {
+/// An Attendance_Code row: a code of one school and year, for the lookup;
+/// returns its category.
+pub fn att_code_row(
+    ctx: &Ctx<'_>,
+    f: &Fields<'_>,
+    lk: &mut Lookups,
+    s: &Settings,
+) -> Result<AttendanceCategory, Bad> {
     use attcode_cols as c;
     let id = ctx.int(f, c::ID)?;
     let school = ctx.int(f, c::SCHOOLID)?.ok_or_else(|| Bad::at(f, c::SCHOOLID, "SchoolID is missing"))?;
@@ -44,38 +52,7 @@ pub fn att_code_row(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups, s: &Setting
         lk.att_by_id.entry(id).and_modify(|e| *e = None).or_insert(Some(n));
     }
     lk.att_by_code.entry((school, year, code.to_owned())).or_insert(n);
-    Ok(())
-}
-
-columns!(period_cols {
-    ID = ["id"] Yes,
-    ABBREVIATION = ["abbreviation"] Yes,
-    NUMBER = ["periodnumber"] Yes,
-    NAME = ["name"] Yes,
-});
-
-/// A Period row.
-pub fn period_row(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups) -> Result<(), Bad> {
-    use period_cols as c;
-    let id = ctx.int(f, c::ID)?.ok_or_else(|| Bad::at(f, c::ID, "ID is missing"))?;
-    let label = f.get(c::ABBREVIATION).or(f.get(c::NUMBER)).or(f.get(c::NAME)).unwrap_or_default();
-    lk.periods.insert(id, label.to_owned());
-    Ok(())
-}
-
-columns!(calendar_cols {
-    ID = ["id"] Yes,
-    DATE = ["datevalue"] Yes,
-});
-
-/// A Calendar_Day row.
-pub fn calendar_row(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups) -> Result<(), Bad> {
-    use calendar_cols as c;
-    let id = ctx.int(f, c::ID)?.ok_or_else(|| Bad::at(f, c::ID, "ID is missing"))?;
-    if let Some(d) = ctx.date(f, c::DATE)? {
-        lk.calendar.insert(id, d);
-    }
-    Ok(())
+    Ok(category)
 }
 
 columns!(att_cols {
@@ -176,7 +153,7 @@ pub fn attendance(
         let section_id = section.map(|n| lk.sections[n as usize].id.as_str());
         let issues = ctx.issues.len();
         let period = match ctx.opt_int(f, c::PERIODID, "period").filter(|n| *n != 0) {
-            Some(p) => lk.periods.get(&p).map(String::as_str),
+            Some(p) => lk.periods.get(&p).map(|p| p.label.as_str()),
             None if ctx.issues.len() > issues => None,
             None => f.get(c::PERIOD),
         };

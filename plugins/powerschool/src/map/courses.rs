@@ -1,5 +1,6 @@
 //! Courses → courses, Sections → sections and their lead teachers (kept
-//! compactly until every section is read).
+//! compactly until every section is read; with a SectionTeacher export,
+//! only those of sections it has no row for become section staff).
 
 use ferry_sdk::model::{Code, Course, EntityKind, Meta, Section, SectionRole, SectionStaff};
 use ferry_sdk::{BatchBuilder, Error, Reject};
@@ -7,7 +8,7 @@ use ferry_sdk::{BatchBuilder, Error, Reject};
 use crate::columns::columns;
 use crate::fields::Fields;
 use crate::ids::{SYSTEM, dcid_or_id, id_alts};
-use crate::lookups::{Lookups, NO_SCHOOL, ParentKey, RejectedRow, SectionInfo, section_key};
+use crate::lookups::{Lookups, NO_SCHOOL, NO_TEACHER, ParentKey, RejectedRow, SectionInfo, section_key};
 use crate::row::{Bad, Ctx, RowOutcome};
 use crate::tables::Table;
 use crate::values::int;
@@ -128,6 +129,7 @@ pub fn section(
     f: &Fields<'_>,
     lk: &mut Lookups,
     staff_out: &mut Vec<LeadTeacher>,
+    misses: &mut Vec<(u32, Reject)>,
     out: &mut BatchBuilder,
 ) -> Result<RowOutcome, Error> {
     use section_cols as c;
@@ -225,13 +227,18 @@ pub fn section(
             staff_out.push(LeadTeacher { line: ctx.line, section: n, staff: s, row_hash: ctx.row_hash() })
         }
         Err((col, key)) => {
-            let why = lk.rejected.why(&key, "teacher", "the section's teacher is not among the staff read");
+            let why = lk.rejected.why(&key, "teacher", NO_TEACHER);
             let r = Reject::new(EntityKind::SectionStaff, why)
                 .at(ctx.file, ctx.line)
                 .field(f.header(col))
                 .record(format!("{id}:?"))
                 .value(f.get(col).unwrap_or_default());
-            out.reject(r);
+            if lk.section_teacher_export {
+                // SectionTeacher may name the section's teachers: decided after it.
+                misses.push((n, r));
+            } else {
+                out.reject(r);
+            }
         }
     }
     Ok(RowOutcome::Record)

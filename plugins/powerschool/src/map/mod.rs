@@ -3,13 +3,18 @@
 //! the row context ([`crate::row`]) and the lookups ([`crate::lookups`]);
 //! [`joins`] resolves the students and sections activity rows name.
 
+pub mod assignments;
 pub mod attendance;
+pub mod calendar;
+pub mod codes;
 pub mod contacts;
+pub mod coteachers;
 pub mod courses;
 pub mod enrollments;
 pub mod grades;
 pub mod joins;
 pub mod person;
+pub mod ranks;
 pub mod schools;
 pub mod staff;
 pub mod students;

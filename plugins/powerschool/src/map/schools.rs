@@ -1,5 +1,6 @@
 //! Schools → orgs (and the logical schools PowerSchool always has), Terms
-//! → academic sessions, Gen → the entry and exit code lookups.
+//! → academic sessions, Gen → the entry and exit code lookups (its code
+//! values are made in `codes`).
 
 use ferry_sdk::model::{AcademicSession, Code, EntityKind, Meta, Org, OrgKind, SessionKind};
 use ferry_sdk::{BatchBuilder, Error};
@@ -220,6 +221,11 @@ columns!(gen_cols {
     CAT = ["cat"] Yes,
     NAME = ["name"] Yes,
     VALUE = ["value"] Yes,
+    ID = ["id"] Yes,
+    DCID = ["dcid"] Yes,
+    SCHOOLID = ["schoolid"] Yes,
+    YEARID = ["yearid"] Yes,
+    SORTORDER = ["sortorder"] Yes,
 });
 
 /// A Gen row: entry and exit codes with their descriptions (other

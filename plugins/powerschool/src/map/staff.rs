@@ -173,6 +173,9 @@ pub fn staff(
     if result == RowOutcome::Record
         && let Some(n) = lk.staff.add(&id)
     {
+        // The title, for the roles of the person's staff assignments.
+        lk.staff_titles.resize(n as usize + 1, None);
+        lk.staff_titles[n as usize] = f.get(c::TITLE).map(str::to_owned);
         if let Some(d) = f.get(c::DCID).and_then(int).filter(|_| !teachers) {
             lk.staff.by_dcid.insert(d, n);
         }

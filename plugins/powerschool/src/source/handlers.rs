@@ -3,9 +3,12 @@
 //! pass calls its mapper.
 //!
 //! Most tables have one pass. Terms and the Teachers view are read twice
-//! (a prescan, then the records); Students five times (students, legacy
-//! contacts, legacy student contacts, demographics, the current enrollment);
-//! Ferry's flat contacts twice (contacts, then student contacts).
+//! (a prescan, then the records; the Teachers view a third time for staff
+//! assignments); Students five times (students, legacy contacts, legacy
+//! student contacts, demographics, the current enrollment); Ferry's flat
+//! contacts twice (contacts, then student contacts); SchoolStaff twice (the
+//! lookup staff records merge, then staff assignments, the counted pass);
+//! ClassRank twice (academic records, then GPAs, the counted pass).
 
 use ferry_sdk::Error;
 use ferry_sdk::model::EntityKind;
@@ -15,7 +18,10 @@ use crate::columns::Mapped;
 use crate::fields::Fields;
 use crate::lookups::{Lookups, RejectedRow};
 use crate::map::person::PersonPart;
-use crate::map::{attendance, contacts, courses, enrollments, grades, person, schools, staff, students};
+use crate::map::{
+    assignments, attendance, calendar, codes, contacts, coteachers, courses, enrollments, grades, person,
+    ranks, schools, staff, students,
+};
 use crate::row::RowOutcome;
 use crate::tables::Table;
 
@@ -32,12 +38,6 @@ pub const SOURCE_ONLY: &[Table] = &[
     Table::TestScore,
     Table::StudentTest,
     Table::StudentTestScore,
-    Table::CycleDay,
-    Table::BellSchedule,
-    Table::BellScheduleItems,
-    Table::RoleDef,
-    Table::SectionTeacher,
-    Table::ClassRank,
     Table::Incident,
     Table::IncidentDetail,
     Table::IncidentPersonRole,
@@ -54,7 +54,7 @@ pub const HANDLERS: &[Handler] = &[
     },
     Handler {
         table: Table::Gen,
-        passes: &[Pass::lookup(O::Gen, E::SchoolEnrollments, schools::gen_cols::WANT, gen_codes)],
+        passes: &[Pass::records(O::Gen, E::CodeValues, schools::gen_cols::WANT, gen_codes)],
     },
     Handler {
         table: Table::Terms,
@@ -64,6 +64,36 @@ pub const HANDLERS: &[Handler] = &[
             Pass::records(O::Terms, E::AcademicSessions, schools::term_cols::WANT, term)
                 .parent(schools::term_rejected),
         ],
+    },
+    Handler {
+        table: Table::AttendanceCode,
+        passes: &[Pass::records(O::Codes, E::CodeValues, attendance::attcode_cols::WANT, att_code)],
+    },
+    Handler {
+        table: Table::RoleDef,
+        passes: &[Pass::records(O::Codes, E::CodeValues, codes::roledef_cols::WANT, role_def)],
+    },
+    Handler {
+        table: Table::CycleDay,
+        passes: &[Pass::records(O::Codes, E::CodeValues, codes::cycle_cols::WANT, cycle_day)],
+    },
+    Handler {
+        table: Table::Period,
+        passes: &[Pass::records(O::Calendars, E::ClassPeriods, calendar::period_cols::WANT, period)
+            .parent(calendar::period_rejected)],
+    },
+    Handler {
+        table: Table::BellSchedule,
+        passes: &[Pass::records(O::Calendars, E::BellSchedules, calendar::bell_cols::WANT, bell_schedule)
+            .parent(calendar::bell_schedule_rejected)],
+    },
+    Handler {
+        table: Table::BellScheduleItems,
+        passes: &[Pass::records(O::Calendars, E::BellSchedulePeriods, calendar::item_cols::WANT, bell_item)],
+    },
+    Handler {
+        table: Table::CalendarDay,
+        passes: &[Pass::records(O::Calendars, E::CalendarDays, calendar::calendar_cols::WANT, calendar_day)],
     },
     Handler {
         table: Table::Students,
@@ -120,7 +150,15 @@ pub const HANDLERS: &[Handler] = &[
     },
     Handler {
         table: Table::SchoolStaff,
-        passes: &[Pass::lookup(O::SchoolStaff, E::Staff, staff::schoolstaff_cols::WANT, schoolstaff)],
+        passes: &[
+            Pass::lookup(O::SchoolStaff, E::Staff, staff::schoolstaff_cols::WANT, schoolstaff).uncounted(),
+            Pass::records(
+                O::StaffAssignments,
+                E::StaffAssignments,
+                assignments::assignment_cols::WANT,
+                schoolstaff_assignment,
+            ),
+        ],
     },
     Handler {
         table: Table::Users,
@@ -138,6 +176,14 @@ pub const HANDLERS: &[Handler] = &[
                 .when(When::NoUsers)
                 .parent(teachers_rejected),
             Pass::lookup(O::StaffIndex, E::Staff, staff::users_cols::WANT, teacher_index).when(When::Users),
+            Pass::records(
+                O::StaffAssignments,
+                E::StaffAssignments,
+                staff::users_cols::WANT,
+                teacher_assignment,
+            )
+            .when(When::NoUsers)
+            .uncounted(),
         ],
     },
     Handler {
@@ -234,6 +280,15 @@ pub const HANDLERS: &[Handler] = &[
             .parent(courses::section_rejected)],
     },
     Handler {
+        table: Table::SectionTeacher,
+        passes: &[Pass::records(
+            O::SectionTeachers,
+            E::SectionStaff,
+            coteachers::st_cols::WANT,
+            section_teacher,
+        )],
+    },
+    Handler {
         table: Table::ReEnrollments,
         passes: &[Pass::records(
             O::Activity,
@@ -258,21 +313,18 @@ pub const HANDLERS: &[Handler] = &[
         passes: &[Pass::records(O::Activity, E::Grades, grades::pg_cols::WANT, pg_grade)],
     },
     Handler {
-        table: Table::AttendanceCode,
-        passes: &[Pass::lookup(O::Activity, E::Attendance, attendance::attcode_cols::WANT, att_code)],
-    },
-    Handler {
-        table: Table::Period,
-        passes: &[Pass::lookup(O::Activity, E::Attendance, attendance::period_cols::WANT, period)],
-    },
-    Handler {
-        table: Table::CalendarDay,
-        passes: &[Pass::lookup(O::Activity, E::Attendance, attendance::calendar_cols::WANT, calendar_day)],
-    },
-    Handler {
         table: Table::Attendance,
         passes: &[Pass::records(O::Activity, E::Attendance, attendance::att_cols::WANT, attendance_event)
             .before(Lookups::seal_cc)],
+    },
+    Handler {
+        table: Table::ClassRank,
+        passes: &[
+            Pass::records(O::AcademicRecords, E::AcademicRecords, ranks::rank_cols::WANT, academic_record)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+            Pass::records(O::Gpas, E::Gpas, ranks::rank_cols::WANT, gpa).before(Lookups::release_ranked),
+        ],
     },
 ];
 
@@ -283,7 +335,35 @@ fn school(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 }
 
 fn gen_codes(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
-    Ok(schools::gen_row(&j.f, j.lk, j.settings))
+    codes::gen_value(&mut j.ctx, &j.f, j.lk, j.settings, j.state.ids(E::CodeValues), j.out)
+}
+
+fn att_code(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    codes::att_code_value(&mut j.ctx, &j.f, j.lk, j.settings, j.state.ids(E::CodeValues), j.out)
+}
+
+fn role_def(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    codes::role_value(&mut j.ctx, &j.f, j.lk, j.state.ids(E::CodeValues), j.out)
+}
+
+fn cycle_day(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    codes::cycle_day_value(&mut j.ctx, &j.f, j.lk, j.state.ids(E::CodeValues), j.out)
+}
+
+fn period(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    calendar::period(&mut j.ctx, &j.f, j.lk, j.state.ids(E::ClassPeriods), j.out)
+}
+
+fn bell_schedule(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    calendar::bell_schedule(&mut j.ctx, &j.f, j.lk, j.state.ids(E::BellSchedules), j.out)
+}
+
+fn bell_item(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    calendar::bell_item(&mut j.ctx, &j.f, j.lk, j.state.ids(E::BellSchedulePeriods), j.out)
+}
+
+fn calendar_day(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    calendar::calendar_day(&mut j.ctx, &j.f, j.lk, j.settings, j.state.ids(E::CalendarDays), j.out)
 }
 
 fn term_prescan(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
@@ -330,8 +410,19 @@ fn current_enrollment(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 }
 
 fn schoolstaff(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
-    let row = staff::schoolstaff_row(&j.ctx, &j.f, j.lk);
-    Ok(j.lookup(row))
+    // Uncounted: a row the lookup cannot take is the assignment pass's reject.
+    Ok(match staff::schoolstaff_row(&j.ctx, &j.f, j.lk) {
+        Ok(()) => RowOutcome::Folded,
+        Err(_) => RowOutcome::Skip,
+    })
+}
+
+fn schoolstaff_assignment(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assignments::schoolstaff(&mut j.ctx, &j.f, j.lk, j.state.ids(E::StaffAssignments), j.out)
+}
+
+fn teacher_assignment(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assignments::teacher(&mut j.ctx, &j.f, j.lk, j.state.ids(E::StaffAssignments), j.out)
 }
 
 fn users(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
@@ -423,11 +514,16 @@ fn course(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 }
 
 fn section(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
-    let mut leads = Vec::new();
-    let outcome = courses::section(&mut j.ctx, &j.f, j.lk, &mut leads, j.out)?;
+    let (mut leads, mut misses) = (Vec::new(), Vec::new());
+    let outcome = courses::section(&mut j.ctx, &j.f, j.lk, &mut leads, &mut misses, j.out)?;
     let file = j.file;
     j.state.section_staff.extend(leads.into_iter().map(|t| (file, t)));
+    j.state.lead_misses.extend(misses);
     Ok(outcome)
+}
+
+fn section_teacher(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    coteachers::section_teacher(&mut j.ctx, &j.f, j.lk, j.out)
 }
 
 fn reenrollment(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
@@ -446,23 +542,16 @@ fn pg_grade(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     grades::pg_grade(&mut j.ctx, &j.f, j.lk, &mut j.state.grade, j.out)
 }
 
-fn att_code(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
-    let row = attendance::att_code_row(&j.ctx, &j.f, j.lk, j.settings);
-    Ok(j.lookup(row))
-}
-
-fn period(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
-    let row = attendance::period_row(&j.ctx, &j.f, j.lk);
-    Ok(j.lookup(row))
-}
-
-fn calendar_day(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
-    let row = attendance::calendar_row(&j.ctx, &j.f, j.lk);
-    Ok(j.lookup(row))
-}
-
 fn attendance_event(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     attendance::attendance(&mut j.ctx, &j.f, j.lk, j.settings, &mut j.state.event, j.out)
+}
+
+fn academic_record(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    ranks::academic_record(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn gpa(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    ranks::gpa(&mut j.ctx, &j.f, j.lk, j.out)
 }
 
 #[cfg(test)]

@@ -46,7 +46,8 @@ enum Step {
     File { file: usize, pass: &'static Pass },
     /// The logical schools the Schools export lacks.
     LogicalSchools,
-    /// The sections' lead teachers.
+    /// The sections' lead teachers (of the sections SectionTeacher has no
+    /// row for).
     SectionStaff,
     /// A file read as its source table (see [`raw`]).
     Raw { file: usize },
@@ -156,7 +157,7 @@ impl PowerSchoolSource {
                 .iter()
                 .map(|f| FileStats {
                     file: f.name.clone(),
-                    table: f.table.name().to_owned(),
+                    table: f.source_table.clone(),
                     encoding: f.encoding.name().to_owned(),
                     ..FileStats::default()
                 })
@@ -176,6 +177,7 @@ impl PowerSchoolSource {
             files,
         };
         src.lk.keep_cc = src.files.iter().any(|f| f.table == Table::Attendance && f.has("ccid"));
+        src.lk.section_teacher_export = src.files.iter().any(|f| f.table == Table::SectionTeacher);
         // A destination that takes no canonical records (a backup of the
         // source tables alone) needs no mapping at all.
         let records = ctx.wanted.as_ref().is_none_or(|w| !w.is_empty());
@@ -215,7 +217,10 @@ impl PowerSchoolSource {
         };
         let after_schools = last(&steps, Order::Schools).map_or(0, |i| i + 1);
         steps.insert(after_schools, Step::LogicalSchools);
-        let after_sections = last(&steps, Order::Sections).map_or(steps.len(), |i| i + 1);
+        // After SectionTeacher too, which decides which leads are made.
+        let after_sections = last(&steps, Order::SectionTeachers)
+            .or_else(|| last(&steps, Order::Sections))
+            .map_or(steps.len(), |i| i + 1);
         steps.insert(after_sections, Step::SectionStaff);
         let sections = self.files.iter().any(|f| f.table == Table::Sections);
         let mut entities = vec![EntityKind::Orgs];
@@ -471,9 +476,17 @@ impl Source for PowerSchoolSource {
                     schools::missing_logical_schools(&mut self.lk, out)?;
                 }
                 Step::SectionStaff => {
+                    // A section SectionTeacher named takes its staff from it alone.
                     while !out.is_full() {
                         let Some((file, t)) = self.state.section_staff.pop_front() else { break };
-                        out.push(&t.record(&self.files[file].name, &self.lk))?;
+                        if !self.lk.taught.contains(&t.section) {
+                            out.push(&t.record(&self.files[file].name, &self.lk))?;
+                        }
+                    }
+                    for (section, r) in self.state.lead_misses.drain(..) {
+                        if !self.lk.taught.contains(&section) {
+                            out.reject(r);
+                        }
                     }
                     if self.state.section_staff.is_empty() {
                         self.steps.pop_front();

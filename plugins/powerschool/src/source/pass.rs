@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use ferry_sdk::model::{AttendanceEvent, EntityKind, Grade, SectionEnrollment};
-use ferry_sdk::{BatchBuilder, Error};
+use ferry_sdk::{BatchBuilder, Error, Reject};
 
 use crate::columns::{Mapped, Want, unmapped};
 use crate::config::Settings;
@@ -32,6 +32,11 @@ pub enum Order {
     TermsPrescan,
     /// Terms.
     Terms,
+    /// The code tables (Attendance_Code, RoleDef, Cycle_Day) → code values,
+    /// with the lookups other tables resolve their codes with.
+    Codes,
+    /// Period, Bell_Schedule, Bell_Schedule_Items and Calendar_Day.
+    Calendars,
     /// Students' extension tables, merged into the students (a lookup).
     StudentExtensionsLookup,
     /// Students.
@@ -46,6 +51,8 @@ pub enum Order {
     Staff,
     /// The Teachers view's IDs, when Users was read.
     StaffIndex,
+    /// SchoolStaff (or the Teachers view) → staff assignments.
+    StaffAssignments,
     /// The Person model's lookups.
     PersonParts,
     /// Person.
@@ -68,10 +75,16 @@ pub enum Order {
     Courses,
     /// Sections.
     Sections,
+    /// SectionTeacher → section staff (co-teachers too).
+    SectionTeachers,
     /// Students → the current school enrollment.
     CurrentEnrollments,
     /// Enrollments, grades and attendance, with their lookups.
     Activity,
+    /// ClassRank → academic records (the class rank).
+    AcademicRecords,
+    /// ClassRank → GPAs.
+    Gpas,
 }
 
 /// When a pass runs at all.
@@ -145,6 +158,20 @@ pub struct ReadState {
     pub flat_seen: HashMap<String, ()>,
     /// Lead teachers of the sections read, by file, for after the sections.
     pub section_staff: VecDeque<(usize, LeadTeacher)>,
+    /// With a SectionTeacher export: the rejects of Sections.Teacher values
+    /// naming no staff member, by section, made after SectionTeacher is
+    /// read (only for sections it has no row for).
+    pub lead_misses: VecDeque<(u32, Reject)>,
+    /// Source ids already given, per entity, for the small tables whose
+    /// duplicates are rejects (code values, calendars, staff assignments).
+    pub ids: HashMap<EntityKind, HashSet<String>>,
+}
+
+impl ReadState {
+    /// The source ids already given to records of `entity`.
+    pub fn ids(&mut self, entity: EntityKind) -> &mut HashSet<String> {
+        self.ids.entry(entity).or_default()
+    }
 }
 
 /// One row being mapped by a pass.
