@@ -211,8 +211,10 @@ pub struct Detail {
     pub ext: Box<str>,
 }
 
-/// One merged extension value: its (shared) key and the value.
-pub type ExtValue = (std::sync::Arc<str>, Box<str>);
+/// One student's row of one extension file: the file (an index into
+/// [`Lookups::student_ext_keys`]) and its values, `\u{1f}`-separated in the
+/// order of that file's keys (one allocation per row).
+pub type ExtValue = (u16, Box<str>);
 
 /// An index of records by the ids rows refer to them with.
 #[derive(Debug, Default)]
@@ -356,9 +358,11 @@ pub struct Lookups {
     pub rejected: RejectedParents,
     /// Students' extension tables (`U_StudentsUserFields`…): per StudentsDCID,
     /// `(key, value)` pairs merged into the student's extensions.
+    /// (one entry per extension file of the student: the file's index in
+    /// [`Lookups::student_ext_keys`] and its values, `\u{1f}`-separated).
     pub student_ext: FastMap<i64, Vec<ExtValue>>,
-    /// The keys of [`Lookups::student_ext`], shared.
-    pub student_ext_keys: Vec<std::sync::Arc<str>>,
+    /// Per extension file (by name), the keys of its values (`<table>.<column>`).
+    pub student_ext_keys: Vec<(String, Vec<String>)>,
     /// School_Number → name.
     pub schools: IdMap<String>,
     /// (School_Number, TermID) → term.
@@ -474,6 +478,7 @@ impl Lookups {
     pub fn release_people(&mut self) {
         self.release_person_parts();
         self.student_ext = FastMap::default();
+        self.student_ext_keys = Vec::new();
         self.details.clear();
         self.races.clear();
         self.affiliations = IdMap::default();

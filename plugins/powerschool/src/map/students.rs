@@ -114,9 +114,14 @@ pub fn student(
         alt(&mut meta, "student_number", f.get(c::NUMBER));
         alt(&mut meta, "state", f.get(c::STATE_NUMBER));
         f.ext_into(&mut meta);
-        if let Some(values) = f.get(c::DCID).and_then(int).and_then(|d| lk.student_ext.get(&d)) {
-            for (k, v) in values {
-                meta.ext.insert(&**k, &**v);
+        if let Some(rows) = f.get(c::DCID).and_then(int).and_then(|d| lk.student_ext.get(&d)) {
+            for (file, values) in rows {
+                let keys = &lk.student_ext_keys[usize::from(*file)].1;
+                for (k, v) in keys.iter().zip(values.split('\u{1f}')) {
+                    if !crate::fields::blank(v) {
+                        meta.ext.insert(k.as_str(), v);
+                    }
+                }
             }
         }
         Ok(Student {
@@ -190,23 +195,20 @@ columns!(extension_cols {
 /// row is there as it came).
 pub fn extension_values(ctx: &Ctx<'_>, f: &Fields<'_>, lk: &mut Lookups) -> Result<(), Bad> {
     let dcid = ctx.need(f, extension_cols::DCID, "StudentsDCID")?;
-    let prefix = format!("{}.", ctx.table);
-    let pairs = f.ext_pairs(&prefix);
-    if pairs.is_empty() {
+    if f.ext_keys().next().is_none() {
         return Ok(());
     }
-    let entry = lk.student_ext.entry(dcid).or_default();
-    for (k, v) in pairs {
-        let key = match lk.student_ext_keys.iter().find(|x| ***x == *k) {
-            Some(x) => std::sync::Arc::clone(x),
-            None => {
-                let x: std::sync::Arc<str> = k.into();
-                lk.student_ext_keys.push(std::sync::Arc::clone(&x));
-                x
-            }
-        };
-        entry.push((key, v.into()));
-    }
+    // One key list per extension file.
+    let file = match lk.student_ext_keys.iter().position(|(name, _)| name == ctx.file) {
+        Some(i) => i,
+        None => {
+            let keys = f.ext_keys().map(|k| format!("{}.{k}", ctx.table)).collect();
+            lk.student_ext_keys.push((ctx.file.to_owned(), keys));
+            lk.student_ext_keys.len() - 1
+        }
+    };
+    let file = u16::try_from(file).map_err(|_| Bad::row("too many extension tables of Students"))?;
+    lk.student_ext.entry(dcid).or_default().push((file, f.ext_values_joined().into()));
     Ok(())
 }
 
