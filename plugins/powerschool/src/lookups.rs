@@ -384,6 +384,8 @@ pub struct Lookups {
     pub details: Multi<Detail>,
     /// Extension keys of StudentContactDetail's unmapped columns.
     pub detail_ext_keys: Vec<String>,
+    /// Programs (Gen `specprog`) and log types (Gen `logtype`, `subtype`).
+    pub programs: crate::map::programs::ProgramLookups,
 }
 
 impl Lookups {

@@ -10,6 +10,7 @@ pub mod enrollments;
 pub mod grades;
 pub mod joins;
 pub mod person;
+pub mod programs;
 pub mod schools;
 pub mod staff;
 pub mod students;

@@ -5,7 +5,8 @@
 //! Most tables have one pass. Terms and the Teachers view are read twice
 //! (a prescan, then the records); Students five times (students, legacy
 //! contacts, legacy student contacts, demographics, the current enrollment);
-//! Ferry's flat contacts twice (contacts, then student contacts).
+//! Ferry's flat contacts twice (contacts, then student contacts); Gen twice
+//! (codes, then programs and log types).
 
 use ferry_sdk::Error;
 use ferry_sdk::model::EntityKind;
@@ -15,7 +16,9 @@ use crate::columns::Mapped;
 use crate::fields::Fields;
 use crate::lookups::{Lookups, RejectedRow};
 use crate::map::person::PersonPart;
-use crate::map::{attendance, contacts, courses, enrollments, grades, person, schools, staff, students};
+use crate::map::{
+    attendance, contacts, courses, enrollments, grades, person, programs, schools, staff, students,
+};
 use crate::row::RowOutcome;
 use crate::tables::Table;
 
@@ -27,7 +30,6 @@ use Order as O;
 /// keeps them), and named in the run summary otherwise.
 pub const SOURCE_ONLY: &[Table] = &[
     Table::Log,
-    Table::SpEnrollments,
     Table::Test,
     Table::TestScore,
     Table::StudentTest,
@@ -55,7 +57,10 @@ pub const HANDLERS: &[Handler] = &[
     },
     Handler {
         table: Table::Gen,
-        passes: &[Pass::lookup(O::Gen, E::SchoolEnrollments, schools::gen_cols::WANT, gen_codes)],
+        passes: &[
+            Pass::lookup(O::Gen, E::SchoolEnrollments, schools::gen_cols::WANT, gen_codes),
+            Pass::records(O::Programs, E::Programs, programs::gen_cols::WANT, gen_district).uncounted(),
+        ],
     },
     Handler {
         table: Table::Terms,
@@ -241,6 +246,15 @@ pub const HANDLERS: &[Handler] = &[
         passes: &[Pass::records(O::Activity, E::Attendance, attendance::att_cols::WANT, attendance_event)
             .before(Lookups::seal_cc)],
     },
+    Handler {
+        table: Table::SpEnrollments,
+        passes: &[Pass::records(
+            O::ProgramParticipations,
+            E::ProgramParticipations,
+            programs::spenroll_cols::WANT,
+            participation,
+        )],
+    },
 ];
 
 // ----- How each pass maps a row: the mappers, called with what they need.
@@ -416,6 +430,14 @@ fn calendar_day(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 
 fn attendance_event(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     attendance::attendance(&mut j.ctx, &j.f, j.lk, j.settings, &mut j.state.event, j.out)
+}
+
+fn gen_district(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    programs::gen_district(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn participation(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    programs::participation(&mut j.ctx, &j.f, j.lk, j.out)
 }
 
 #[cfg(test)]

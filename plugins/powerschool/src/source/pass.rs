@@ -68,6 +68,10 @@ pub enum Order {
     CurrentEnrollments,
     /// Enrollments, grades and attendance, with their lookups.
     Activity,
+    /// Gen `specprog` → programs (and `logtype`, `subtype` for log entries).
+    Programs,
+    /// SPEnrollments → program participations.
+    ProgramParticipations,
 }
 
 /// When a pass runs at all.
