@@ -269,6 +269,8 @@ pub enum ParentKey {
     SectionKey(String),
     /// CC.ID.
     CcId(i64),
+    /// Incident.Incident_ID.
+    IncidentId(i64),
 }
 
 /// Where a parent row that was read and rejected is.
@@ -386,6 +388,8 @@ pub struct Lookups {
     pub detail_ext_keys: Vec<String>,
     /// Programs (Gen `specprog`) and log types (Gen `logtype`, `subtype`).
     pub programs: crate::map::programs::ProgramLookups,
+    /// Incident Management codes, details, incidents and offenders; Log rows rejected.
+    pub discipline: crate::map::discipline::DisciplineLookups,
 }
 
 impl Lookups {

@@ -6,6 +6,7 @@
 pub mod attendance;
 pub mod contacts;
 pub mod courses;
+pub mod discipline;
 pub mod enrollments;
 pub mod grades;
 pub mod joins;

@@ -6,7 +6,8 @@
 //! (a prescan, then the records); Students five times (students, legacy
 //! contacts, legacy student contacts, demographics, the current enrollment);
 //! Ferry's flat contacts twice (contacts, then student contacts); Gen twice
-//! (codes, then programs and log types).
+//! (codes, then programs and log types); Log four times (log entries, then
+//! the incident, participant and action its discipline rows describe).
 
 use ferry_sdk::Error;
 use ferry_sdk::model::EntityKind;
@@ -17,7 +18,8 @@ use crate::fields::Fields;
 use crate::lookups::{Lookups, RejectedRow};
 use crate::map::person::PersonPart;
 use crate::map::{
-    attendance, contacts, courses, enrollments, grades, person, programs, schools, staff, students,
+    attendance, contacts, courses, discipline, enrollments, grades, person, programs, schools, staff,
+    students,
 };
 use crate::row::RowOutcome;
 use crate::tables::Table;
@@ -29,7 +31,6 @@ use Order as O;
 /// yet: their files are kept as source tables only (when the destination
 /// keeps them), and named in the run summary otherwise.
 pub const SOURCE_ONLY: &[Table] = &[
-    Table::Log,
     Table::Test,
     Table::TestScore,
     Table::StudentTest,
@@ -40,11 +41,6 @@ pub const SOURCE_ONLY: &[Table] = &[
     Table::RoleDef,
     Table::SectionTeacher,
     Table::ClassRank,
-    Table::Incident,
-    Table::IncidentDetail,
-    Table::IncidentPersonRole,
-    Table::IncidentAction,
-    Table::IncidentLuCode,
     Table::ContactsExport,
 ];
 
@@ -255,6 +251,69 @@ pub const HANDLERS: &[Handler] = &[
             participation,
         )],
     },
+    Handler {
+        table: Table::Log,
+        passes: &[
+            Pass::records(O::LogEntries, E::LogEntries, discipline::log_cols::WANT, log_entry)
+                .parent(discipline::log_rejected),
+            Pass::records(O::Incidents, E::DisciplineIncidents, discipline::log_cols::WANT, log_incident)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+            Pass::records(
+                O::DisciplineParticipants,
+                E::DisciplineParticipants,
+                discipline::log_cols::WANT,
+                log_participant,
+            )
+            .uncounted()
+            .ext(ExtRule::Nothing),
+            Pass::records(O::DisciplineActions, E::DisciplineActions, discipline::log_cols::WANT, log_action)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+        ],
+    },
+    Handler {
+        table: Table::IncidentLuCode,
+        passes: &[Pass::lookup(O::IncidentCodes, E::DisciplineIncidents, discipline::lu_cols::WANT, lu_code)],
+    },
+    Handler {
+        table: Table::IncidentDetail,
+        passes: &[Pass::lookup(
+            O::IncidentCodes,
+            E::DisciplineIncidents,
+            discipline::detail_cols::WANT,
+            incident_detail,
+        )],
+    },
+    Handler {
+        table: Table::Incident,
+        passes: &[Pass::records(
+            O::Incidents,
+            E::DisciplineIncidents,
+            discipline::incident_cols::WANT,
+            incident,
+        )
+        .before(discipline::seal_details)
+        .parent(discipline::incident_rejected)],
+    },
+    Handler {
+        table: Table::IncidentPersonRole,
+        passes: &[Pass::records(
+            O::DisciplineParticipants,
+            E::DisciplineParticipants,
+            discipline::role_cols::WANT,
+            incident_participant,
+        )],
+    },
+    Handler {
+        table: Table::IncidentAction,
+        passes: &[Pass::records(
+            O::DisciplineActions,
+            E::DisciplineActions,
+            discipline::action_cols::WANT,
+            incident_action,
+        )],
+    },
 ];
 
 // ----- How each pass maps a row: the mappers, called with what they need.
@@ -438,6 +497,44 @@ fn gen_district(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 
 fn participation(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     programs::participation(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn log_entry(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_entry(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn log_incident(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_incident(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn log_participant(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_participant(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn log_action(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_action(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn lu_code(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = discipline::lu_code_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn incident_detail(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = discipline::detail_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn incident(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::incident(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn incident_participant(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::participant(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn incident_action(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::action(&mut j.ctx, &j.f, j.lk, j.out)
 }
 
 #[cfg(test)]

@@ -72,6 +72,16 @@ pub enum Order {
     Programs,
     /// SPEnrollments → program participations.
     ProgramParticipations,
+    /// Log → log entries.
+    LogEntries,
+    /// Incident_LU_Code and Incident_Detail (lookups of the incidents).
+    IncidentCodes,
+    /// Incident, and Log's discipline rows → discipline incidents.
+    Incidents,
+    /// Incident_Person_Role, and Log's discipline rows → discipline participants.
+    DisciplineParticipants,
+    /// Incident_Action, and Log's discipline rows → discipline actions.
+    DisciplineActions,
 }
 
 /// When a pass runs at all.
