@@ -271,6 +271,8 @@ pub enum ParentKey {
     CcId(i64),
     /// Incident.Incident_ID.
     IncidentId(i64),
+    /// StudentTest.ID.
+    StudentTestId(i64),
 }
 
 /// Where a parent row that was read and rejected is.
@@ -390,6 +392,8 @@ pub struct Lookups {
     pub programs: crate::map::programs::ProgramLookups,
     /// Incident Management codes, details, incidents and offenders; Log rows rejected.
     pub discipline: crate::map::discipline::DisciplineLookups,
+    /// Tests, their scores and the sittings read.
+    pub tests: crate::map::assessments::AssessmentLookups,
 }
 
 impl Lookups {

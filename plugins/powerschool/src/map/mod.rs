@@ -3,6 +3,7 @@
 //! the row context ([`crate::row`]) and the lookups ([`crate::lookups`]);
 //! [`joins`] resolves the students and sections activity rows name.
 
+pub mod assessments;
 pub mod attendance;
 pub mod contacts;
 pub mod courses;

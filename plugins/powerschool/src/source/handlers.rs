@@ -7,7 +7,9 @@
 //! contacts, legacy student contacts, demographics, the current enrollment);
 //! Ferry's flat contacts twice (contacts, then student contacts); Gen twice
 //! (codes, then programs and log types); Log four times (log entries, then
-//! the incident, participant and action its discipline rows describe).
+//! the incident, participant and action its discipline rows describe);
+//! StudentTestScore three times (each row's first result, then its NumScore
+//! and PercentScore when another result came first).
 
 use ferry_sdk::Error;
 use ferry_sdk::model::EntityKind;
@@ -16,10 +18,11 @@ use super::pass::{ExtRule, Handler, Order, Pass, RowJob, When};
 use crate::columns::Mapped;
 use crate::fields::Fields;
 use crate::lookups::{Lookups, RejectedRow};
+use crate::map::assessments::ScoreResult;
 use crate::map::person::PersonPart;
 use crate::map::{
-    attendance, contacts, courses, discipline, enrollments, grades, person, programs, schools, staff,
-    students,
+    assessments, attendance, contacts, courses, discipline, enrollments, grades, person, programs, schools,
+    staff, students,
 };
 use crate::row::RowOutcome;
 use crate::tables::Table;
@@ -31,10 +34,6 @@ use Order as O;
 /// yet: their files are kept as source tables only (when the destination
 /// keeps them), and named in the run summary otherwise.
 pub const SOURCE_ONLY: &[Table] = &[
-    Table::Test,
-    Table::TestScore,
-    Table::StudentTest,
-    Table::StudentTestScore,
     Table::CycleDay,
     Table::BellSchedule,
     Table::BellScheduleItems,
@@ -314,6 +313,53 @@ pub const HANDLERS: &[Handler] = &[
             incident_action,
         )],
     },
+    Handler {
+        table: Table::Test,
+        passes: &[Pass::records(O::Assessments, E::Assessments, assessments::test_cols::WANT, test)],
+    },
+    Handler {
+        table: Table::TestScore,
+        passes: &[Pass::lookup(
+            O::Assessments,
+            E::AssessmentScores,
+            assessments::score_name_cols::WANT,
+            score_name,
+        )],
+    },
+    Handler {
+        table: Table::StudentTest,
+        passes: &[Pass::records(
+            O::StudentAssessments,
+            E::StudentAssessments,
+            assessments::sitting_cols::WANT,
+            sitting,
+        )
+        .parent(assessments::sitting_rejected)],
+    },
+    Handler {
+        table: Table::StudentTestScore,
+        passes: &[
+            Pass::records(
+                O::AssessmentScores,
+                E::AssessmentScores,
+                assessments::score_cols::WANT,
+                first_score,
+            )
+            .before(assessments::seal_sittings)
+            .parent(assessments::score_rejected),
+            Pass::records(O::NumScores, E::AssessmentScores, assessments::score_cols::WANT, num_score)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+            Pass::records(
+                O::PercentScores,
+                E::AssessmentScores,
+                assessments::score_cols::WANT,
+                percent_score,
+            )
+            .uncounted()
+            .ext(ExtRule::Nothing),
+        ],
+    },
 ];
 
 // ----- How each pass maps a row: the mappers, called with what they need.
@@ -535,6 +581,31 @@ fn incident_participant(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 
 fn incident_action(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     discipline::action(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn test(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::test(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn score_name(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = assessments::score_name_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn sitting(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::sitting(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn first_score(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::score(&mut j.ctx, &j.f, j.lk, ScoreResult::First, j.out)
+}
+
+fn num_score(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::score(&mut j.ctx, &j.f, j.lk, ScoreResult::Num, j.out)
+}
+
+fn percent_score(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::score(&mut j.ctx, &j.f, j.lk, ScoreResult::Percent, j.out)
 }
 
 #[cfg(test)]

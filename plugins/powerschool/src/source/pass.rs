@@ -82,6 +82,16 @@ pub enum Order {
     DisciplineParticipants,
     /// Incident_Action, and Log's discipline rows → discipline actions.
     DisciplineActions,
+    /// Test → assessments; TestScore (a lookup of the scores' names).
+    Assessments,
+    /// StudentTest → student assessments.
+    StudentAssessments,
+    /// StudentTestScore → assessment scores (each row's first result).
+    AssessmentScores,
+    /// StudentTestScore → the NumScore of rows whose AlphaScore came first.
+    NumScores,
+    /// StudentTestScore → the PercentScore of rows with another result first.
+    PercentScores,
 }
 
 /// When a pass runs at all.
