@@ -15,7 +15,8 @@
 //!   what they count, the columns they read, how they map a row);
 //! - `map`: the mappers, one module per concern (schools, courses,
 //!   students, staff, the Person model, other contacts, enrollments, grades,
-//!   attendance, and the joins activity rows share);
+//!   attendance, the joins activity rows share, and the district tables:
+//!   programs, discipline and log entries, assessments);
 //! - `files`, `header`, `tables`: finding the files, their dialect, headers
 //!   and table; `columns`, `fields`, `row`, `ids`: a row as a mapper sees it;
 //!   `lookups`: the join lookups, rejected parents included;
@@ -51,6 +52,8 @@ capabilities = ["source", "sink"]
 entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
     "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",
+    "programs", "program_participations", "discipline_incidents", "discipline_participants", "discipline_actions",
+    "log_entries", "assessments", "student_assessments", "assessment_scores",
 ]
 location = "directory"
 dry_run = true
