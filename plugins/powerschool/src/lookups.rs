@@ -1,7 +1,8 @@
 //! The join lookups built while reading: schools, terms, codes, students,
-//! staff, contacts, courses, sections, CC rows. They grow with students,
-//! staff, sections and CC rows (one small entry each), never with grade or
-//! attendance rows.
+//! staff, contacts, courses, sections, CC rows, and the district tables'
+//! (programs, log types, incident codes, tests, sittings). They grow with
+//! students, staff, sections, CC rows, incidents and StudentTest rows (one
+//! small entry each), never with grade, attendance, log or score rows.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
