@@ -49,6 +49,14 @@ impl<'r> Fields<'r> {
         }
     }
 
+    /// [`Fields::keep`], flagging the value as personal data (a comment, a
+    /// program code that tells a disability).
+    pub fn keep_pii(&self, c: usize, meta: &mut Meta) {
+        if let (Some(v), Some(k)) = (self.get(c), self.prep.ext_key(c)) {
+            meta.ext.insert_pii(k, v);
+        }
+    }
+
     /// Copies the extension columns' non-blank values into `meta`.
     pub fn ext_into(&self, meta: &mut Meta) {
         for (i, key, pii) in &self.prep.ext {

@@ -15,8 +15,9 @@
 //!   what they count, the columns they read, how they map a row);
 //! - `map`: the mappers, one module per concern (schools, courses,
 //!   students, staff, the Person model, other contacts, enrollments, grades,
-//!   attendance, and the joins activity rows share; the code tables,
-//!   calendars, co-teachers, staff assignments and class ranks of model 2.2);
+//!   attendance, the joins activity rows share, and the district tables:
+//!   the code tables, calendars, co-teachers, staff assignments, class
+//!   ranks, programs, discipline and log entries, assessments);
 //! - `files`, `header`, `tables`: finding the files, their dialect, headers
 //!   and table; `columns`, `fields`, `row`, `ids`: a row as a mapper sees it;
 //!   `lookups`: the join lookups, rejected parents included;
@@ -54,6 +55,8 @@ entities = [
     "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",
     "code_values", "class_periods", "bell_schedules", "bell_schedule_periods", "calendar_days",
     "staff_assignments", "academic_records", "gpas",
+    "programs", "program_participations", "discipline_incidents", "discipline_participants", "discipline_actions",
+    "log_entries", "assessments", "student_assessments", "assessment_scores",
 ]
 location = "directory"
 dry_run = true

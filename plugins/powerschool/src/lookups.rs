@@ -1,7 +1,8 @@
 //! The join lookups built while reading: schools, terms, codes, students,
-//! staff, contacts, courses, sections, CC rows. They grow with students,
-//! staff, sections and CC rows (one small entry each), never with grade or
-//! attendance rows.
+//! staff, contacts, courses, sections, CC rows, and the district tables'
+//! (programs, log types, incident codes, tests, sittings). They grow with
+//! students, staff, sections, CC rows, incidents and StudentTest rows (one
+//! small entry each), never with grade, attendance, log or score rows.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -311,6 +312,10 @@ pub enum ParentKey {
     PeriodId(i64),
     /// Bell_Schedule.ID.
     BellScheduleId(i64),
+    /// Incident.Incident_ID.
+    IncidentId(i64),
+    /// StudentTest.ID.
+    StudentTestId(i64),
 }
 
 /// Where a parent row that was read and rejected is.
@@ -452,6 +457,12 @@ pub struct Lookups {
     pub details: Multi<Detail>,
     /// Extension keys of StudentContactDetail's unmapped columns.
     pub detail_ext_keys: Vec<String>,
+    /// Programs (Gen `specprog`) and log types (Gen `logtype`, `subtype`).
+    pub programs: crate::map::programs::ProgramLookups,
+    /// Incident Management codes, details, incidents and offenders; Log rows rejected.
+    pub discipline: crate::map::discipline::DisciplineLookups,
+    /// Tests, their scores and the sittings read.
+    pub tests: crate::map::assessments::AssessmentLookups,
 }
 
 impl Lookups {

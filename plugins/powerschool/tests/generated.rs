@@ -7,12 +7,23 @@
 //! of that entity whose origin is the file + rows folded into lookups or
 //! merged + rejects of that entity citing the file; and the rejects are
 //! exactly the ones the manifest announces, for the announced reasons.
+//! Further records a file's other passes make of its own entity (the second
+//! and third results of a StudentTestScore row) are counted apart (`more`).
+//! A full district (`district_tables`) also has files the connector keeps
+//! as source tables only: nothing is read from them (their planted rejects
+//! are not the connector's), and the records of the district tables name
+//! programs, incidents and sittings that were read.
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use ferry_gen::{GenManifest, HeaderStyle, PsGenOptions, TextEncoding};
 use ferry_plugin_powerschool::PowerSchoolPlugin;
 use ferry_plugin_powerschool::source::{FileStats, PowerSchoolSource};
-use ferry_sdk::model::{EntityKind, Record, with_record_type};
+use std::collections::HashSet;
+
+use ferry_sdk::model::{
+    AssessmentScore, DisciplineAction, DisciplineIncident, DisciplineParticipant, EntityKind, LogEntry,
+    Program, ProgramParticipation, Record, StudentAssessment, with_record_type,
+};
 use ferry_sdk::serde_json::{self, json};
 use ferry_sdk::testkit::{self, SourceOutput};
 use ferry_sdk::{BatchBuilder, OpenContext, Source};
@@ -59,13 +70,63 @@ fn records_from(out: &SourceOutput, entity: EntityKind, file: &str, table: &str)
     })
 }
 
-/// The entities only a full district's tables make.
-const DISTRICT_ONLY: &[EntityKind] = &[
+/// The entities only a full district's tables (Gen's district rows, Log,
+/// SPEnrollments, Incident Management, the test tables) make.
+const DISTRICT_ENTITIES: &[EntityKind] = &[
+    EntityKind::Programs,
+    EntityKind::ProgramParticipations,
+    EntityKind::DisciplineIncidents,
+    EntityKind::DisciplineParticipants,
+    EntityKind::DisciplineActions,
+    EntityKind::LogEntries,
+    EntityKind::Assessments,
+    EntityKind::StudentAssessments,
+    EntityKind::AssessmentScores,
     EntityKind::BellSchedules,
     EntityKind::BellSchedulePeriods,
     EntityKind::AcademicRecords,
     EntityKind::Gpas,
 ];
+
+/// Source ids of the records of `R`.
+fn ids<R: Record>(out: &SourceOutput) -> HashSet<String> {
+    out.records::<R>().unwrap().iter().map(|r| r.meta().source.id.clone()).collect()
+}
+
+/// The district tables' records name records that were read: participations
+/// their program, participants and actions their incident, scores their
+/// sitting; each discipline Log row makes an incident, its offender and
+/// the action, under `log:<log id>`.
+fn district_references(out: &SourceOutput) {
+    let programs = ids::<Program>(out);
+    for p in out.records::<ProgramParticipation>().unwrap() {
+        assert!(programs.contains(p.program_id.as_deref().unwrap()), "{p:?}");
+    }
+    let incidents = ids::<DisciplineIncident>(out);
+    for p in out.records::<DisciplineParticipant>().unwrap() {
+        assert!(incidents.contains(p.incident_id.as_deref().unwrap()), "{p:?}");
+    }
+    for a in out.records::<DisciplineAction>().unwrap() {
+        assert!(incidents.contains(a.incident_id.as_deref().unwrap()), "{a:?}");
+    }
+    let sittings = ids::<StudentAssessment>(out);
+    for s in out.records::<AssessmentScore>().unwrap() {
+        assert!(sittings.contains(s.student_assessment_id.as_deref().unwrap()), "{s:?}");
+    }
+    let logs = ids::<LogEntry>(out);
+    let from_log: Vec<&String> = incidents.iter().filter(|i| i.starts_with("log:")).collect();
+    assert!(!from_log.is_empty() && from_log.len() < incidents.len(), "incidents from Log and from Incident");
+    for i in &from_log {
+        assert!(logs.contains(&i["log:".len()..]), "{i}: a log entry");
+    }
+    let of_log = |ids: HashSet<String>| ids.into_iter().filter(|i| i.starts_with("log:")).count();
+    assert_eq!(of_log(ids::<DisciplineParticipant>(out)), from_log.len(), "one offender per Log incident");
+    assert_eq!(
+        of_log(ids::<DisciplineAction>(out)),
+        from_log.len(),
+        "every generated Log incident has an action"
+    );
+}
 
 fn check(opts: PsGenOptions) -> SourceOutput {
     let dir = tempfile::tempdir().unwrap();
@@ -74,15 +135,18 @@ fn check(opts: PsGenOptions) -> SourceOutput {
     let stats = stats(&cfg, dir.path());
     let out = testkit::run_source::<PowerSchoolPlugin>(&cfg, dir.path(), 2000).unwrap();
     assert_eq!(stats.len(), m.files.len(), "every generated file is read");
-    // Files of tables not mapped (yet: kept as source tables only) have no
-    // counted pass; their planted rejects are nobody's.
-    let mapped = |f: &ferry_gen::GenFile| stats.iter().any(|s| s.file == f.name && !s.entity.is_empty());
-    let unmapped: Vec<&str> = m.files.iter().filter(|f| !mapped(f)).map(|f| f.name.as_str()).collect();
-    if !opts.district_tables {
-        assert!(unmapped.is_empty(), "a core district is all mapped: {unmapped:?}");
-    }
-    for f in m.files.iter().filter(|f| mapped(f)) {
+    // Files kept as source tables only (no counted pass): their rows and
+    // planted rejects are not the connector's.
+    let (mut unread_rows, mut unread_rejects) = (0, 0);
+    for f in &m.files {
         let s = stats.iter().find(|s| s.file == f.name).unwrap_or_else(|| panic!("{} not read", f.name));
+        if s.entity.is_empty() {
+            assert!(opts.district_tables, "{}: every core table is mapped", f.name);
+            assert_eq!((s.rows, s.records, s.rejected, s.folded, s.more), (0, 0, 0, 0, 0), "{}", f.name);
+            unread_rows += f.rows;
+            unread_rejects += f.rejected();
+            continue;
+        }
         assert_eq!(
             s.table.to_ascii_lowercase(),
             f.table.to_ascii_lowercase(),
@@ -110,7 +174,10 @@ fn check(opts: PsGenOptions) -> SourceOutput {
                 f.name
             );
         } else {
-            assert_eq!(records, s.records, "{}: records of {entity}", f.name);
+            assert_eq!(records, s.records + s.more, "{}: records of {entity}", f.name);
+        }
+        if s.more > 0 {
+            assert_eq!(f.table, "StudentTestScore", "{}: only score rows make further records", f.name);
         }
         let rejects: Vec<_> = out.rejects.iter().filter(|r| r.file == f.name && r.entity == entity).collect();
         assert_eq!(rejects.len() as u64, f.rejected(), "{}: rejects of {entity}", f.name);
@@ -130,15 +197,13 @@ fn check(opts: PsGenOptions) -> SourceOutput {
             assert_eq!(s.encoding, "windows-1252", "{}", f.name);
         }
     }
-    let mapped_rows: u64 = m.files.iter().filter(|f| mapped(f)).map(|f| f.rows).sum();
-    let mapped_rejects: u64 = m.files.iter().filter(|f| mapped(f)).map(|f| f.rejected()).sum();
-    assert_eq!(stats.iter().map(|s| s.rows).sum::<u64>(), mapped_rows);
+    assert_eq!(stats.iter().map(|s| s.rows).sum::<u64>(), m.total_rows() - unread_rows);
     // Generated bad rows are all bad rows, never bad values of optional
     // fields: the field policy warns about nothing.
     assert!(out.warnings.is_empty(), "no warnings: {:?}", out.warnings.iter().take(5).collect::<Vec<_>>());
     assert_eq!(
         out.rejects.len() as u64,
-        mapped_rejects,
+        m.total_rejects() - unread_rejects,
         "no other rejects: {:?}",
         out.rejects.iter().take(5).collect::<Vec<_>>()
     );
@@ -146,9 +211,14 @@ fn check(opts: PsGenOptions) -> SourceOutput {
     // (those of the district tables out of a full one).
     for e in testkit::manifest::<PowerSchoolPlugin>().unwrap().entities {
         let e = EntityKind::from_name(&e).unwrap();
-        if opts.district_tables || !DISTRICT_ONLY.contains(&e) {
+        if opts.district_tables || !DISTRICT_ENTITIES.contains(&e) {
             assert!(out.count(e) > 0, "no {e}");
+        } else {
+            assert_eq!(out.count(e), 0, "{e} without the district tables");
         }
+    }
+    if opts.district_tables {
+        district_references(&out);
     }
     // Accented names survive either encoding.
     let students = out.records::<ferry_sdk::model::Student>().unwrap();
@@ -201,6 +271,20 @@ fn quirks_windows_1252() {
         quirks: true,
         encoding: TextEncoding::Cp1252,
         ..PsGenOptions::default()
+    });
+}
+
+#[test]
+fn full_district_utf8() {
+    check(PsGenOptions::full_district(200, 15));
+}
+
+#[test]
+fn full_district_with_quirks_windows_1252() {
+    check(PsGenOptions {
+        quirks: true,
+        encoding: TextEncoding::Cp1252,
+        ..PsGenOptions::full_district(250, 16)
     });
 }
 

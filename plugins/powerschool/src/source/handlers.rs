@@ -8,7 +8,11 @@
 //! student contacts, demographics, the current enrollment); Ferry's flat
 //! contacts twice (contacts, then student contacts); SchoolStaff twice (the
 //! lookup staff records merge, then staff assignments, the counted pass);
-//! ClassRank twice (academic records, then GPAs, the counted pass).
+//! ClassRank twice (academic records, then GPAs, the counted pass); Gen twice
+//! (codes, then programs and log types); Log four times (log entries, then
+//! the incident, participant and action its discipline rows describe);
+//! StudentTestScore three times (each row's first result, then its NumScore
+//! and PercentScore when another result came first).
 
 use ferry_sdk::Error;
 use ferry_sdk::model::EntityKind;
@@ -17,10 +21,11 @@ use super::pass::{ExtRule, Handler, Order, Pass, RowJob, When};
 use crate::columns::Mapped;
 use crate::fields::Fields;
 use crate::lookups::{Lookups, RejectedRow};
+use crate::map::assessments::ScoreResult;
 use crate::map::person::PersonPart;
 use crate::map::{
-    assignments, attendance, calendar, codes, contacts, coteachers, courses, enrollments, grades, person,
-    ranks, schools, staff, students,
+    assessments, assignments, attendance, calendar, codes, contacts, coteachers, courses, discipline,
+    enrollments, grades, person, programs, ranks, schools, staff, students,
 };
 use crate::row::RowOutcome;
 use crate::tables::Table;
@@ -31,19 +36,7 @@ use Order as O;
 /// Tables the connector recognizes but does not map to canonical records
 /// yet: their files are kept as source tables only (when the destination
 /// keeps them), and named in the run summary otherwise.
-pub const SOURCE_ONLY: &[Table] = &[
-    Table::Log,
-    Table::SpEnrollments,
-    Table::Test,
-    Table::TestScore,
-    Table::StudentTest,
-    Table::StudentTestScore,
-    Table::Incident,
-    Table::IncidentDetail,
-    Table::IncidentPersonRole,
-    Table::IncidentAction,
-    Table::IncidentLuCode,
-];
+pub const SOURCE_ONLY: &[Table] = &[];
 
 /// Every table the connector reads, in read order within an [`Order`].
 pub const HANDLERS: &[Handler] = &[
@@ -54,7 +47,10 @@ pub const HANDLERS: &[Handler] = &[
     },
     Handler {
         table: Table::Gen,
-        passes: &[Pass::records(O::Gen, E::CodeValues, schools::gen_cols::WANT, gen_codes)],
+        passes: &[
+            Pass::records(O::Gen, E::CodeValues, schools::gen_cols::WANT, gen_codes),
+            Pass::records(O::Programs, E::Programs, programs::gen_cols::WANT, gen_district).uncounted(),
+        ],
     },
     Handler {
         table: Table::Terms,
@@ -326,6 +322,125 @@ pub const HANDLERS: &[Handler] = &[
             Pass::records(O::Gpas, E::Gpas, ranks::rank_cols::WANT, gpa).before(Lookups::release_ranked),
         ],
     },
+    Handler {
+        table: Table::SpEnrollments,
+        passes: &[Pass::records(
+            O::ProgramParticipations,
+            E::ProgramParticipations,
+            programs::spenroll_cols::WANT,
+            participation,
+        )],
+    },
+    Handler {
+        table: Table::Log,
+        passes: &[
+            Pass::records(O::LogEntries, E::LogEntries, discipline::log_cols::WANT, log_entry)
+                .parent(discipline::log_rejected),
+            Pass::records(O::Incidents, E::DisciplineIncidents, discipline::log_cols::WANT, log_incident)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+            Pass::records(
+                O::DisciplineParticipants,
+                E::DisciplineParticipants,
+                discipline::log_cols::WANT,
+                log_participant,
+            )
+            .uncounted()
+            .ext(ExtRule::Nothing),
+            Pass::records(O::DisciplineActions, E::DisciplineActions, discipline::log_cols::WANT, log_action)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+        ],
+    },
+    Handler {
+        table: Table::IncidentLuCode,
+        passes: &[Pass::lookup(O::IncidentCodes, E::DisciplineIncidents, discipline::lu_cols::WANT, lu_code)],
+    },
+    Handler {
+        table: Table::IncidentDetail,
+        passes: &[Pass::lookup(
+            O::IncidentCodes,
+            E::DisciplineIncidents,
+            discipline::detail_cols::WANT,
+            incident_detail,
+        )],
+    },
+    Handler {
+        table: Table::Incident,
+        passes: &[Pass::records(
+            O::Incidents,
+            E::DisciplineIncidents,
+            discipline::incident_cols::WANT,
+            incident,
+        )
+        .before(discipline::seal_details)
+        .parent(discipline::incident_rejected)],
+    },
+    Handler {
+        table: Table::IncidentPersonRole,
+        passes: &[Pass::records(
+            O::DisciplineParticipants,
+            E::DisciplineParticipants,
+            discipline::role_cols::WANT,
+            incident_participant,
+        )],
+    },
+    Handler {
+        table: Table::IncidentAction,
+        passes: &[Pass::records(
+            O::DisciplineActions,
+            E::DisciplineActions,
+            discipline::action_cols::WANT,
+            incident_action,
+        )],
+    },
+    Handler {
+        table: Table::Test,
+        passes: &[Pass::records(O::Assessments, E::Assessments, assessments::test_cols::WANT, test)],
+    },
+    Handler {
+        table: Table::TestScore,
+        passes: &[Pass::lookup(
+            O::Assessments,
+            E::AssessmentScores,
+            assessments::score_name_cols::WANT,
+            score_name,
+        )],
+    },
+    Handler {
+        table: Table::StudentTest,
+        passes: &[Pass::records(
+            O::StudentAssessments,
+            E::StudentAssessments,
+            assessments::sitting_cols::WANT,
+            sitting,
+        )
+        .parent(assessments::sitting_rejected)],
+    },
+    Handler {
+        table: Table::StudentTestScore,
+        passes: &[
+            Pass::records(
+                O::AssessmentScores,
+                E::AssessmentScores,
+                assessments::score_cols::WANT,
+                first_score,
+            )
+            .before(assessments::seal_sittings)
+            .parent(assessments::score_rejected),
+            Pass::records(O::NumScores, E::AssessmentScores, assessments::score_cols::WANT, num_score)
+                .uncounted()
+                .ext(ExtRule::Nothing),
+            Pass::records(
+                O::PercentScores,
+                E::AssessmentScores,
+                assessments::score_cols::WANT,
+                percent_score,
+            )
+            .uncounted()
+            .ext(ExtRule::Nothing),
+        ],
+    },
 ];
 
 // ----- How each pass maps a row: the mappers, called with what they need.
@@ -552,6 +667,77 @@ fn academic_record(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
 
 fn gpa(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
     ranks::gpa(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn gen_district(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    programs::gen_district(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn participation(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    programs::participation(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn log_entry(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_entry(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn log_incident(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_incident(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn log_participant(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_participant(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn log_action(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::log_action(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn lu_code(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = discipline::lu_code_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn incident_detail(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = discipline::detail_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn incident(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::incident(&mut j.ctx, &j.f, j.lk, j.settings, j.out)
+}
+
+fn incident_participant(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::participant(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn incident_action(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    discipline::action(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn test(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::test(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn score_name(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    let row = assessments::score_name_row(&j.ctx, &j.f, j.lk);
+    Ok(j.lookup(row))
+}
+
+fn sitting(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::sitting(&mut j.ctx, &j.f, j.lk, j.out)
+}
+
+fn first_score(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::score(&mut j.ctx, &j.f, j.lk, ScoreResult::First, j.out)
+}
+
+fn num_score(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::score(&mut j.ctx, &j.f, j.lk, ScoreResult::Num, j.out)
+}
+
+fn percent_score(j: &mut RowJob<'_>) -> Result<RowOutcome, Error> {
+    assessments::score(&mut j.ctx, &j.f, j.lk, ScoreResult::Percent, j.out)
 }
 
 #[cfg(test)]

@@ -8,9 +8,12 @@
 //! row becomes a record of the file's entity, a reject, or is *folded*
 //! (used by a lookup, or merged into another row's record); other passes
 //! over the same file (Students is read again for legacy contacts,
-//! demographics and the current enrollment) produce further records and
-//! count nothing. After the counted pass, rows = records + rejects + folded
-//! is checked, and reported in [`PowerSchoolSource::file_stats`].
+//! demographics and the current enrollment, Log for the discipline its
+//! rows describe) produce further records and count nothing (records of the
+//! file's own entity, a StudentTestScore row's further results, are
+//! reported as [`FileStats::more`]). After the counted pass, rows =
+//! records + rejects + folded is checked, and reported in
+//! [`PowerSchoolSource::file_stats`].
 
 mod handlers;
 mod pass;
@@ -72,6 +75,10 @@ pub struct FileStats {
     pub rejected: u64,
     /// Rows used by a lookup or merged into another row's record.
     pub folded: u64,
+    /// Further records of `entity` the file's other passes made from its
+    /// rows (a StudentTestScore row's second and third results); not
+    /// counted in `records`.
+    pub more: u64,
 }
 
 /// The pass being read.
@@ -81,6 +88,8 @@ struct Current {
     parser: ValueParser,
     file: usize,
     pass: &'static Pass,
+    /// An uncounted pass making records of the file's counted entity.
+    more: bool,
 }
 
 /// Buffers reused row after row: the record id and the field issues.
@@ -276,7 +285,8 @@ impl PowerSchoolSource {
             self.stats[file].entity = pass.entity.name().to_owned();
         }
         tracing::debug!("{}: {:?} pass", spec.name, pass.order);
-        self.current = Some(Current { reader, columns, parser, file, pass });
+        let more = !pass.counted && pass.produces && self.stats[file].entity == pass.entity.name();
+        self.current = Some(Current { reader, columns, parser, file, pass, more });
         Ok(())
     }
 
@@ -387,6 +397,9 @@ impl PowerSchoolSource {
             {
                 let at = RejectedRow { file: spec.name.clone(), line, readable: true };
                 note(&f, lk, &at);
+            }
+            if cur.more && outcome == RowOutcome::Record {
+                st.more += 1;
             }
             if pass.counted {
                 st.rows += 1;

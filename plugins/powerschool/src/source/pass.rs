@@ -85,6 +85,30 @@ pub enum Order {
     AcademicRecords,
     /// ClassRank → GPAs.
     Gpas,
+    /// Gen `specprog` → programs (and `logtype`, `subtype` for log entries).
+    Programs,
+    /// SPEnrollments → program participations.
+    ProgramParticipations,
+    /// Log → log entries.
+    LogEntries,
+    /// Incident_LU_Code and Incident_Detail (lookups of the incidents).
+    IncidentCodes,
+    /// Incident, and Log's discipline rows → discipline incidents.
+    Incidents,
+    /// Incident_Person_Role, and Log's discipline rows → discipline participants.
+    DisciplineParticipants,
+    /// Incident_Action, and Log's discipline rows → discipline actions.
+    DisciplineActions,
+    /// Test → assessments; TestScore (a lookup of the scores' names).
+    Assessments,
+    /// StudentTest → student assessments.
+    StudentAssessments,
+    /// StudentTestScore → assessment scores (each row's first result).
+    AssessmentScores,
+    /// StudentTestScore → the NumScore of rows whose AlphaScore came first.
+    NumScores,
+    /// StudentTestScore → the PercentScore of rows with another result first.
+    PercentScores,
 }
 
 /// When a pass runs at all.
