@@ -381,4 +381,31 @@ fn a_full_district_into_the_archive() {
         "{}",
         report["notices"]
     );
+    // The district's new entities are in the archive, and queryable.
+    for table in [
+        "code_values",
+        "calendar_days",
+        "class_periods",
+        "bell_schedules",
+        "staff_assignments",
+        "academic_records",
+        "gpas",
+        "programs",
+        "program_participations",
+        "discipline_incidents",
+        "discipline_participants",
+        "discipline_actions",
+        "log_entries",
+        "assessments",
+        "student_assessments",
+        "assessment_scores",
+    ] {
+        let n = query(&format!("SELECT count(*) AS n FROM {table}"));
+        assert!(n[0]["n"].as_u64().unwrap() > 0, "{table} is empty");
+    }
+    // A student's tests and discipline, one query away.
+    let rows = query(
+        "SELECT entity, count(*) AS n FROM student_records WHERE entity IN ('log_entries', 'student_assessments', 'program_participations') GROUP BY entity",
+    );
+    assert_eq!(rows.len(), 3, "{rows:?}");
 }
