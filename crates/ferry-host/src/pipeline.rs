@@ -754,6 +754,26 @@ fn drive(
     Ok((ledger, info.plan, receipts, late_rejects))
 }
 
+/// Exports `records` and hands them to the sink as a batch of `entity`.
+fn send(
+    sink: &mut SinkBox,
+    plugin: &LoadedPlugin,
+    entity: &str,
+    records: RecordBatch,
+) -> Result<ferry_plugin_abi::WriteReport, RunError> {
+    let b = Batch {
+        entity: entity.into(),
+        model_major: ferry_model::MODEL_VERSION.0,
+        model_minor: ferry_model::MODEL_VERSION.1,
+        records: ferry_wire::export(records).map_err(|e| RunError::Accounting(e.0))?,
+        diagnostics: Default::default(),
+    };
+    match sink.write_batch(b) {
+        RResult::ROk(r) => Ok(r),
+        RResult::RErr(e) => Err(RunError::Plugin(plugin.call_error(e))),
+    }
+}
+
 /// Hands a source table's rows to the sink, which must write them all.
 fn write_table(
     m: &Migration,
@@ -765,18 +785,8 @@ fn write_table(
     let sink_plugin = &m.sink.plugin;
     let count = rows.num_rows() as u64;
     ledger.totals.tables.entry(table.to_owned()).or_default().read += count;
-    let exported = ferry_wire::export(rows.clone()).map_err(|e| RunError::Accounting(e.0))?;
-    let b = Batch {
-        entity: format!("{}{table}", ferry_plugin_abi::SOURCE_TABLE_PREFIX).into(),
-        model_major: ferry_model::MODEL_VERSION.0,
-        model_minor: ferry_model::MODEL_VERSION.1,
-        records: exported,
-        diagnostics: Default::default(),
-    };
-    let report = match sink.write_batch(b) {
-        RResult::ROk(r) => r,
-        RResult::RErr(e) => return Err(RunError::Plugin(sink_plugin.call_error(e))),
-    };
+    let entity = format!("{}{table}", ferry_plugin_abi::SOURCE_TABLE_PREFIX);
+    let report = send(sink, sink_plugin, &entity, rows.clone())?;
     if report.written != count {
         return Err(RunError::Accounting(format!(
             "plugin '{}' was given {count} rows of source table {table} but wrote {}; this is a bug in the sink",
@@ -802,18 +812,7 @@ fn write(
     }
     let StageBatch { entity, records, warnings } = batch;
     let count = records.num_rows() as u64;
-    let exported = ferry_wire::export(records).map_err(|e| RunError::Accounting(e.0))?;
-    let b = Batch {
-        entity: entity.name().into(),
-        model_major: ferry_model::MODEL_VERSION.0,
-        model_minor: ferry_model::MODEL_VERSION.1,
-        records: exported,
-        diagnostics: Default::default(),
-    };
-    let report = match sink.write_batch(b) {
-        RResult::ROk(r) => r,
-        RResult::RErr(e) => return Err(RunError::Plugin(sink_plugin.call_error(e))),
-    };
+    let report = send(sink, sink_plugin, entity.name(), records)?;
     let refused = ferry_wire::import_diagnostics(report.diagnostics).map_err(|e| {
         RunError::Plugin(sink_plugin.host_error(ErrorKind::Data, format!("sent unreadable rejects: {e}")))
     })?;

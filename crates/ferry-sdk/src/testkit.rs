@@ -38,6 +38,17 @@ fn request(config: &serde_json::Value, base_dir: &std::path::Path, options: &Ope
     }
 }
 
+/// `records` as the host sends them: a batch of `entity`.
+fn wire_batch(entity: &str, records: &RecordBatch) -> Result<Batch, Error> {
+    Ok(Batch {
+        entity: entity.into(),
+        model_major: ferry_model::MODEL_VERSION.0,
+        model_minor: ferry_model::MODEL_VERSION.1,
+        records: ferry_wire::export(records.clone()).map_err(wire)?,
+        diagnostics: Default::default(),
+    })
+}
+
 fn wire(e: ferry_wire::WireError) -> Error {
     Error::internal(e.0)
 }
@@ -275,14 +286,7 @@ pub fn run_sink_with<P: Plugin>(
         e.into()
     };
     for (entity, batch) in &input.batches {
-        let b = Batch {
-            entity: entity.name().into(),
-            model_major: ferry_model::MODEL_VERSION.0,
-            model_minor: ferry_model::MODEL_VERSION.1,
-            records: ferry_wire::export(batch.clone()).map_err(wire)?,
-            diagnostics: Default::default(),
-        };
-        match sink.write_batch(b) {
+        match sink.write_batch(wire_batch(entity.name(), batch)?) {
             RResult::ROk(r) => {
                 let refused = rejects(ferry_wire::import_diagnostics(r.diagnostics).map_err(wire)?);
                 // The host's accounting check, so that a sink that passes here passes there.
@@ -303,14 +307,7 @@ pub fn run_sink_with<P: Plugin>(
         }
     }
     for (table, rows) in &input.tables {
-        let b = Batch {
-            entity: format!("{SOURCE_TABLE_PREFIX}{table}").into(),
-            model_major: ferry_model::MODEL_VERSION.0,
-            model_minor: ferry_model::MODEL_VERSION.1,
-            records: ferry_wire::export(rows.clone()).map_err(wire)?,
-            diagnostics: Default::default(),
-        };
-        match sink.write_batch(b) {
+        match sink.write_batch(wire_batch(&format!("{SOURCE_TABLE_PREFIX}{table}"), rows)?) {
             RResult::ROk(r) if r.written == rows.num_rows() as u64 => {}
             RResult::ROk(r) => {
                 let _ = sink.abort();
