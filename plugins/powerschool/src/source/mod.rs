@@ -374,7 +374,14 @@ impl PowerSchoolSource {
                 row,
                 raw: keep_raw.then_some((spec.dialect.delimiter, spec.dialect.quoting)),
                 parser: &cur.parser,
-                id: std::mem::take(&mut scratch.id),
+                // Empty until the mapper names the row's record: a reject of
+                // a lookup row must not carry the previous row's id (the
+                // host would reject that record's children).
+                id: {
+                    let mut id = std::mem::take(&mut scratch.id);
+                    id.clear();
+                    id
+                },
                 issues,
                 hash: None,
             };
