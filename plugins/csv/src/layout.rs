@@ -260,6 +260,15 @@ fn ordered_object(text: &str) -> Result<Vec<(String, serde_json::Value)>, ()> {
 
 /// Reads an `extensions` cell into `meta`.
 pub(crate) fn read_extensions(cell: &str, meta: &mut Meta) -> Result<(), &'static str> {
+    // The usual cell, flat text values: the fast reader, no JSON tree.
+    if !cell.contains("\"pii\"")
+        && let Ok(entries) = json::read_object(cell)
+    {
+        for (k, v) in entries {
+            meta.ext.insert(k, v);
+        }
+        return Ok(());
+    }
     // Values flagged as personal data: {"key": {"value": "…", "pii": true}}.
     const BAD: &str = "not a JSON object of text values (or {\"value\": …, \"pii\": true} objects)";
     for (k, v) in ordered_object(cell).map_err(|()| BAD)? {
