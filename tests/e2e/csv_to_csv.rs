@@ -241,7 +241,7 @@ fn bad_configuration_names_the_key() {
         &[plugins_dir()],
         &["migrate", "--from", "csv:s.toml", "--to", "csv", "--to-set", "directory=o"],
     );
-    assert_eq!(run.code, Some(1));
+    assert_eq!(run.code, Some(2), "a configuration error is a usage error");
     assert!(run.stderr.contains("pupils"), "{}", run.stderr);
     assert!(!Path::new(&tmp.path().join("o")).join("students.csv").exists());
 }

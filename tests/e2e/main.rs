@@ -7,6 +7,7 @@
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
 //! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
+//! - `commit`: the commit protocol, stops, shared outputs, exit codes, closed pipes, owner-only outputs;
 //! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
 //! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector;
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
@@ -17,6 +18,7 @@
 mod support;
 
 mod archive;
+mod commit;
 mod core2;
 mod csv_to_csv;
 mod load_errors;

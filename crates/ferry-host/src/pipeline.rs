@@ -77,6 +77,15 @@ pub trait Observer {
     fn diagnostic(&mut self, by: Reporter, diagnostic: &Diagnostic);
     /// Counts changed (after each batch).
     fn progress(&mut self, totals: &Totals);
+    /// The sink has prepared and every count balances; the commit comes
+    /// next. Put the run's own outputs (the rejects file, the receipts) in
+    /// place now, so the destination's commit never becomes visible without
+    /// them. An error here aborts the sink: nothing is committed. If the
+    /// commit then fails, the caller takes those outputs back.
+    fn before_commit(&mut self, receipts: &[Receipt]) -> Result<(), String> {
+        let _ = receipts;
+        Ok(())
+    }
 }
 
 /// Running totals.
@@ -220,6 +229,10 @@ pub enum RunError {
     /// The run was asked to stop (Ctrl-C, SIGTERM, SIGHUP).
     #[error("interrupted")]
     Interrupted,
+    /// The run's own outputs (rejects file, receipts) could not be put in
+    /// place before the commit, so nothing was committed.
+    #[error("{0}")]
+    Output(String),
 }
 
 #[derive(Default)]
@@ -493,12 +506,22 @@ pub fn run_with_taps(
         }
     };
 
+    // The run's outputs go in place before the destination's commit, never
+    // after, and only once no stop request can come between the two.
+    let place_outputs = |sink: &mut SinkBox, observer: &mut dyn Observer| {
+        observer.before_commit(&receipts).map_err(|e| {
+            let _ = sink.abort();
+            close_sink(sink, &m.sink.plugin);
+            RunError::Output(e)
+        })
+    };
     let commit = if m.dry_run {
         if control.is_cancelled() {
             let _ = sink.abort();
             close_sink(&mut sink, &m.sink.plugin);
             return Err(RunError::Interrupted);
         }
+        place_outputs(&mut sink, observer)?;
         if let RResult::RErr(e) = sink.abort() {
             close_sink(&mut sink, &m.sink.plugin);
             return Err(m.sink.plugin.call_error(e).into());
@@ -509,6 +532,7 @@ pub fn run_with_taps(
         close_sink(&mut sink, &m.sink.plugin);
         return Err(RunError::Interrupted);
     } else {
+        place_outputs(&mut sink, observer)?;
         match sink.commit() {
             RResult::ROk(c) => serde_json::from_str(&c.info_json).unwrap_or_default(),
             RResult::RErr(e) => {

@@ -69,7 +69,7 @@ pub mod text;
 
 pub use error::{Error, Result};
 pub use hash::row_hash;
-pub use plugin::{__private, OpenContext, Plugin, build_manifest};
+pub use plugin::{__private, OpenContext, Plugin, build_manifest, parse_config};
 pub use reject::Reject;
 pub use sink::{Committed, Prepared, Sink, SinkBatch, Written};
 pub use source::{BatchBuilder, FieldIssue, Source};

@@ -99,8 +99,7 @@ impl OpenContext {
 
     /// The configuration as `T`; an error names the key at fault.
     pub fn config<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_value(self.config.clone())
-            .map_err(|e| Error::config(format!("invalid configuration: {e}")))
+        parse_config(&self.config, "")
     }
 
     /// `path` resolved against [`OpenContext::base_dir`].
@@ -108,6 +107,26 @@ impl OpenContext {
         let p = path.as_ref();
         if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
     }
+}
+
+/// Reads `value` (the configuration, or its section `section`) as `T`; an
+/// error names the key at fault, with its full path (`dialect.delimiter`).
+pub fn parse_config<T: DeserializeOwned>(value: &serde_json::Value, section: &str) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let key = match (section.is_empty(), path.is_empty() || path == ".") {
+            (true, true) => String::new(),
+            (true, false) => path,
+            (false, true) => section.to_owned(),
+            (false, false) => format!("{section}.{path}"),
+        };
+        if key.is_empty() {
+            Error::config(format!("invalid configuration: {inner}"))
+        } else {
+            Error::config(format!("invalid configuration: `{key}`: {inner}"))
+        }
+    })
 }
 
 /// Builds the full manifest from a plugin's TOML.

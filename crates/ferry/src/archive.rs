@@ -12,24 +12,24 @@ pub fn run(cmd: ArchiveCommand) -> anyhow::Result<ExitCode> {
         ArchiveCommand::Info { file, format } => {
             let info = Archive::open(&file)?.info()?;
             if format == TableFormat::Json {
-                println!("{}", serde_json::to_string_pretty(&info)?);
+                outln!("{}", serde_json::to_string_pretty(&info)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("{}", info.path.display());
+            outln!("{}", info.path.display());
             for (k, v) in &info.meta {
-                println!("  {k}: {v}");
+                outln!("  {k}: {v}");
             }
-            println!("\nentities:");
+            outln!("\nentities:");
             for (e, n) in &info.entities {
-                println!("  {e:<22} {n:>12}");
+                outln!("  {e:<22} {n:>12}");
             }
             if !info.source_tables.is_empty() {
-                println!("\nsource tables (as they came):");
+                outln!("\nsource tables (as they came):");
                 for (name, source, n) in &info.source_tables {
-                    println!("  {name:<30} {n:>12}   ({source})");
+                    outln!("  {name:<30} {n:>12}   ({source})");
                 }
             }
-            println!("\nruns:");
+            outln!("\nruns:");
             print_table(&info.runs, TableFormat::Table)?;
         }
         ArchiveCommand::Query { file, sql, format } => {

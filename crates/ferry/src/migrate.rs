@@ -5,15 +5,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use ferry_host::control::{RunControl, StopReason};
 use ferry_host::discovery;
 use ferry_host::job::{self, JobSpec, RunOptions};
 use ferry_host::loader;
 use ferry_host::pipeline::{self, Endpoint, Migration};
+use ferry_plugin_abi::ErrorKind;
 
+use crate::UsageError;
 use crate::cli::{Format, MigrateArgs};
-use crate::output::{RejectsFile, RunObserver, print_summary, write_receipts};
+use crate::output::{ReceiptsFile, RejectsFile, RunObserver, print_summary};
 
 /// Exit code of a run that completed with rejected records.
 pub const EXIT_REJECTS: u8 = 3;
@@ -54,6 +56,12 @@ fn job_from_args(args: &MigrateArgs) -> anyhow::Result<JobSpec> {
     Ok(job)
 }
 
+/// A mistake in what was asked (exit 2), keeping its message.
+fn usage(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    let e = e.into();
+    anyhow::Error::new(UsageError(format!("{e:#}")))
+}
+
 fn run_id() -> String {
     let t = ferry_host::time::now().replace([':', '-'], "");
     format!("run-{t}-{}", std::process::id())
@@ -64,7 +72,14 @@ fn run_id() -> String {
 fn install_stop_handler(control: Arc<RunControl>) {
     #[cfg(unix)]
     {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
+        // A file-size limit (`ulimit -f`) makes a write fail with an error the
+        // run rolls back on, instead of killing the process mid-write.
+        if let Err(e) =
+            signal_hook::flag::register(SIGXFSZ, Arc::new(std::sync::atomic::AtomicBool::new(false)))
+        {
+            tracing::warn!("cannot handle SIGXFSZ: {e}");
+        }
         let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
             tracing::warn!("cannot install the signal handler; an interruption will not roll back cleanly");
             return;
@@ -105,16 +120,19 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     // First of all: a stop while plugins load must roll back too, not kill.
     let control = Arc::new(RunControl::new());
     install_stop_handler(control.clone());
-    let mut job = job_from_args(&args)?;
-    let only = job.run.only_entities()?;
+    let mut job = job_from_args(&args).map_err(usage)?;
+    let only = job.run.only_entities().map_err(usage)?;
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
-        let entry = found
-            .find(id)
-            .with_context(|| format!("no plugin '{id}' on the search path; see `ferry plugins list`"))?;
+        let entry = found.find(id).ok_or_else(|| {
+            UsageError(format!("no plugin '{id}' on the search path; see `ferry plugins list`"))
+        })?;
         let wanted = if role == "source" { entry.manifest.is_source() } else { entry.manifest.is_sink() };
         if !wanted {
-            bail!("plugin '{id}' cannot be a {role} (it is: {:?})", entry.manifest.capabilities);
+            bail!(UsageError(format!(
+                "plugin '{id}' cannot be a {role} (it is: {:?})",
+                entry.manifest.capabilities
+            )));
         }
         Ok(loader::load(entry)?)
     };
@@ -123,24 +141,24 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     tracing::info!(source = %source.manifest.id, sink = %sink.manifest.id, "Plugins loaded.");
 
     // The configuration as the user gave it: a bare location, then overrides.
-    job::apply_location(&mut job.source, &source.manifest)?;
-    job::apply_location(&mut job.sink, &sink.manifest)?;
+    job::apply_location(&mut job.source, &source.manifest).map_err(usage)?;
+    job::apply_location(&mut job.sink, &sink.manifest).map_err(usage)?;
     for s in &args.from_set {
-        job::apply_override(&mut job.source.config, s)?;
+        job::apply_override(&mut job.source.config, s).map_err(usage)?;
     }
     for s in &args.to_set {
-        job::apply_override(&mut job.sink.config, s)?;
+        job::apply_override(&mut job.sink.config, s).map_err(usage)?;
     }
     if args.dry_run && !sink.manifest.dry_run {
-        bail!(
+        bail!(UsageError(format!(
             "plugin '{}' does not support dry runs; run without --dry-run against a sandbox instead",
             sink.manifest.id
-        );
+        )));
     }
     let config_sha256 =
         job::config_hash(&job, &job::secret_keys(&source.manifest), &job::secret_keys(&sink.manifest));
-    job::resolve_secrets(&mut job.source.config, &source.manifest, &job.source.base_dir)?;
-    job::resolve_secrets(&mut job.sink.config, &sink.manifest, &job.sink.base_dir)?;
+    job::resolve_secrets(&mut job.source.config, &source.manifest, &job.source.base_dir).map_err(usage)?;
+    job::resolve_secrets(&mut job.sink.config, &sink.manifest, &job.sink.base_dir).map_err(usage)?;
     if !sink.manifest.transactional && !args.dry_run && args.format == Format::Text && !quiet {
         eprintln!(
             "Note: plugin '{}' is not transactional: records land in the destination as they are written, so a failed or interrupted run stops writing but cannot undo what was already written. Try --dry-run first.",
@@ -166,48 +184,57 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     // A dry run writes nothing, not even a rejects file, unless one is asked for.
     let keep_rejects = !args.dry_run || job.run.rejects.is_some();
     let rejects_path = job.run.rejects.clone().unwrap_or_else(|| PathBuf::from("ferry-rejects.jsonl"));
-    let rejects =
-        if keep_rejects { Some(RejectsFile::create(&rejects_path, job.run.include_values)?) } else { None };
+    let rejects = if keep_rejects {
+        Some(RejectsFile::create(&rejects_path, &migration.run_id, job.run.include_values)?)
+    } else {
+        None
+    };
+    let receipts = (!args.dry_run).then(|| {
+        let path =
+            job.run.receipts.clone().unwrap_or_else(|| rejects_path.with_file_name("ferry-receipts.jsonl"));
+        ReceiptsFile::new(path, &migration.run_id)
+    });
     let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
-    let mut observer = RunObserver::new(rejects, show_progress);
+    let mut observer = RunObserver::new(rejects, receipts, show_progress);
     let result = pipeline::run(&migration, &mut observer, &control);
     observer.finish();
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            let partial = observer.rejects.as_mut().map(|r| {
-                r.flush_partial();
-                r.partial_path().display().to_string()
-            });
+            // Dropping the observer removes this run's partial files and puts
+            // back any output it had already put in place.
+            drop(observer);
             let what = if args.dry_run { "the dry run" } else { "the migration" };
-            if matches!(e, pipeline::RunError::Interrupted) {
-                eprintln!("Interrupted: {what} stopped; nothing was committed; earlier outputs are intact.");
-                return Ok(ExitCode::from(control.reason().map_or(130, StopReason::exit_code)));
-            }
-            let so_far = partial.map(|p| format!(" (rejects so far: {p})")).unwrap_or_default();
-            return Err(anyhow::Error::new(e)
-                .context(format!("{what} failed and was rolled back; earlier outputs are intact{so_far}")));
+            return match e {
+                pipeline::RunError::Interrupted => {
+                    eprintln!(
+                        "Interrupted: {what} stopped; nothing was committed; earlier outputs are intact."
+                    );
+                    Ok(ExitCode::from(control.reason().map_or(130, StopReason::exit_code)))
+                }
+                pipeline::RunError::Plugin(p) if p.kind == ErrorKind::Config => {
+                    Err(anyhow::Error::new(UsageError(format!("{p}")))
+                        .context(format!("{what} did not start")))
+                }
+                e => Err(anyhow::Error::new(e)
+                    .context(format!("{what} failed and was rolled back; earlier outputs are intact"))),
+            };
         }
     };
-    let rejects_file = observer.rejects.take().map(RejectsFile::finish).transpose()?;
-    let receipts_file = if report.receipts.is_empty() || args.dry_run {
-        None
-    } else {
-        let path =
-            job.run.receipts.clone().unwrap_or_else(|| rejects_path.with_file_name("ferry-receipts.jsonl"));
-        Some(write_receipts(&path, &report.receipts)?)
-    };
+    // Committed: the outputs already in place stay.
+    let rejects_file = observer.rejects.take().map(RejectsFile::confirm);
+    let receipts_file = observer.receipts.take().and_then(ReceiptsFile::confirm);
     match args.format {
         Format::Json => {
             let mut v = serde_json::to_value(&report)?;
             v["rejects_file"] = serde_json::json!(rejects_file.as_ref().map(|r| &r.0));
             v["receipts_file"] = serde_json::json!(receipts_file);
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            outln!("{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Text => {
             print_summary(&report, rejects_file.as_ref().map(|(p, n)| (p.as_path(), *n)));
             if let Some(p) = &receipts_file {
-                println!("Receipts: {}", p.display());
+                outln!("Receipts: {}", p.display());
             }
         }
     }

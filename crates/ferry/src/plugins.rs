@@ -43,7 +43,7 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
                     .join("plugins"),
             };
             let dir = loader::package(&library, &out)?;
-            println!("packaged {} into {}", library.display(), dir.display());
+            outln!("packaged {} into {}", library.display(), dir.display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -59,16 +59,16 @@ fn list(format: Format) -> anyhow::Result<ExitCode> {
             "shadowed": found.shadowed.iter().map(entry_json).collect::<Vec<_>>(),
             "invalid": found.bad,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     if found.plugins.is_empty() {
-        println!("No plugins found. Searched:");
+        outln!("No plugins found. Searched:");
     } else {
-        println!("{:<14} {:<10} {:<12} {:<12} PATH", "ID", "VERSION", "KIND", "COMPATIBLE");
+        outln!("{:<14} {:<10} {:<12} {:<12} PATH", "ID", "VERSION", "KIND", "COMPATIBLE");
         for p in &found.plugins {
             let compat = if p.compatibility.is_ok() { "yes" } else { "NO" };
-            println!(
+            outln!(
                 "{:<14} {:<10} {:<12} {:<12} {}",
                 p.manifest.id,
                 p.manifest.version,
@@ -79,25 +79,20 @@ fn list(format: Format) -> anyhow::Result<ExitCode> {
         }
         for p in found.plugins.iter().filter(|p| p.compatibility.is_err()) {
             if let Err(why) = &p.compatibility {
-                println!("  {}: {why}", p.manifest.id);
+                outln!("  {}: {why}", p.manifest.id);
             }
         }
         for p in &found.shadowed {
-            println!(
-                "  (shadowed: {} {} at {})",
-                p.manifest.id,
-                p.manifest.version,
-                p.manifest_path.display()
-            );
+            outln!("  (shadowed: {} {} at {})", p.manifest.id, p.manifest.version, p.manifest_path.display());
         }
-        println!();
-        println!("Search path:");
+        outln!();
+        outln!("Search path:");
     }
     for d in &dirs {
-        println!("  {} ({:?})", d.path.display(), d.origin);
+        outln!("  {} ({:?})", d.path.display(), d.origin);
     }
     for b in &found.bad {
-        println!("invalid manifest {}: {}", b.path.display(), b.reason);
+        outln!("invalid manifest {}: {}", b.path.display(), b.reason);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -115,24 +110,24 @@ fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
         if let Some(l) = &load {
             v["load_check"] = serde_json::json!({ "ok": l.is_ok(), "error": l.as_ref().err() });
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         let m = &p.manifest;
-        println!("{} {} — {}", m.id, m.version, m.description);
-        println!("kind:        {}", kind(p));
-        println!("entities:    {}", m.entities.join(", "));
-        println!("ABI:         {} (host speaks {})", m.abi_version, ferry_host::ABI_VERSION);
-        println!(
+        outln!("{} {} — {}", m.id, m.version, m.description);
+        outln!("kind:        {}", kind(p));
+        outln!("entities:    {}", m.entities.join(", "));
+        outln!("ABI:         {} (host speaks {})", m.abi_version, ferry_host::ABI_VERSION);
+        outln!(
             "model:       {} (host knows {}.{})",
             m.model_version,
             ferry_host::MODEL_VERSION.0,
             ferry_host::MODEL_VERSION.1
         );
         if let Some(l) = &m.location {
-            println!("location:    a bare --from/--to {}:PATH sets `{l}`", m.id);
+            outln!("location:    a bare --from/--to {}:PATH sets `{l}`", m.id);
         }
         if m.is_sink() {
-            println!(
+            outln!(
                 "sink:        {}; dry runs {}",
                 if m.transactional {
                     "transactional (a failed run leaves the destination as it was)"
@@ -142,19 +137,19 @@ fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
                 if m.dry_run { "supported" } else { "not supported" }
             );
         }
-        println!("library:     {}", p.library.display());
-        println!("manifest:    {}", p.manifest_path.display());
+        outln!("library:     {}", p.library.display());
+        outln!("manifest:    {}", p.manifest_path.display());
         match &p.compatibility {
-            Ok(()) => println!("compatible:  yes"),
-            Err(why) => println!("compatible:  NO — {why}"),
+            Ok(()) => outln!("compatible:  yes"),
+            Err(why) => outln!("compatible:  NO — {why}"),
         }
         match &load {
-            Some(Ok(())) => println!("load check:  ok"),
-            Some(Err(e)) => println!("load check:  FAILED — {e}"),
+            Some(Ok(())) => outln!("load check:  ok"),
+            Some(Err(e)) => outln!("load check:  FAILED — {e}"),
             None => {}
         }
         if !m.config.is_empty() {
-            println!("configuration:");
+            outln!("configuration:");
             for (k, f) in &m.config {
                 // Only the schema of the configuration is shown, never a value.
                 let flags = [(f.required, "required"), (f.secret, "secret: from the environment or a file")]
@@ -164,7 +159,7 @@ fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let flags = if flags.is_empty() { String::new() } else { format!(" [{flags}]") };
-                println!("  {k} ({}){flags}: {}", f.ty, f.description);
+                outln!("  {k} ({}){flags}: {}", f.ty, f.description);
             }
         }
     }

@@ -87,7 +87,7 @@ pub(crate) fn parse_section<T: DeserializeOwned>(
     value: &ferry_sdk::serde_json::Value,
     key: &str,
 ) -> Result<T, Error> {
-    ferry_sdk::serde_json::from_value(value.clone()).map_err(|e| Error::config(format!("{key}: {e}")))
+    ferry_sdk::parse_config(value, key)
 }
 
 #[cfg(test)]

@@ -314,8 +314,7 @@ fn run_tag(run_id: &str) -> String {
 
 impl CsvSink {
     pub(crate) fn open(ctx: &OpenContext) -> Result<CsvSink, Error> {
-        let cfg: SinkConfig = ferry_sdk::serde_json::from_value(ctx.config.clone())
-            .map_err(|e| Error::config(format!("invalid csv sink configuration: {e}")))?;
+        let cfg: SinkConfig = ctx.config()?;
         let dialect: WriteDialect = match &cfg.dialect {
             Some(v) => parse_section(v, "dialect")?,
             None => WriteDialect::default(),

@@ -182,8 +182,7 @@ pub(crate) struct CsvSource {
 
 impl CsvSource {
     pub(crate) fn open(ctx: &OpenContext) -> Result<CsvSource, Error> {
-        let cfg: SourceConfig = ferry_sdk::serde_json::from_value(ctx.config.clone())
-            .map_err(|e| Error::config(format!("invalid csv source configuration: {e}")))?;
+        let cfg: SourceConfig = ctx.config()?;
         let base = cfg.directory.as_deref().map_or_else(|| ctx.base_dir.clone(), |d| ctx.resolve(d));
         let file_dialect: DialectOverride = match &cfg.dialect {
             Some(v) => parse_section(v, "dialect")?,

@@ -64,7 +64,11 @@ impl Plugin for SqlitePlugin {
 
         [config.prune_stale]
         type = "boolean"
-        description = "Sink only. Default false: rows a run did not write stay in the archive (it is a backup). True: for each entity the run wrote, rows of the same source system that this run did not write are deleted, so the archive mirrors the latest export."
+        description = "Sink only. Default false: rows a run did not write stay in the archive (it is a backup). True: for each entity the run wrote, rows of the same source system that this run did not write are deleted, so the archive mirrors the latest export. Never for an entity the run read none of; and a run that would delete more than `prune_max_fraction` of an entity's rows is refused."
+
+        [config.prune_max_fraction]
+        type = "number"
+        description = "Sink only, with prune_stale. The largest share of an entity's rows (of the run's source systems) that one run may prune; default 0.2. A run that would delete more fails before committing anything (an export missing a school, say); raise it, up to 1, when the deletion is meant."
 
         [config.entities]
         type = "array"

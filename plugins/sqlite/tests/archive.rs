@@ -234,7 +234,13 @@ fn prune_stale_mirrors_the_latest_export() {
     run(&path, &s.output(), "run-1", json!({})).unwrap();
     let mut second = SourceOutput::default();
     batch(&mut second, &s.students[..1]);
-    let done = run(&path, &second, "run-2", json!({ "prune_stale": true })).unwrap();
+    // Half the students would go: more than the default limit, so refused.
+    let err = run(&path, &second, "run-2", json!({ "prune_stale": true })).unwrap_err();
+    assert!(err.message.contains("would delete 1 of the 2 students rows"), "{}", err.message);
+    assert!(err.message.contains("prune_max_fraction"), "{}", err.message);
+    assert_eq!(count(&path, "students"), 2, "a refused prune commits nothing");
+    let done =
+        run(&path, &second, "run-2", json!({ "prune_stale": true, "prune_max_fraction": 0.5 })).unwrap();
     assert!(done.notes.iter().any(|n| n.contains("1 stale")), "{:?}", done.notes);
     assert_eq!(count(&path, "students"), 1);
     assert_eq!(count(&path, "attendance"), 5, "entities the run did not write are not pruned");

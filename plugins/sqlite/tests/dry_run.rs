@@ -127,8 +127,15 @@ fn deletes_repeats_and_pruning_are_planned_as_the_write_would_do_them() {
     // With prune_stale, the rows of the source system the run did not write go.
     let mut only_jose = SourceOutput::default();
     batch(&mut only_jose, &s.students[..1]);
-    let o = dry_run(&path, &only_jose, json!({ "prune_stale": true }));
+    let o = dry_run(&path, &only_jose, json!({ "prune_stale": true, "prune_max_fraction": 1.0 }));
     assert_eq!(counts(plan_of(&o, "students")), (0, 0, 1, 1));
+    // Beyond the limit (one of two students is 50%), the dry run refuses as the run would.
+    let mut refused = cfg(&path);
+    refused["prune_stale"] = json!(true);
+    let err = testkit::run_sink_with::<SqlitePlugin>(&refused, path.parent().unwrap(), &only_jose, true)
+        .map(|_| ())
+        .expect_err("a dry run that would prune half the students is refused");
+    assert!(format!("{err:?}").contains("prune_max_fraction"), "{err:?}");
     let o = dry_run(&path, &only_jose, json!({}));
     assert_eq!(counts(plan_of(&o, "students")), (0, 0, 1, 0));
     assert_eq!(count(&path, "students"), 2, "nothing was deleted");

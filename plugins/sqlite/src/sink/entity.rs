@@ -225,6 +225,40 @@ pub(crate) fn drop_indexes(conn: &Connection, table: &Table) -> rusqlite::Result
 }
 
 /// Deletes the rows of `systems` that run `run_id` did not write; returns how many.
+/// Rows of `systems` in `table` that run `run_id` did not write, and all
+/// rows of `systems` there.
+pub(crate) fn stale_rows(
+    conn: &Connection,
+    table: &Table,
+    systems: &[String],
+    run_id: &str,
+) -> rusqlite::Result<(u64, u64)> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT count(*), coalesce(sum(run_id IS NOT ?2), 0) FROM {} WHERE source_system = ?1",
+        quote(table.name())
+    ))?;
+    let (mut stale, mut stored) = (0u64, 0u64);
+    for s in systems {
+        let (n, old): (i64, i64) = stmt.query_row([s.as_str(), run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        stored += u64::try_from(n).unwrap_or(0);
+        stale += u64::try_from(old).unwrap_or(0);
+    }
+    Ok((stale, stored))
+}
+
+/// Why pruning `stale` of `stored` rows of `entity` is refused, if it is:
+/// more than `max` of them would go.
+pub(crate) fn prune_refusal(entity: &str, stale: u64, stored: u64, max: f64) -> Option<String> {
+    #[allow(clippy::cast_precision_loss, reason = "a share of rows")]
+    let share = if stored == 0 { 0.0 } else { stale as f64 / stored as f64 };
+    (share > max).then(|| {
+        format!(
+            "prune_stale would delete {stale} of the {stored} {entity} rows of this source in the archive ({:.0}%, more than prune_max_fraction = {max}); nothing was committed. Check that the export is complete (a missing school or year looks like this); if the deletion is meant, set prune_max_fraction higher (up to 1)",
+            share * 100.0
+        )
+    })
+}
+
 pub(crate) fn prune(
     conn: &Connection,
     table: &Table,

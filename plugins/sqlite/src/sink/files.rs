@@ -19,6 +19,19 @@ pub(crate) struct WriterLock {
 impl WriterLock {
     pub(crate) fn acquire(target: &Path) -> Result<WriterLock, Error> {
         let path = sibling(target, ".ferry-lock");
+        // SQLite says only "unable to open database file"; the OS says why.
+        if let Err(e) = fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)
+        {
+            let dir = match target.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            return Err(Error::io(format!(
+                "cannot write in the folder {} (to create the archive {}): {e}; choose a folder you can write to",
+                dir.display(),
+                target.display()
+            )));
+        }
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -11,7 +11,7 @@ use ferry_sdk::serde_json::{self, json};
 use rusqlite::Connection;
 
 use crate::identity::WRITER;
-use crate::sink::entity::{CACHE_KIB, EntityWriter, prune};
+use crate::sink::entity::{CACHE_KIB, EntityWriter, prune, prune_refusal, stale_rows};
 use crate::sink::writer::Duplicates;
 
 /// What the writer knows about the run besides its records.
@@ -20,8 +20,9 @@ pub(crate) struct RunFacts {
     pub run_id: String,
     /// When the writer started (used when the summary has no start).
     pub started_at: String,
-    /// Delete rows of the run's source systems that it did not write.
-    pub prune_stale: bool,
+    /// Delete rows of the run's source systems that it did not write, up to
+    /// this share of an entity's rows.
+    pub prune_stale: Option<f64>,
 }
 
 /// Totals of a finished write.
@@ -34,6 +35,20 @@ pub(crate) struct Done {
     pub pruned: u64,
 }
 
+/// Why a write could not finish.
+pub(crate) enum FinishError {
+    /// SQLite failed.
+    Db(rusqlite::Error),
+    /// The run would prune more than it may.
+    Refused(String),
+}
+
+impl From<rusqlite::Error> for FinishError {
+    fn from(e: rusqlite::Error) -> FinishError {
+        FinishError::Db(e)
+    }
+}
+
 /// Finishes every table, records the run and commits.
 pub(crate) fn finish(
     conn: &Connection,
@@ -43,7 +58,7 @@ pub(crate) fn finish(
     summary: &RunSummary,
     source_tables: serde_json::Map<String, serde_json::Value>,
     (policy, found): (Duplicates, &mut Vec<ferry_sdk::Reject>),
-) -> rusqlite::Result<Done> {
+) -> Result<Done, FinishError> {
     let mut counts = serde_json::Map::new();
     let mut checksums = source_tables;
     let mut done = Done { upserted: 0, deleted: 0, pruned: 0 };
@@ -52,15 +67,22 @@ pub(crate) fn finish(
     conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}; PRAGMA threads = 2;"))?;
     for (t, w) in tables.iter().zip(entities.iter_mut()) {
         w.build_indexes(conn, t, policy, found)?;
-        let pruned = if facts.prune_stale && w.upserted > 0 && !w.bulk {
-            prune(conn, t, &w.systems, &facts.run_id)?
-        } else {
-            0
+        let host = summary.entities.iter().find(|c| c.entity == t.name());
+        // Never prune an entity the run read none of (an export without it).
+        let read_some = host.is_none_or(|h| h.read > 0);
+        let pruned = match facts.prune_stale {
+            Some(max) if w.upserted > 0 && !w.bulk && read_some => {
+                let (stale, stored) = stale_rows(conn, t, &w.systems, &facts.run_id)?;
+                if let Some(why) = prune_refusal(t.name(), stale, stored, max) {
+                    return Err(FinishError::Refused(why));
+                }
+                prune(conn, t, &w.systems, &facts.run_id)?
+            }
+            _ => 0,
         };
         done.upserted += w.upserted;
         done.deleted += w.deleted;
         done.pruned += pruned;
-        let host = summary.entities.iter().find(|c| c.entity == t.name());
         if w.records == 0 && host.is_none() && !w.altered {
             continue;
         }

@@ -49,6 +49,18 @@ use plan::Planner;
 use worker::Worker;
 use writer::{Writer, WriterOptions};
 
+/// The default of `prune_max_fraction`.
+fn default_prune_max_fraction() -> f64 {
+    0.2
+}
+
+impl SinkConfig {
+    /// The prune limit when `prune_stale` is on.
+    fn prune(&self) -> Option<f64> {
+        self.prune_stale.then_some(self.prune_max_fraction)
+    }
+}
+
 /// The sink's configuration.
 #[derive(Debug, Deserialize)]
 #[serde(crate = "ferry_sdk::serde", deny_unknown_fields)]
@@ -58,6 +70,10 @@ struct SinkConfig {
     /// Delete rows of the run's source systems that the run did not write.
     #[serde(default)]
     prune_stale: bool,
+    /// With `prune_stale`: the largest share of an entity's rows one run may
+    /// delete (the run is refused beyond it).
+    #[serde(default = "default_prune_max_fraction")]
+    prune_max_fraction: f64,
     /// What to keep: `all` (the source's own tables as they came and the
     /// canonical tables), `canonical` or `source` (a fast backup of the
     /// source tables alone).
@@ -159,7 +175,7 @@ impl ArchiveSink {
             temp: &temp,
             target: &target,
             run_id: &ctx.run_id,
-            prune_stale: cfg.prune_stale,
+            prune_stale: cfg.prune(),
             fresh: !existing,
             max_pages: cfg.test_max_page_count,
             duplicates: cfg.duplicates,
@@ -179,7 +195,7 @@ impl ArchiveSink {
 
     fn open_dry_run(target: PathBuf, cfg: &SinkConfig) -> Result<ArchiveSink, Error> {
         let existing = existing_archive(&target)?;
-        let planner = Planner::open(&target, existing, cfg.prune_stale, cfg.duplicates)?;
+        let planner = Planner::open(&target, existing, cfg.prune(), cfg.duplicates)?;
         let worker = Worker::spawn(Box::new(planner))?;
         tracing::info!(archive = %target.display(), existing, "planning the archive run (dry run: nothing is written)");
         Ok(ArchiveSink {

@@ -74,7 +74,7 @@ pub(crate) struct Planner {
     /// The existing archive, read-only; `None` when there is none yet.
     conn: Option<Connection>,
     path: std::path::PathBuf,
-    prune_stale: bool,
+    prune_stale: Option<f64>,
     tables: Vec<Table>,
     entities: Vec<EntityPlanner>,
     scratch: Scratch,
@@ -97,7 +97,7 @@ impl Planner {
     pub(crate) fn open(
         path: &Path,
         existing: bool,
-        prune_stale: bool,
+        prune_stale: Option<f64>,
         duplicates: Duplicates,
     ) -> Result<Planner, Error> {
         let tables = tables();
@@ -222,19 +222,23 @@ impl Planner {
 
     /// Rows `prune_stale` would delete from one table: those of the systems
     /// the run upserted that the run did not touch.
-    fn stale_rows(conn: &Connection, table: &Table, p: &EntityPlanner) -> rusqlite::Result<u64> {
+    fn stale_rows(conn: &Connection, table: &Table, p: &EntityPlanner) -> rusqlite::Result<(u64, u64)> {
         let mut count =
             conn.prepare(&format!("SELECT count(*) FROM {} WHERE source_system = ?1", quote(table.name())))?;
-        let mut stale = 0u64;
+        let (mut stale, mut all) = (0u64, 0u64);
         for (i, (system, upserted)) in p.systems.iter().enumerate() {
             if !upserted {
                 continue;
             }
-            let stored: i64 = count.query_row([system.as_str()], |r| r.get(0))?;
+            let stored =
+                u64::try_from(count.query_row([system.as_str()], |r| r.get::<_, i64>(0))?).unwrap_or(0);
             let touched = p.seen.values().filter(|s| s.in_archive && s.system == i).count() as u64;
-            stale += u64::try_from(stored).unwrap_or(0).saturating_sub(touched);
+            let created = p.seen.values().filter(|s| !s.in_archive && s.system == i).count() as u64;
+            stale += stored.saturating_sub(touched);
+            // After the run: what was there plus what it creates.
+            all += stored + created;
         }
-        Ok(stale)
+        Ok((stale, all))
     }
 }
 
@@ -279,10 +283,16 @@ impl Job for Planner {
             plan.push(p);
         }
         for (t, mut p) in tables.iter().zip(entities) {
-            if let (true, Some(c), Some(_)) = (prune_stale, &conn, &p.select_sql) {
-                p.plan.delete += Self::stale_rows(c, t, &p).map_err(|e| {
+            if let (Some(max), Some(c), Some(_)) = (prune_stale, &conn, &p.select_sql)
+                && p.records > 0
+            {
+                let (stale, stored) = Self::stale_rows(c, t, &p).map_err(|e| {
                     db_error(&e, format_args!("reading {} from the archive", t.name()), &path)
                 })?;
+                if let Some(why) = crate::sink::entity::prune_refusal(t.name(), stale, stored, max) {
+                    return Err(Error::data(why));
+                }
+                p.plan.delete += stale;
             }
             if p.records > 0 || p.plan.delete > 0 || p.plan.reject > 0 {
                 plan.push(p.plan);

@@ -38,8 +38,9 @@ pub(crate) struct WriterOptions<'a> {
     pub target: &'a Path,
     /// The run's id.
     pub run_id: &'a str,
-    /// Delete rows of the run's source systems that it did not write.
-    pub prune_stale: bool,
+    /// Delete rows of the run's source systems that it did not write, up to
+    /// this share of an entity's rows.
+    pub prune_stale: Option<f64>,
     /// `temp` is a new, empty file.
     pub fresh: bool,
     /// Test only: caps the file at this many pages.
@@ -268,7 +269,10 @@ impl Job for Writer {
             source_sums,
             (duplicates, &mut rejects),
         )
-        .map_err(|err| db_error(&err, "finishing the archive", &temp))?;
+        .map_err(|err| match err {
+            finish::FinishError::Db(err) => db_error(&err, "finishing the archive", &temp),
+            finish::FinishError::Refused(why) => Error::data(why),
+        })?;
         let kept: u64 = entities.iter().map(|w| w.kept_repeats).sum();
         conn.close().map_err(|(_, err)| db_error(&err, "closing the archive", &temp))?;
         let mut notes = vec![format!("archived {} records into {}", done.upserted, target.display())];
