@@ -290,7 +290,7 @@ fn config_errors() {
         err(json!({ "directory": ".", "entities": { "students": {}, "staff": { "file": "students.csv" } } }));
     assert!(m.contains("give each entity its own file"), "{m}");
     let m = err(json!({ "directory": ".", "dialect": { "encoding": "auto" } }));
-    assert!(m.starts_with("dialect:") && m.contains("for reading"), "{m}");
+    assert!(m.contains("`dialect.encoding`") && m.contains("for reading"), "{m}");
     let m = err(json!({ "directory": ".", "dialect": { "encoding": "windows-1252" },
         "entities": { "students": { "columns": [ { "column": "名前", "field": "first_name" } ] } } }));
     assert!(m.contains("cannot be written"), "{m}");
