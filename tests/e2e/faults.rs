@@ -12,10 +12,11 @@
 //! lock file's journal); and a clean re-run succeeds, gives the new content
 //! and leaves nothing behind.
 //!
-//! Kill moments are stratified over the reference run's measured duration:
-//! per signal, one moment drawn uniformly in each of `n` equal slices, so
-//! start-up, reading, writing, the prepare (index builds, pruning, the
-//! transaction's commit, fsync) and the rename are all reached. The seed comes
+//! Kill moments are stratified over the reference run's measured duration
+//! (and a tenth more, for runs slower than the reference): per signal, one
+//! moment drawn uniformly in each of `n` equal slices, so start-up, reading,
+//! writing, the prepare (index builds, pruning, the transaction's commit,
+//! fsync) and the end of the run are all reached. The seed comes
 //! from `FERRY_FAULT_SEED` (or the clock), the number of points from
 //! `FERRY_FAULT_POINTS` (default 24: 12 of each signal); both are printed
 //! first (past the test harness's capture) and in every failure. A replay
@@ -480,13 +481,18 @@ fn kills_at_random_points_leave_the_previous_or_the_new_archive() {
         changed.len()
     ));
 
-    // The kill moments: per signal, one uniform draw in each equal slice of the run.
+    // The kill moments: per signal, one uniform draw in each equal slice of
+    // the reference run's duration and a tenth more, so that the end of the
+    // run (the commit, the rename, the report) is reached even when a run is
+    // a little slower than the reference; a run that finished first must
+    // then be the new one.
+    let span = took.mul_f64(1.1);
     let mut rng = Rng(seed);
     let per_signal = [(Signal::Kill, points.div_ceil(2)), (Signal::Term, points / 2)];
     let mut plan = Vec::new();
     for (sig, n) in per_signal {
         for k in 0..n {
-            let at = took.mul_f64((k as f64 + rng.unit()) / n as f64);
+            let at = span.mul_f64((k as f64 + rng.unit()) / n as f64);
             plan.push((sig, at));
         }
     }
