@@ -11,7 +11,8 @@
 //! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
 //! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector;
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
-//!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`).
+//!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
+//! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
@@ -21,6 +22,8 @@ mod archive;
 mod commit;
 mod core2;
 mod csv_to_csv;
+#[cfg(unix)]
+mod faults;
 mod load_errors;
 mod plugins_cli;
 mod powerschool;
