@@ -110,13 +110,13 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
         let entry = found
-            .find(id)
+            .find_warning_shadowed(id)
             .with_context(|| format!("no plugin '{id}' on the search path; see `ferry plugins list`"))?;
         let wanted = if role == "source" { entry.manifest.is_source() } else { entry.manifest.is_sink() };
         if !wanted {
             bail!("plugin '{id}' cannot be a {role} (it is: {:?})", entry.manifest.capabilities);
         }
-        Ok(loader::load(entry)?)
+        Ok(loader::load(entry, args.verification())?)
     };
     let source = load(&job.source.plugin, "source")?;
     let sink = load(&job.sink.plugin, "sink")?;
