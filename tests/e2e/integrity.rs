@@ -185,3 +185,71 @@ fn migrate_names_the_file_it_loaded_and_warns_of_a_shadowed_plugin() {
     assert!(err.contains(&format!("Plugin loaded from {library}.")), "{err}");
     assert!(err.contains("sha256=\"verified\"") || err.contains("sha256=verified"), "{err}");
 }
+
+/// Runs ferry under `umask 022` (files anyone may read, unless the program
+/// asks otherwise), with the first-party and fixture plugins.
+#[cfg(unix)]
+fn ferry_umask_022(cwd: &Path, args: &[&str]) -> Run {
+    let mut script = String::from("umask 022; exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${i}\""));
+    }
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(ferry_bin())
+        .args(args)
+        .current_dir(cwd)
+        .env("FERRY_PLUGIN_PATH", std::env::join_paths([fixtures_dir(), plugins_dir()]).unwrap())
+        .env("FERRY_HOME", cwd.join(".ferry-home"))
+        .env_remove("FERRY_LOG")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Every file under `dir` with its permission bits, by path relative to `dir`.
+#[cfg(unix)]
+fn modes(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                out.push((p.strip_prefix(dir).unwrap().display().to_string(), mode));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn csv_and_powerschool_sinks_write_owner_only_files_whatever_the_umask() {
+    let tmp = tempfile::tempdir().unwrap();
+    let from = sample_source();
+    let mut open = Vec::new();
+    for (to, dir) in [("csv", "csv-out"), ("powerschool", "ps-out")] {
+        let set = format!("directory={dir}");
+        let run = ferry_umask_022(
+            tmp.path(),
+            &["migrate", "--from", &from, "--to", to, "--to-set", &set, "--allow-rejects"],
+        );
+        run.ok();
+        let files = modes(&tmp.path().join(dir));
+        assert!(files.len() > 3, "{to} wrote files: {files:?}");
+        assert!(files.iter().all(|(n, _)| !n.contains("ferry-tmp") && !n.contains(".tmp")), "{files:?}");
+        open.extend(files.into_iter().filter(|(_, m)| *m != 0o600).map(|(n, m)| format!("{dir}/{n}: {m:o}")));
+    }
+    assert!(open.is_empty(), "files not owner-only under umask 022: {open:#?}");
+}
