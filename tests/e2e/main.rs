@@ -6,6 +6,8 @@
 //! - `plugins_cli`: `ferry plugins list | info | package`;
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
+//! - `integrity`: unverified and tampered plugins, the private image `dlopen` maps, which file
+//!   was loaded and which it shadows, owner-only output files;
 //! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
 //! - `commit`: the commit protocol, stops, shared outputs, exit codes, closed pipes, owner-only outputs;
 //! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
@@ -24,6 +26,7 @@ mod core2;
 mod csv_to_csv;
 #[cfg(unix)]
 mod faults;
+mod integrity;
 mod load_errors;
 mod plugins_cli;
 mod powerschool;

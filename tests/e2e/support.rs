@@ -85,20 +85,39 @@ pub fn ferry(cwd: &Path, plugin_path: &[PathBuf], args: &[&str]) -> Run {
 }
 
 /// Writes a hand-made plugin folder around an existing library: what a
-/// manifest can claim, checked against what the library really is.
+/// manifest can claim, checked against what the library really is. The
+/// manifest carries the copy's SHA-256, as `ferry plugins package` writes it.
 pub fn fake_plugin(dir: &Path, id: &str, library: &Path, abi: &str) -> PathBuf {
     let pdir = dir.join(id);
     std::fs::create_dir_all(&pdir).unwrap();
     let name = library.file_name().unwrap().to_string_lossy().into_owned();
     std::fs::copy(library, pdir.join(&name)).unwrap();
+    let sha256 = sha256_hex(&pdir.join(&name));
     std::fs::write(
         pdir.join("ferry-plugin.toml"),
         format!(
-            "id = \"{id}\"\nversion = \"0.1.0\"\nabi_version = \"{abi}\"\nmodel_version = \"2.0\"\ncapabilities = [\"source\"]\nentities = [\"students\"]\nlibrary = \"{name}\"\n"
+            "id = \"{id}\"\nversion = \"0.1.0\"\nabi_version = \"{abi}\"\nmodel_version = \"2.0\"\ncapabilities = [\"source\"]\nentities = [\"students\"]\nlibrary = \"{name}\"\nsha256 = \"{sha256}\"\n"
         ),
     )
     .unwrap();
     pdir
+}
+
+/// SHA-256 of a file, lower-case hex.
+pub fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Packages a built library with `ferry plugins package` into `out`, and
+/// returns the plugin folder.
+pub fn package(cwd: &Path, library: &Path, out: &Path) -> PathBuf {
+    let run =
+        ferry(cwd, &[], &["plugins", "package", library.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    run.ok();
+    let dir = run.stdout.trim().rsplit(" into ").next().unwrap();
+    PathBuf::from(dir)
 }
 
 /// Reads a file as UTF-8.

@@ -99,6 +99,29 @@ impl Discovery {
     pub fn find(&self, id: &str) -> Option<&PluginEntry> {
         self.plugins.iter().find(|p| p.manifest.id == id)
     }
+
+    /// The plugins with `id` hidden by the one [`Discovery::find`] returns
+    /// (later on the search path).
+    pub fn shadowed_by<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a PluginEntry> + 'a {
+        self.shadowed.iter().filter(move |p| p.manifest.id == id)
+    }
+
+    /// The plugin with `id`, warning about every plugin of that id it hides:
+    /// a plugin earlier on the search path silently replacing the one the
+    /// user installed is how a planted library would be loaded.
+    pub fn find_warning_shadowed(&self, id: &str) -> Option<&PluginEntry> {
+        let found = self.find(id)?;
+        for hidden in self.shadowed_by(id) {
+            tracing::warn!(
+                "plugin '{id}': using {} (earlier on the search path), which shadows {} {} at {}; remove the one you do not want (see `ferry plugins list`)",
+                found.manifest_path.display(),
+                hidden.manifest.id,
+                hidden.manifest.version,
+                hidden.manifest_path.display()
+            );
+        }
+        Some(found)
+    }
 }
 
 /// Reads one manifest file.

@@ -1,9 +1,18 @@
 //! Loading plugin libraries: integrity check, abi_stable's version and layout
 //! checks, the log bridge, and the embedded manifest cross-check.
 //!
+//! Loading a library runs its code (its constructors run inside `dlopen`), so
+//! the only check that protects anything happens before: the library is
+//! copied once into a private image, hashed while copied, compared with the
+//! manifest's SHA-256, and the image, not the file on disk, is what `dlopen`
+//! maps ([`image`]). A manifest without a SHA-256 is refused unless the user
+//! allows unverified plugins.
+//!
 //! Libraries are never unloaded (abi_stable leaks them on purpose: unloading
 //! Rust code with thread-locals is unsound), and each file is loaded once per
 //! process.
+
+mod image;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -35,7 +44,19 @@ pub struct LoadedPlugin {
     pub manifest: Manifest,
     /// The library file.
     pub library: PathBuf,
+    /// SHA-256 of the bytes loaded.
+    pub sha256: String,
     module: PluginModuleRef,
+}
+
+/// Whether a plugin whose manifest has no SHA-256 may be loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verification {
+    /// Refuse it (the default): nothing says the library is the one packaged.
+    #[default]
+    Required,
+    /// Load it with a warning (`--allow-unverified`).
+    AllowUnverified,
 }
 
 /// An error from a plugin call, with the plugin named.
@@ -151,23 +172,6 @@ fn host_max_level() -> LogLevel {
     }
 }
 
-/// SHA-256 of a library, computed once per process: the library is loaded
-/// once and never unloaded, so a second check (the same plugin as source and
-/// sink) would hash the same bytes again for nothing.
-fn verified_sha256(path: &Path) -> std::io::Result<String> {
-    static HASHES: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
-    let hashes = HASHES.get_or_init(Default::default);
-    if let Some(h) = hashes.lock().ok().and_then(|m| m.get(&key).cloned()) {
-        return Ok(h);
-    }
-    let h = sha256_file(&key)?;
-    if let Ok(mut m) = hashes.lock() {
-        m.insert(key, h.clone());
-    }
-    Ok(h)
-}
-
 /// SHA-256 of a file, lower-case hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
@@ -180,7 +184,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(image::hex(&h.finalize()))
 }
 
 fn describe(e: &LibraryError, path: &Path, id: &str, lib_abi: Option<&str>) -> String {
@@ -227,27 +231,66 @@ fn describe(e: &LibraryError, path: &Path, id: &str, lib_abi: Option<&str>) -> S
     }
 }
 
-fn cache() -> &'static Mutex<HashMap<PathBuf, PluginModuleRef>> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, PluginModuleRef>>> = OnceLock::new();
+/// A library loaded in this process.
+#[derive(Clone)]
+struct Module {
+    module: PluginModuleRef,
+    /// SHA-256 of the bytes mapped.
+    sha256: String,
+}
+
+/// Every library loaded, by canonical path, with the images that must stay
+/// open (see [`image`]).
+#[derive(Default)]
+struct Cache {
+    modules: HashMap<PathBuf, Module>,
+    images: Vec<image::Image>,
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-/// Loads a library and runs abi_stable's checks; the library stays loaded for
-/// the life of the process.
-fn load_module(path: &Path, id: &str) -> Result<PluginModuleRef, LoadError> {
+/// Loads a library once per process and runs abi_stable's checks; the
+/// library stays loaded for the life of the process. `check` is given the
+/// SHA-256 of the bytes about to be loaded (or loaded before, for a library
+/// already in this process) and decides, before any of its code runs,
+/// whether they may be.
+fn load_module(
+    path: &Path,
+    id: &str,
+    check: impl FnOnce(&str) -> Result<(), LoadError>,
+) -> Result<Module, LoadError> {
     let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
     let mut cache = cache().lock().map_err(|_| LoadError("plugin cache poisoned".into()))?;
-    if let Some(m) = cache.get(&key) {
-        return Ok(*m);
+    if let Some(m) = cache.modules.get(&key) {
+        check(&m.sha256)?;
+        return Ok(m.clone());
     }
-    let header = lib_header_from_path(&key).map_err(|e| LoadError(describe(&e, path, id, None)))?;
+    let image = image::Image::of(&key)
+        .map_err(|e| LoadError(format!("cannot read plugin library {}: {e}", path.display())))?;
+    check(&image.sha256)?;
+    tracing::debug!(
+        target: "ferry::loader",
+        library = %path.display(),
+        image = %image.path.display(),
+        sha256 = %image.sha256,
+        "loading the private copy of a plugin library"
+    );
+    let header = lib_header_from_path(&image.path).map_err(|e| LoadError(describe(&e, path, id, None)))?;
+    let sha256 = image.sha256.clone();
+    if let Some(keep) = image.loaded() {
+        cache.images.push(keep);
+    }
     let lib_abi = VersionNumber::new(header.version_strings()).ok().map(|v| v.to_string());
     let module = header
         .init_root_module::<PluginModuleRef>()
         .map_err(|e| LoadError(describe(&e, path, id, lib_abi.as_deref())))?;
     (module.set_logger())(HostLogger { log: host_log, max_level: host_max_level() });
-    cache.insert(key, module);
-    Ok(module)
+    let m = Module { module, sha256 };
+    cache.modules.insert(key, m.clone());
+    Ok(m)
 }
 
 fn embedded_manifest(module: PluginModuleRef, path: &Path) -> Result<Manifest, LoadError> {
@@ -264,27 +307,41 @@ fn embedded_manifest(module: PluginModuleRef, path: &Path) -> Result<Manifest, L
 }
 
 /// Loads the library of a plugin found on the search path: checks that the
-/// manifest says it is compatible, that the file is the one packaged (SHA-256),
-/// runs abi_stable's checks, installs the log bridge and checks that the
-/// library's embedded manifest matches the one beside it.
-pub fn load(entry: &PluginEntry) -> Result<LoadedPlugin, LoadError> {
+/// manifest says it is compatible and that the bytes about to be loaded are
+/// the ones packaged (SHA-256; a manifest without one is refused unless
+/// `verification` allows it), runs abi_stable's checks, installs the log
+/// bridge and checks that the library's embedded manifest matches the one
+/// beside it.
+pub fn load(entry: &PluginEntry, verification: Verification) -> Result<LoadedPlugin, LoadError> {
     let id = &entry.manifest.id;
     if let Err(why) = &entry.compatibility {
         return Err(LoadError(format!("{why} (manifest {})", entry.manifest_path.display())));
     }
-    if let Some(expected) = &entry.manifest.sha256 {
-        let actual = verified_sha256(&entry.library)
-            .map_err(|e| LoadError(format!("cannot read plugin library {}: {e}", entry.library.display())))?;
-        if !actual.eq_ignore_ascii_case(expected) {
+    let expected = entry.manifest.sha256.as_deref();
+    match (expected, verification) {
+        (Some(_), _) => {}
+        (None, Verification::Required) => {
             return Err(LoadError(format!(
-                "plugin '{id}': {} is not the file that was packaged (SHA-256 differs from its manifest {}); re-package it with `ferry plugins package`",
-                entry.library.display(),
-                entry.manifest_path.display()
+                "plugin '{id}': its manifest {} has no `sha256`, so nothing says {} is the library that was packaged, and loading it would run its code; package it with `ferry plugins package <library>`, or pass --allow-unverified to load it anyway",
+                entry.manifest_path.display(),
+                entry.library.display()
             )));
         }
+        (None, Verification::AllowUnverified) => tracing::warn!(
+            "plugin '{id}': loading {} UNVERIFIED (its manifest {} has no `sha256`; --allow-unverified)",
+            entry.library.display(),
+            entry.manifest_path.display()
+        ),
     }
-    let module = load_module(&entry.library, id)?;
-    let manifest = embedded_manifest(module, &entry.library)?;
+    let loaded = load_module(&entry.library, id, |actual| match expected {
+        Some(expected) if !actual.eq_ignore_ascii_case(expected) => Err(LoadError(format!(
+            "plugin '{id}': {} is not the file that was packaged (SHA-256 differs from its manifest {}); re-package it with `ferry plugins package`",
+            entry.library.display(),
+            entry.manifest_path.display()
+        ))),
+        _ => Ok(()),
+    })?;
+    let manifest = embedded_manifest(loaded.module, &entry.library)?;
     if manifest.id != entry.manifest.id || manifest.version != entry.manifest.version {
         return Err(LoadError(format!(
             "{} says it is plugin '{}' {}, but its library is '{}' {}; re-package it with `ferry plugins package`",
@@ -295,19 +352,39 @@ pub fn load(entry: &PluginEntry) -> Result<LoadedPlugin, LoadError> {
             manifest.version
         )));
     }
-    Ok(LoadedPlugin { manifest, library: entry.library.clone(), module })
+    tracing::info!(
+        plugin = %id,
+        version = %manifest.version,
+        library = %entry.library.display(),
+        sha256 = if expected.is_some() { "verified" } else { "UNVERIFIED" },
+        "Plugin loaded from {}.",
+        entry.library.display()
+    );
+    Ok(LoadedPlugin {
+        manifest,
+        library: entry.library.clone(),
+        sha256: loaded.sha256,
+        module: loaded.module,
+    })
 }
 
 /// Loads a library directly (for packaging) and returns its embedded manifest.
 pub fn inspect_library(path: &Path) -> Result<Manifest, LoadError> {
+    inspect(path).map(|(manifest, _)| manifest)
+}
+
+/// The embedded manifest of a library loaded directly, and the SHA-256 of the
+/// bytes loaded.
+fn inspect(path: &Path) -> Result<(Manifest, String), LoadError> {
     let name =
         path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let module = load_module(path, &name)?;
-    let manifest = embedded_manifest(module, path)?;
+    // Packaging is the act of trusting a library: there is nothing to check it against yet.
+    let loaded = load_module(path, &name, |_| Ok(()))?;
+    let manifest = embedded_manifest(loaded.module, path)?;
     manifest
         .check_compatible(ABI_VERSION, ferry_plugin_abi::MODEL_VERSION)
         .map_err(|e| LoadError(format!("{e} ({})", path.display())))?;
-    Ok(manifest)
+    Ok((manifest, loaded.sha256))
 }
 
 /// The platform's file name for a library called `name` (`libname.so`).
@@ -319,7 +396,7 @@ pub fn library_file_name(name: &str) -> String {
 /// manifest (embedded manifest + library file name + SHA-256). Returns the
 /// plugin folder.
 pub fn package(library: &Path, out: &Path) -> Result<PathBuf, LoadError> {
-    let mut manifest = inspect_library(library)?;
+    let (mut manifest, inspected) = inspect(library)?;
     let dir = out.join(&manifest.id);
     let io = |e: std::io::Error, what: &Path| LoadError(format!("cannot write {}: {e}", what.display()));
     std::fs::create_dir_all(&dir).map_err(|e| io(e, &dir))?;
@@ -329,9 +406,18 @@ pub fn package(library: &Path, out: &Path) -> Result<PathBuf, LoadError> {
     // Copy to a temporary name and rename, so a loaded copy is never overwritten in place.
     let tmp = dir.join(format!(".{}.tmp", file_name.to_string_lossy()));
     std::fs::copy(library, &tmp).map_err(|e| io(e, &tmp))?;
+    // The hash written is that of the bytes inspected, and the copy must be them.
+    let copied = sha256_file(&tmp).map_err(|e| io(e, &tmp))?;
+    if copied != inspected {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(LoadError(format!(
+            "{} changed while it was being packaged (the copy is not the library that was inspected); build it again and re-package it",
+            library.display()
+        )));
+    }
     std::fs::rename(&tmp, &target).map_err(|e| io(e, &target))?;
     manifest.library = Some(file_name.to_string_lossy().into_owned());
-    manifest.sha256 = Some(sha256_file(&target).map_err(|e| io(e, &target))?);
+    manifest.sha256 = Some(inspected);
     let text = toml::to_string(&manifest).map_err(|e| LoadError(format!("cannot write manifest: {e}")))?;
     let mpath = dir.join(ferry_plugin_abi::MANIFEST_FILE);
     std::fs::write(&mpath, text).map_err(|e| io(e, &mpath))?;

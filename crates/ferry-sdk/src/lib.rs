@@ -57,6 +57,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod files;
 mod guard;
 mod hash;
 mod log;

@@ -102,6 +102,9 @@ pub enum PluginsCommand {
         /// Also load the library and run the ABI checks.
         #[arg(long)]
         check: bool,
+        /// With --check: load it even if its manifest has no SHA-256.
+        #[arg(long, requires = "check")]
+        allow_unverified: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -167,4 +170,24 @@ pub struct MigrateArgs {
     /// Output format of the run summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Load plugins whose manifest has no SHA-256 (loading runs their code;
+    /// nothing says the library is the one packaged).
+    #[arg(long)]
+    pub allow_unverified: bool,
+}
+
+impl MigrateArgs {
+    /// Whether unverified plugins may be loaded.
+    pub fn verification(&self) -> ferry_host::loader::Verification {
+        verification(self.allow_unverified)
+    }
+}
+
+/// `--allow-unverified` as the loader's policy.
+pub fn verification(allow_unverified: bool) -> ferry_host::loader::Verification {
+    if allow_unverified {
+        ferry_host::loader::Verification::AllowUnverified
+    } else {
+        ferry_host::loader::Verification::Required
+    }
 }

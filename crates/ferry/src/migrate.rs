@@ -124,7 +124,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let only = job.run.only_entities().map_err(usage)?;
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
-        let entry = found.find(id).ok_or_else(|| {
+        let entry = found.find_warning_shadowed(id).ok_or_else(|| {
             UsageError(format!("no plugin '{id}' on the search path; see `ferry plugins list`"))
         })?;
         let wanted = if role == "source" { entry.manifest.is_source() } else { entry.manifest.is_sink() };
@@ -134,7 +134,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 entry.manifest.capabilities
             )));
         }
-        Ok(loader::load(entry)?)
+        Ok(loader::load(entry, args.verification())?)
     };
     let source = load(&job.source.plugin, "source")?;
     let sink = load(&job.sink.plugin, "sink")?;

@@ -28,13 +28,17 @@ fn entry_json(e: &PluginEntry) -> serde_json::Value {
         "library": e.library,
         "compatible": e.compatibility.is_ok(),
         "incompatible_reason": e.compatibility.as_ref().err(),
+        "sha256": e.manifest.sha256,
+        "unverified": e.manifest.sha256.is_none(),
     })
 }
 
 pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PluginsCommand::List { format } => list(format),
-        PluginsCommand::Info { id, check, format } => info(&id, check, format),
+        PluginsCommand::Info { id, check, allow_unverified, format } => {
+            info(&id, check.then(|| crate::cli::verification(allow_unverified)), format)
+        }
         PluginsCommand::Package { library, out } => {
             let out = match out {
                 Some(o) => o,
@@ -82,6 +86,9 @@ fn list(format: Format) -> anyhow::Result<ExitCode> {
                 outln!("  {}: {why}", p.manifest.id);
             }
         }
+        for p in found.plugins.iter().filter(|p| p.manifest.sha256.is_none()) {
+            outln!("  {}: {UNVERIFIED}", p.manifest.id);
+        }
         for p in &found.shadowed {
             outln!("  (shadowed: {} {} at {})", p.manifest.id, p.manifest.version, p.manifest_path.display());
         }
@@ -97,13 +104,16 @@ fn list(format: Format) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
+/// What `plugins list` and `plugins info` say of a manifest without a SHA-256.
+const UNVERIFIED: &str = "UNVERIFIED: its manifest has no sha256, so it is refused unless you pass --allow-unverified; package it with `ferry plugins package <library>`";
+
+fn info(id: &str, check: Option<loader::Verification>, format: Format) -> anyhow::Result<ExitCode> {
     let found = discovery::discover(&discovery::search_dirs());
-    let Some(p) = found.find(id) else {
+    let Some(p) = found.find_warning_shadowed(id) else {
         let known: Vec<&str> = found.plugins.iter().map(|p| p.manifest.id.as_str()).collect();
         bail!("no plugin '{id}' on the search path (found: {}); see `ferry plugins list`", known.join(", "));
     };
-    let load = if check { Some(loader::load(p).map(|_| ()).map_err(|e| e.0)) } else { None };
+    let load = check.map(|v| loader::load(p, v).map(|_| ()).map_err(|e| e.0));
     if format == Format::Json {
         let mut v = entry_json(p);
         v["config"] = serde_json::to_value(&p.manifest.config)?;
@@ -139,6 +149,10 @@ fn info(id: &str, check: bool, format: Format) -> anyhow::Result<ExitCode> {
         }
         outln!("library:     {}", p.library.display());
         outln!("manifest:    {}", p.manifest_path.display());
+        match &m.sha256 {
+            Some(h) => outln!("sha256:      {h}"),
+            None => outln!("sha256:      none — {UNVERIFIED}"),
+        }
         match &p.compatibility {
             Ok(()) => outln!("compatible:  yes"),
             Err(why) => outln!("compatible:  NO — {why}"),

@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use ferry_sdk::files::TempFile;
 use ferry_sdk::model::EntityKind;
 use ferry_sdk::serde::{Deserialize, Deserializer};
 use ferry_sdk::text::{
@@ -174,7 +175,8 @@ struct OutFile {
     /// The file relative to the sink's directory, for messages.
     label: String,
     path: PathBuf,
-    temp: PathBuf,
+    /// The run's private temporary file, once created.
+    temp: Option<TempFile>,
     header: Row,
     columns: Vec<OutColumn>,
     writer: Option<TextWriter<File>>,
@@ -189,14 +191,10 @@ impl OutFile {
         kind: EntityKind,
         label: String,
         dir: &Path,
-        tag: &str,
         columns: Vec<(String, OutColumn)>,
         configured: bool,
     ) -> OutFile {
         let path = dir.join(&label);
-        let name =
-            path.file_name().map_or_else(|| kind.name().to_owned(), |n| n.to_string_lossy().into_owned());
-        let temp = path.with_file_name(format!(".{name}.{tag}.ferry-tmp"));
         let mut header = Row::new();
         let mut cols = Vec::with_capacity(columns.len());
         for (name, col) in columns {
@@ -207,7 +205,7 @@ impl OutFile {
             kind,
             label,
             path,
-            temp,
+            temp: None,
             header,
             columns: cols,
             writer: None,
@@ -217,13 +215,15 @@ impl OutFile {
         }
     }
 
-    fn create(&mut self, options: WriteOptions, header: bool) -> Result<(), Error> {
-        if let Some(parent) = self.temp.parent() {
+    /// Creates the run's temporary file: owner-only (it holds personal data),
+    /// exclusively, under a name of this run.
+    fn create(&mut self, run_id: &str, options: WriteOptions, header: bool) -> Result<(), Error> {
+        if let Some(parent) = self.path.parent() {
             fs::create_dir_all(parent)
                 .map_err(|e| Error::io(format!("cannot create the folder {}: {e}", parent.display())))?;
         }
-        let file = File::create(&self.temp)
-            .map_err(|e| Error::io(format!("cannot create {}: {e}", self.temp.display())))?;
+        let (temp, file) = TempFile::create(&self.path, run_id)?;
+        self.temp = Some(temp);
         let mut writer = TextWriter::new(file, options).map_err(|e| e.context(&self.label))?;
         if header && let Err(refusal) = writer.write_row(&self.header).map_err(|e| e.context(&self.label))? {
             return Err(Error::config(format!("{}: the header cannot be written: {refusal}", self.label)));
@@ -278,12 +278,8 @@ impl OutFile {
 
     /// Removes the temporary file, if any.
     fn discard(&mut self) -> Result<(), Error> {
-        let had_writer = self.writer.take().is_some();
-        match fs::remove_file(&self.temp) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !had_writer => Ok(()),
-            Err(e) => Err(Error::io(format!("cannot remove {}: {e}", self.temp.display()))),
-        }
+        self.writer = None;
+        self.temp.take().map_or(Ok(()), TempFile::discard)
     }
 }
 
@@ -295,7 +291,8 @@ pub(crate) struct CsvSink {
     formatter: ValueFormatter,
     files: Vec<OutFile>,
     all_entities: bool,
-    tag: String,
+    /// Names this run's temporary files.
+    run_id: String,
     row: Row,
     /// Validate and plan only: no file is created.
     dry_run: bool,
@@ -303,13 +300,6 @@ pub(crate) struct CsvSink {
     probe: TextWriter<std::io::Sink>,
     /// Committed or aborted: nothing left to clean up.
     finished: bool,
-}
-
-/// A file-name-safe tag for this run's temporary files.
-fn run_tag(run_id: &str) -> String {
-    let clean: String =
-        run_id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).take(40).collect();
-    format!("{clean}-{}", std::process::id())
 }
 
 impl CsvSink {
@@ -335,7 +325,6 @@ impl CsvSink {
             bom: dialect.encoding.bom,
         };
         let formatter = ValueFormatter::new(dialect.date_format, dialect.true_value, dialect.false_value);
-        let tag = run_tag(&ctx.run_id);
         let mut files: Vec<OutFile> = Vec::new();
         for (name, value) in &cfg.entities {
             let key = format!("entities.{name}");
@@ -360,7 +349,7 @@ impl CsvSink {
                     .collect::<Result<Vec<_>, Error>>()?,
             };
             let file = ec.file.clone().unwrap_or_else(|| format!("{kind}.csv"));
-            files.push(OutFile::new(kind, file, &dir, &tag, columns, true));
+            files.push(OutFile::new(kind, file, &dir, columns, true));
         }
         let all_entities = cfg.all_entities.unwrap_or(cfg.entities.is_empty());
         let sink = CsvSink {
@@ -370,7 +359,7 @@ impl CsvSink {
             formatter,
             files,
             all_entities,
-            tag,
+            run_id: ctx.run_id.clone(),
             row: Row::new(),
             dry_run: ctx.dry_run,
             probe: TextWriter::new(std::io::sink(), options)?,
@@ -419,14 +408,7 @@ impl CsvSink {
                 "this csv sink is not configured for {kind}: add [entities.{kind}] or all_entities = true"
             )));
         }
-        self.files.push(OutFile::new(
-            kind,
-            format!("{kind}.csv"),
-            &self.dir,
-            &self.tag,
-            default_columns(kind),
-            false,
-        ));
+        self.files.push(OutFile::new(kind, format!("{kind}.csv"), &self.dir, default_columns(kind), false));
         Ok(self.files.len() - 1)
     }
 
@@ -549,7 +531,7 @@ impl Sink for CsvSink {
         let (options, header) = (self.options, self.header);
         let file = &mut self.files[i];
         if file.writer.is_none() && !self.dry_run {
-            file.create(options, header)?;
+            file.create(&self.run_id, options, header)?;
         }
         let (formatter, row, probe) = (&self.formatter, &mut self.row, &mut self.probe);
         let done = file.write(batch, formatter, row, probe)?;
@@ -581,7 +563,7 @@ impl Sink for CsvSink {
         let (options, header) = (self.options, self.header);
         // Files configured but given no record still get their header.
         for f in self.files.iter_mut().filter(|f| f.configured && f.writer.is_none()) {
-            f.create(options, header)?;
+            f.create(&self.run_id, options, header)?;
         }
         // First make every file durable, then rename them all: a failure in
         // the first phase leaves every earlier output untouched.
@@ -595,9 +577,9 @@ impl Sink for CsvSink {
         }
         let mut notes = Vec::new();
         for f in ready {
-            fs::rename(&f.temp, &f.path).map_err(|e| {
-                Error::io(format!("cannot move {} into place as {}: {e}", f.temp.display(), f.path.display()))
-            })?;
+            if let Some(temp) = f.temp.take() {
+                temp.commit()?;
+            }
             tracing::info!(entity = %f.kind, file = %f.label, rows = f.written, rejected = f.rejected, "Wrote file.");
             notes.push(format!("{}: {} rows", f.label, f.written));
         }
@@ -617,16 +599,5 @@ impl Drop for CsvSink {
         if !self.finished {
             let _ = self.discard_all();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_tags_are_file_name_safe() {
-        let t = run_tag("2025-01-01T10:00:00Z/../x");
-        assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{t}");
     }
 }

@@ -27,8 +27,10 @@ mod students;
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write as _;
 use std::path::PathBuf;
 
+use ferry_sdk::files::{PrivateDir, create_private};
 use ferry_sdk::model::EntityKind;
 use ferry_sdk::text::{Delimiter, Encoding, LineEnding, QuoteStyle, WriteOptions};
 use ferry_sdk::{
@@ -55,8 +57,9 @@ struct Tally {
 /// The PowerSchool sink.
 pub struct PowerSchoolSink {
     dir: PathBuf,
-    /// The run's temporary folder; `None` in a dry run.
-    tmp: Option<PathBuf>,
+    /// The run's private temporary folder (removed with what is left in it
+    /// when the sink is dropped); `None` in a dry run.
+    tmp: Option<PrivateDir>,
     sheet: Sheet,
     registry: Registry,
     students: Students,
@@ -86,16 +89,8 @@ impl PowerSchoolSink {
         } else {
             fs::create_dir_all(&dir)
                 .map_err(|e| Error::io(format!("directory {}: cannot create it: {e}", dir.display())))?;
-            let run: String =
-                ctx.run_id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-            let tmp = dir.join(format!(".ferry-powerschool-{run}.tmp"));
-            if tmp.exists() {
-                fs::remove_dir_all(&tmp)
-                    .map_err(|e| Error::io(format!("{}: cannot clear it: {e}", tmp.display())))?;
-            }
-            fs::create_dir_all(&tmp)
-                .map_err(|e| Error::io(format!("{}: cannot create it: {e}", tmp.display())))?;
-            Some(tmp)
+            // Owner-only and exclusive: the import files hold students' records.
+            Some(PrivateDir::create(&dir, "ferry-powerschool", &ctx.run_id)?)
         };
         let options = WriteOptions {
             delimiter: Delimiter::TAB,
@@ -106,7 +101,10 @@ impl PowerSchoolSink {
         };
         Ok(PowerSchoolSink {
             dir,
-            sheet: Sheet { out: Outputs::new(tmp.clone(), options)?, line: Line::new()? },
+            sheet: Sheet {
+                out: Outputs::new(tmp.as_ref().map(|d| d.path().to_owned()), options)?,
+                line: Line::new()?,
+            },
             tmp,
             registry: Registry::default(),
             students: Students::default(),
@@ -117,12 +115,8 @@ impl PowerSchoolSink {
         })
     }
 
-    fn remove_tmp(&self) -> Result<(), Error> {
-        match &self.tmp {
-            Some(tmp) if tmp.exists() => fs::remove_dir_all(tmp)
-                .map_err(|e| Error::io(format!("{}: cannot remove: {e}", tmp.display()))),
-            _ => Ok(()),
-        }
+    fn remove_tmp(&mut self) -> Result<(), Error> {
+        self.tmp.take().map_or(Ok(()), PrivateDir::remove)
     }
 }
 
@@ -190,8 +184,11 @@ impl Sink for PowerSchoolSink {
         let counts = sheet.out.finish()?;
         if let Some(tmp) = &self.tmp {
             let guide = guide::render(&counts, summary);
-            fs::write(tmp.join(GUIDE), guide)
-                .map_err(|e| Error::io(format!("{GUIDE}: cannot write: {e}")))?;
+            let path = tmp.path().join(GUIDE);
+            let mut file = create_private(&path)?;
+            file.write_all(guide.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(format!("{}: cannot write: {e}", path.display())))?;
         }
         for r in &late {
             self.tally.entry(r.entity).or_default().late += 1;
@@ -211,7 +208,7 @@ impl Sink for PowerSchoolSink {
     }
 
     fn commit(&mut self) -> Result<Committed, Error> {
-        let Some(tmp) = self.tmp.clone() else {
+        let Some(tmp) = self.tmp.as_ref().map(|d| d.path().to_owned()) else {
             return Err(Error::internal("a dry run is never committed"));
         };
         if !self.prepared {
@@ -227,7 +224,9 @@ impl Sink for PowerSchoolSink {
                 moved += 1;
             }
         }
-        let _ = fs::remove_dir_all(&tmp);
+        if let Err(e) = self.remove_tmp() {
+            tracing::warn!("{e}");
+        }
         tracing::info!("wrote {moved} PowerSchool files into {}", self.dir.display());
         Ok(Committed {
             location: self.dir.display().to_string(),

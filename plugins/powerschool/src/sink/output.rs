@@ -4,7 +4,6 @@
 //! [`Line`], the row being formatted, with PowerSchool's value formats.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
@@ -51,8 +50,8 @@ impl Outputs {
         }
         let sink: Box<dyn Write + Send> = match &self.tmp {
             Some(dir) => {
-                let f = File::create(dir.join(file.name()))
-                    .map_err(|e| Error::io(format!("{}: cannot create: {e}", file.name())))?;
+                // Owner-only and exclusive: the import files hold students' records.
+                let f = ferry_sdk::files::create_private(&dir.join(file.name()))?;
                 Box::new(BufWriter::with_capacity(256 * 1024, f))
             }
             None => Box::new(io::sink()),

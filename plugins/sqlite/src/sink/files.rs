@@ -124,20 +124,6 @@ pub(crate) fn refuse_unfinished_journal(target: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Creates the new archive's file readable and writable by its owner only:
-/// it holds FERPA-protected records. (An existing archive is copied with its
-/// permissions, whatever the district chose.)
-pub(crate) fn create_private(path: &Path) -> Result<(), Error> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options.open(path).map(|_| ()).map_err(|e| Error::io(format!("cannot create {}: {e}", path.display())))
-}
-
 /// Flushes a folder's entries (the rename) to disk.
 pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]

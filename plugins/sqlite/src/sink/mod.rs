@@ -44,7 +44,7 @@ use ferry_sdk::serde::Deserialize;
 use ferry_sdk::{Committed, Error, OpenContext, Prepared, RunSummary, Sink, SinkBatch, Written, tracing};
 
 use crate::error::from_archive;
-use files::{WriterLock, create_private, refuse_unfinished_journal, remove_stale_temps, sync_dir, temp_path};
+use files::{WriterLock, refuse_unfinished_journal, remove_stale_temps, sync_dir, temp_path};
 use plan::Planner;
 use worker::Worker;
 use writer::{Writer, WriterOptions};
@@ -169,7 +169,10 @@ impl ArchiveSink {
                 ))
             })?;
         } else {
-            create_private(&temp)?;
+            // Readable and writable by its owner only: it holds FERPA-protected
+            // records. (An existing archive is copied with its permissions,
+            // whatever the district chose.)
+            ferry_sdk::files::create_private(&temp)?;
         }
         let writer = Writer::open(&WriterOptions {
             temp: &temp,
