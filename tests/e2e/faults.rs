@@ -348,6 +348,7 @@ fn left_by_a_killed_run(name: &str) -> bool {
     name.contains(".ferry-tmp-")
         || name.ends_with(".partial")
         || name == format!("{ARCHIVE}.ferry-lock-journal")
+        || name == format!(".{REJECTS}.lock")
 }
 
 /// The migration under test, in `dir`.
