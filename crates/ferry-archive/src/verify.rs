@@ -44,6 +44,17 @@ fn checksum_without(conn: &Connection, table: &str, skip: &str) -> rusqlite::Res
     Ok(sum)
 }
 
+/// SQLite's own check of the file (`PRAGMA integrity_check`): the problems
+/// it finds, none for a sound file.
+pub fn integrity_check(path: &Path) -> Result<Vec<String>, ArchiveError> {
+    let conn = open_archive(path, Purpose::Records)?;
+    let e = |err: rusqlite::Error| db_error(&err, "cannot check the archive", path);
+    let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(e)?;
+    let lines: Vec<String> =
+        stmt.query_map([], |r| r.get::<_, String>(0)).map_err(e)?.collect::<Result<_, _>>().map_err(e)?;
+    Ok(lines.into_iter().filter(|l| l != "ok").collect())
+}
+
 /// The verification of one entity table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableVerification {

@@ -35,11 +35,59 @@ pub fn run(cmd: ArchiveCommand) -> anyhow::Result<ExitCode> {
         ArchiveCommand::Query { file, sql, format } => {
             print_table(&Archive::open(&file)?.query(&sql)?, format)?;
         }
+        ArchiveCommand::Verify { file, format } => return verify(&file, format),
         ArchiveCommand::Extract { file, entity, condition, format } => {
             print_table(&Archive::open(&file)?.extract(&entity, condition.as_deref())?, format)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify(file: &std::path::Path, format: TableFormat) -> anyhow::Result<ExitCode> {
+    let problems = ferry_archive::integrity_check(file)?;
+    let tables = ferry_archive::verify(file)?;
+    let changed: Vec<&ferry_archive::TableVerification> = tables.iter().filter(|t| !t.ok()).collect();
+    let sound = problems.is_empty() && changed.is_empty();
+    if format == TableFormat::Json {
+        let v = serde_json::json!({
+            "archive": file.display().to_string(),
+            "ok": sound,
+            "integrity_problems": problems,
+            "tables": tables.iter().map(|t| serde_json::json!({
+                "table": t.table,
+                "rows": t.rows,
+                "ok": t.ok(),
+                "recorded_rows": t.recorded.as_ref().map(|r| r.0),
+                "recorded_by_run": t.recorded.as_ref().map(|r| r.2),
+            })).collect::<Vec<_>>(),
+        });
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for p in &problems {
+            outln!("integrity: {p}");
+        }
+        for t in &changed {
+            match &t.recorded {
+                Some((rows, _, seq)) => outln!(
+                    "changed: {} has {} rows that do not match what run {seq} recorded ({rows} rows)",
+                    t.table,
+                    t.rows
+                ),
+                None => outln!("changed: {} has {} rows no run recorded", t.table, t.rows),
+            }
+        }
+        if sound {
+            outln!("{}: sound; {} tables match what their last run recorded", file.display(), tables.len());
+        } else {
+            outln!(
+                "{}: NOT sound ({} integrity problems, {} changed tables)",
+                file.display(),
+                problems.len(),
+                changed.len()
+            );
+        }
+    }
+    Ok(if sound { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_table(t: &QueryResult, format: TableFormat) -> anyhow::Result<()> {

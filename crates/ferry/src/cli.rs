@@ -62,6 +62,16 @@ pub enum ArchiveCommand {
         #[arg(long, value_enum, default_value_t = TableFormat::Table)]
         format: TableFormat,
     },
+    /// Check an archive: SQLite's integrity check, and every table's rows
+    /// against the checksum its last run recorded (an edited or damaged
+    /// archive is found). Exit 1 when anything is wrong.
+    Verify {
+        /// The archive file.
+        file: PathBuf,
+        /// Output format (table or json).
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
     /// Print the records of one entity.
     Extract {
         /// The archive file.
