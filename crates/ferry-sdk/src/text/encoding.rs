@@ -240,15 +240,16 @@ struct Utf8Scan {
     bom: bool,
     /// It starts with a UTF-16 byte-order mark (nothing else is counted).
     utf16_bom: bool,
-    /// Valid non-ASCII UTF-8 characters.
+    /// Continuation bytes of valid non-ASCII UTF-8 characters (about one
+    /// per character of Latin scripts).
     multibyte: u64,
     /// Bytes (or cut sequences) that are not valid UTF-8.
     invalid: u64,
 }
 
-/// Counts the valid non-ASCII UTF-8 characters and the invalid sequences of
-/// `input`, in chunks. A pure UTF-8 chunk costs one validation and one
-/// count of lead bytes.
+/// Counts the valid non-ASCII UTF-8 text and the invalid sequences of
+/// `input`, in chunks. A pure UTF-8 chunk costs one validation and one count
+/// of characters.
 fn scan_utf8(input: &mut impl Read) -> io::Result<Utf8Scan> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut scan = Utf8Scan::default();
@@ -278,18 +279,20 @@ fn scan_utf8(input: &mut impl Read) -> io::Result<Utf8Scan> {
             }
             first = false;
         }
-        let lead = |s: &[u8]| s.iter().filter(|&&b| b >= 0xC0).count() as u64;
+        // Continuation bytes of valid text: about one per accented Latin
+        // letter, counted by the standard library's optimized routines.
+        let extra = |s: &str| (s.len() - s.chars().count()) as u64;
         let mut rest = chunk;
         carry = 0;
         loop {
             match std::str::from_utf8(rest) {
-                Ok(_) => {
-                    scan.multibyte += lead(rest);
+                Ok(s) => {
+                    scan.multibyte += extra(s);
                     break;
                 }
                 Err(e) => {
                     let valid = e.valid_up_to();
-                    scan.multibyte += lead(&rest[..valid]);
+                    scan.multibyte += std::str::from_utf8(&rest[..valid]).map_or(0, extra);
                     match e.error_len() {
                         Some(len) => {
                             scan.invalid += 1;
