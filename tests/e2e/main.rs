@@ -22,4 +22,5 @@ mod csv_to_csv;
 mod load_errors;
 mod plugins_cli;
 mod powerschool;
+mod readers;
 mod third_party;

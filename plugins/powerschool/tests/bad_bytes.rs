@@ -19,8 +19,11 @@ fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
 
-/// A copy of the district export; `edit` changes the bytes of one file.
-fn district_with(edits: &[(&str, &dyn Fn(Vec<u8>) -> Vec<u8>)]) -> tempfile::TempDir {
+/// A change to a file's bytes.
+type Edit<'a> = &'a dyn Fn(Vec<u8>) -> Vec<u8>;
+
+/// A copy of the district export; each edit changes the bytes of one file.
+fn district_with(edits: &[(&str, Edit<'_>)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(data("district")).unwrap() {
         let entry = entry.unwrap();

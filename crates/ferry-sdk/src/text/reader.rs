@@ -376,7 +376,7 @@ enum Quote {
     Unquoted,
     Quoted,
     /// A quote inside a quoted field: it closes the field, or doubles.
-    QuoteInQuoted,
+    Closing,
 }
 
 /// What the start of an input said.
@@ -493,7 +493,7 @@ impl<R: Read> Tracked<R> {
                     match bytes[i..].iter().position(|&b| b == b'"') {
                         Some(j) => {
                             i += j + 1;
-                            q = Quote::QuoteInQuoted;
+                            q = Quote::Closing;
                         }
                         None => break,
                     }
@@ -503,7 +503,7 @@ impl<R: Read> Tracked<R> {
                 let end = b == d || b == b'\n' || b == b'\r';
                 q = match (q, b) {
                     (Quote::FieldStart, b'"') => Quote::Quoted,
-                    (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+                    (Quote::Closing, b'"') => Quote::Quoted,
                     _ if end => Quote::FieldStart,
                     _ => Quote::Unquoted,
                 };
@@ -1029,8 +1029,11 @@ mod tests {
         assert_eq!(rows[2], ok(4, &["3", "é"]));
     }
 
+    /// A row's fields and notes.
+    type Noted = (Vec<String>, Vec<CellNote>);
+
     /// Every row's fields and notes (rows that fail are left out).
-    fn notes_of(data: &[u8], d: &Dialect) -> (Encoding, Vec<(Vec<String>, Vec<CellNote>)>) {
+    fn notes_of(data: &[u8], d: &Dialect) -> (Encoding, Vec<Noted>) {
         let mut r = TextReader::new(Cursor::new(data.to_vec()), d).unwrap();
         let mut out = Vec::new();
         while let Some(row) = r.next_row().unwrap() {
