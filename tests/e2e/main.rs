@@ -30,4 +30,5 @@ mod integrity;
 mod load_errors;
 mod plugins_cli;
 mod powerschool;
+mod readers;
 mod third_party;

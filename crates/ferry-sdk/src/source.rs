@@ -256,6 +256,22 @@ impl BatchBuilder {
         Ok(true)
     }
 
+    /// Adds a warning about the record pushed last (by a `push` or
+    /// `push_with` that returned `true`): something about its source row
+    /// the record does not show, such as a field read in a fallback encoding
+    /// (see [`CellNote`](crate::text::CellNote)). The host's field policy
+    /// applies to it by its `field` (a canonical field, or a source column).
+    /// Fails when this batch has no record yet.
+    pub fn warn_last(&mut self, mut warning: Reject) -> Result<(), Error> {
+        let Some(row) = self.count.checked_sub(1) else {
+            return Err(Error::internal("a warning about the last record of a batch that has none"));
+        };
+        warning.severity = ferry_model::Severity::Warning;
+        warning.row = Some(row);
+        self.diagnostics.push(warning);
+        Ok(())
+    }
+
     /// Records a row that could not become a record.
     pub fn reject(&mut self, reject: Reject) {
         self.diagnostics.push(reject);

@@ -209,8 +209,9 @@ impl CsvSource {
                     "the csv source has no entities: add an [entities.<entity>] table per file, e.g. [entities.students] with file = \"students.csv\"{}",
                     if cfg.directory.is_some() {
                         format!(
-                            ", or put files named <entity>.csv in the canonical layout in {}",
-                            base.display()
+                            ", or put files named <entity>.csv (students.csv, orgs.csv…) in the canonical layout in {}, which {}",
+                            base.display(),
+                            folder_contents(&base)
                         )
                     } else {
                         String::new()
@@ -232,6 +233,28 @@ impl CsvSource {
         }
         entities.sort_by_key(|e| e.kind);
         Ok(CsvSource { entities, current: 0 })
+    }
+}
+
+/// What a folder holds, for saying why none of it was read: "is empty", or
+/// the names of (up to five of) its files.
+fn folder_contents(dir: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return "cannot be read".to_owned();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    match names.len() {
+        0 => "is empty".to_owned(),
+        n => {
+            let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+            let more = if n > 5 { format!(" and {} more", n - 5) } else { String::new() };
+            format!("holds {n} file(s) named otherwise: {}{more}", shown.join(", "))
+        }
     }
 }
 
@@ -343,6 +366,22 @@ impl EntityReader {
                     continue;
                 }
             };
+            // A NUL byte in an id is a damaged row, never part of the id.
+            if let Some(note) = row.notes().iter().find(|n| n.is_nul() && id_column(&self.targets, n.field)) {
+                let column = &self.columns[note.field];
+                out.reject(
+                    Reject::new(
+                        self.kind,
+                        format!("{}; an id never holds one, so the row is not read", note.reason(column)),
+                    )
+                    .at(&self.label, row.line())
+                    .field(column.clone())
+                    .value(row.to_line(self.dialect.delimiter, self.dialect.quoting)),
+                );
+                self.rejected += 1;
+                *budget -= 1;
+                continue;
+            }
             // One record, reused row after row: its strings keep their
             // buffers (every targeted field is set or cleared on each row).
             let record = self
@@ -380,6 +419,12 @@ impl EntityReader {
             }
             if out.push_with(&*record, &self.field_issues)? {
                 self.records += 1;
+                // Fields read in a fallback encoding, NULs removed: said, never silent.
+                for note in row.notes() {
+                    let field = note_field(&self.targets, &self.columns, note.field);
+                    let reason = note.reason(self.columns.get(note.field).map_or("", String::as_str));
+                    out.warn_last(Reject::warning(self.kind, reason).of(record.meta()).field(field))?;
+                }
             } else {
                 self.rejected += 1;
                 *budget -= 1;
@@ -399,6 +444,34 @@ impl EntityReader {
             "Read file."
         );
     }
+}
+
+/// Whether column `col` holds an id: the source id or system, an
+/// alternative id, or a key field.
+fn id_column(targets: &[Target], col: usize) -> bool {
+    targets.iter().filter(|t| t.col == col).any(|t| match &t.action {
+        Action::SourceId | Action::SourceSystem | Action::Alt(_) | Action::AltIds => true,
+        Action::Field(f) | Action::Code { field: f, .. } | Action::CanonicalCode { field: f, .. } => f.key,
+        Action::Ext(_) | Action::Extensions => false,
+    })
+}
+
+/// The field a warning about column `col` names, for the host's field
+/// policy: the canonical field when the column fills one that may be left
+/// as it is (not a key or required field, which the policy always rejects),
+/// else the column's name.
+fn note_field(targets: &[Target], columns: &[String], col: usize) -> String {
+    let mut of_col = targets.iter().filter(|t| t.col == col);
+    let only = match (of_col.next(), of_col.next()) {
+        (Some(t), None) => match &t.action {
+            Action::Field(f) | Action::Code { field: f, .. } | Action::CanonicalCode { field: f, .. } => {
+                (!f.is_strict()).then_some(f.name)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    only.map_or_else(|| columns.get(col).cloned().unwrap_or_default(), str::to_owned)
 }
 
 /// Fills `record` from `row`; cells that cannot be stored go to `issues`

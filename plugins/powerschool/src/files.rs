@@ -3,11 +3,11 @@
 //! PowerSchool table it is.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use ferry_sdk::text::{
-    DateFormat, Delimiter, Dialect, Encoding, EncodingChoice, TextReader, ValueParser, is_valid_utf8,
+    DateFormat, Decoding, Delimiter, Dialect, Encoding, EncodingChoice, TextReader, ValueParser, text_head,
 };
 use ferry_sdk::{Error, tracing};
 
@@ -32,8 +32,11 @@ pub struct FileSpec {
     pub dialect: Dialect,
     /// Its columns.
     pub columns: Vec<Column>,
-    /// The encoding it is read with.
+    /// The encoding it is read with (of most of its text, for a file that
+    /// mixes UTF-8 and Windows-1252).
     pub encoding: Encoding,
+    /// How its fields are decoded.
+    pub decoding: Decoding,
 }
 
 impl FileSpec {
@@ -41,7 +44,7 @@ impl FileSpec {
     pub fn open(&self) -> Result<TextReader<File>, Error> {
         let file =
             File::open(&self.path).map_err(|e| Error::io(format!("cannot open {}: {e}", self.name)))?;
-        TextReader::with_encoding(file, &self.dialect, self.encoding).map_err(|e| e.context(&self.name))
+        TextReader::with_decoding(file, &self.dialect, self.decoding).map_err(|e| e.context(&self.name))
     }
 
     /// Whether the file has a column with `key`.
@@ -72,14 +75,9 @@ fn unmapped_name(name: &str, headers: &[String]) -> String {
         .unwrap_or_else(|| name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_owned())
 }
 
-/// The first bytes of a file, for sniffing.
+/// The first bytes of a file's text, for sniffing (UTF-16 as UTF-8).
 fn sample(path: &Path) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(64 * 1024);
-    File::open(path)?.take(64 * 1024).read_to_end(&mut buf)?;
-    if buf.starts_with(b"\xEF\xBB\xBF") {
-        buf.drain(..3);
-    }
-    Ok(buf)
+    text_head(File::open(path)?, 64 * 1024)
 }
 
 /// The delimiter and quoting a sample suggests. Tab-delimited files are
@@ -138,6 +136,33 @@ fn is_data_file(name: &str) -> bool {
         && lower != "import-guide.md"
 }
 
+/// Headers that come down to the same column (`Last_Name` and
+/// `[01]Last_Name` in a Students export), with their 1-based positions.
+fn repeated_keys(columns: &[Column]) -> Option<String> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, c) in columns.iter().enumerate() {
+        if c.key.is_empty() || groups.iter().any(|g| columns[g[0]].key == c.key) {
+            continue;
+        }
+        let same: Vec<usize> = (i..columns.len()).filter(|&j| columns[j].key == c.key).collect();
+        if same.len() > 1 {
+            groups.push(same);
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let named: Vec<String> =
+                g.iter().map(|&j| format!("{:?} (column {})", columns[j].header, j + 1)).collect();
+            named.join(" and ")
+        })
+        .collect();
+    Some(list.join(", "))
+}
+
 /// Every export file of the folder with its table, in name order. A file
 /// whose table is not one the connector maps is [`Table::Unmapped`]: it is
 /// still read and kept as a source table, never a reason to stop. An empty
@@ -166,6 +191,7 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
         }
     }
     names.sort();
+    let found = names.len();
     let pivot = cfg.two_digit_year_pivot.unwrap_or(50);
     let mut out = Vec::new();
     for name in names {
@@ -188,23 +214,24 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
         }
         dialect = dialect.with(&fc.dialect());
         dialect.check().map_err(|e| Error::config(format!("files.\"{name}\": {e}")))?;
-        let encoding = match dialect.encoding {
-            EncodingChoice::Fixed(e) => e,
-            EncodingChoice::Auto => {
+        let decoding = match dialect.encoding {
+            EncodingChoice::Fixed(e) if e.is_utf8() => Decoding::Strict(e),
+            choice => {
                 let f = File::open(&path).map_err(|e| Error::io(format!("{name}: cannot open: {e}")))?;
-                if is_valid_utf8(f).map_err(|e| Error::io(format!("{name}: cannot read: {e}")))? {
-                    Encoding::UTF_8
-                } else {
-                    Encoding::WINDOWS_1252
-                }
+                Decoding::sniff(f, choice).map_err(|e| Error::io(format!("{name}: cannot read: {e}")))?
             }
         };
-        dialect.encoding = EncodingChoice::Fixed(encoding);
         let file = File::open(&path).map_err(|e| Error::io(format!("{name}: cannot open: {e}")))?;
-        let reader = TextReader::with_encoding(file, &dialect, encoding).map_err(|e| e.context(&name))?;
+        let reader = TextReader::with_decoding(file, &dialect, decoding).map_err(|e| e.context(&name))?;
         let headers = reader.columns().to_vec();
-        let encoding = reader.encoding();
+        let (encoding, decoding) = (reader.encoding(), reader.decoding());
+        dialect.encoding = EncodingChoice::Fixed(encoding);
         drop(reader);
+        if let Decoding::Mixed { legacy, .. } = decoding {
+            tracing::warn!(
+                "{name}: mixes UTF-8 and {legacy}: each field is read as whichever it is, and the fields read as the file's minority are reported"
+            );
+        }
         if headers.is_empty() {
             tracing::warn!("{name}: empty file, skipped");
             continue;
@@ -306,7 +333,36 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
             dialect.quoting,
             encoding
         );
-        out.push(FileSpec { path, name, table, source_table, dialect, columns, encoding });
+        if let Some(list) = repeated_keys(&columns) {
+            return Err(Error::config(format!(
+                "{name}: the header names the same column of {source_table} more than once: {list}; \
+                 a value could go to either, so remove the repeated column(s) and export again"
+            )));
+        }
+        out.push(FileSpec { path, name, table, source_table, dialect, columns, encoding, decoding });
+    }
+    // Nothing to migrate is a mistake (a wrong folder, an export not yet
+    // unpacked), not an empty committed run.
+    if !out.iter().any(|f| f.table != Table::Unmapped) {
+        let unmapped: Vec<&str> = out.iter().map(|f| f.name.as_str()).take(5).collect();
+        let what = if found == 0 {
+            "holds no export files (*.txt, *.csv, *.tsv, *.tab, *.dat)".to_owned()
+        } else if out.is_empty() {
+            format!("holds {found} export file(s), all of them empty")
+        } else {
+            format!(
+                "holds {} export file(s), none of them a PowerSchool table Ferry recognizes ({}{})",
+                out.len(),
+                unmapped.join(", "),
+                if out.len() > 5 { ", …" } else { "" }
+            )
+        };
+        return Err(Error::config(format!(
+            "directory {}: {what}; expected PowerSchool exports such as students.txt, schools.txt, cc.txt \
+             (a table is recognized by its file name, its columns or its headers' table qualifier; \
+             name a file's table in [files.\"name.txt\"] table = \"…\")",
+            dir.display()
+        )));
     }
     Ok(out)
 }
@@ -353,8 +409,40 @@ mod tests {
             (Table::StudentExtension, "U_StudentsUserFields")
         );
         assert!(f[0].has("studentsdcid"), "the own qualifier is dropped: {:?}", f[0].columns);
-        let f = discover_one("notes_2024.txt", "Log_Archive.ID\tLog_Archive.Note\n1\tx\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes_2024.txt"), "Log_Archive.ID\tLog_Archive.Note\n1\tx\n")
+            .unwrap();
+        std::fs::write(dir.path().join("students.txt"), "ID\tStudent_Number\tLast_Name\n1\t7\tKim\n")
+            .unwrap();
+        let cfg: SourceConfig =
+            ferry_sdk::serde_json::from_value(ferry_sdk::serde_json::json!({ "directory": "." })).unwrap();
+        let f = discover(dir.path(), &cfg).unwrap();
         assert_eq!((f[0].table, f[0].source_table.as_str()), (Table::Unmapped, "Log_Archive"));
+    }
+
+    #[test]
+    fn a_folder_with_nothing_to_migrate_is_a_configuration_error() {
+        let e = discover_one("notes.txt", "Log_Archive.ID\tLog_Archive.Note\n1\tx\n").unwrap_err();
+        assert_eq!(e.kind, ferry_sdk::ErrorKind::Config);
+        assert!(e.message.contains("none of them a PowerSchool table Ferry recognizes (notes.txt)"), "{e}");
+        let e = discover_one("readme.md", "hello").unwrap_err();
+        assert!(e.message.contains("holds no export files") && e.message.contains("students.txt"), "{e}");
+        let e = discover_one("students.txt", "").unwrap_err();
+        assert!(e.message.contains("all of them empty"), "{e}");
+    }
+
+    #[test]
+    fn headers_naming_one_column_twice_are_a_configuration_error() {
+        let e = discover_one("students.txt", "ID\tLast_Name\tGrade_Level\t[01]Last_Name\n1\tKim\t9\tKim\n")
+            .unwrap_err();
+        assert_eq!(e.kind, ferry_sdk::ErrorKind::Config);
+        assert!(
+            e.message.contains("students.txt")
+                && e.message.contains("\"Last_Name\" (column 2) and \"[01]Last_Name\" (column 4)"),
+            "{e}"
+        );
+        let e = discover_one("students.txt", "ID\tLast_Name\tLast_Name\n1\tKim\tKim\n").unwrap_err();
+        assert!(e.message.contains("\"Last_Name\" (columns 2, 3)"), "{e}");
     }
 
     #[test]

@@ -380,6 +380,10 @@ pub struct Lookups {
     pub exit_codes: HashMap<String, ExitKind>,
     /// Students by ID, DCID and Student_Number.
     pub students: Index,
+    /// Student_Number values that more than one student has, with how many
+    /// students have each (a summary notice; the joins by number take the
+    /// last student read).
+    pub shared_numbers: HashMap<String, u32>,
     /// Staff by SchoolStaff/Teachers ID (`by_id`), Users DCID (`by_dcid`)
     /// and TeacherNumber (`by_key`).
     pub staff: Index,

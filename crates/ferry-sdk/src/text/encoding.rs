@@ -34,7 +34,7 @@ impl Encoding {
         match encoding_rs::Encoding::for_label(l.as_bytes()) {
             Some(e) if e.is_ascii_compatible() && e != encoding_rs::REPLACEMENT => Ok(Encoding(e)),
             Some(e) => Err(format!(
-                "the encoding {:?} ({}) cannot be used for delimited text; use \"utf-8\", \"windows-1252\" or \"auto\"",
+                "the encoding {:?} ({}) cannot be configured for delimited text; use \"utf-8\", \"windows-1252\" or \"auto\" (a UTF-16 file is read as such when it starts with a byte-order mark)",
                 label,
                 e.name()
             )),
@@ -42,6 +42,12 @@ impl Encoding {
                 "unknown encoding {label:?}; use \"auto\", \"utf-8\", \"windows-1252\" (also \"cp1252\", \"latin1\") or another WHATWG encoding label"
             )),
         }
+    }
+
+    /// UTF-16 (big-endian or little-endian): what a file with a UTF-16
+    /// byte-order mark is read as, transcoded to UTF-8 before parsing.
+    pub(crate) fn utf16(big_endian: bool) -> Encoding {
+        Encoding(if big_endian { encoding_rs::UTF_16BE } else { encoding_rs::UTF_16LE })
     }
 
     /// The encoding's canonical name (`UTF-8`, `windows-1252`).
@@ -135,7 +141,8 @@ impl fmt::Display for Encoding {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EncodingChoice {
     /// UTF-8 if the whole file is valid UTF-8 (after an optional byte-order
-    /// mark), else Windows-1252.
+    /// mark), Windows-1252 if it has no valid non-ASCII UTF-8 at all, and
+    /// field by field for a file with both (see [`Decoding::sniff`]).
     #[default]
     Auto,
     /// This encoding. A file that starts with a UTF-8 byte-order mark is read
@@ -158,6 +165,151 @@ impl<'de> Deserialize<'de> for EncodingChoice {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<EncodingChoice, D::Error> {
         let s = String::deserialize(d)?;
         EncodingChoice::from_label(&s).map_err(|e| serde::de::Error::custom(format!("encoding: {e}")))
+    }
+}
+
+/// How the fields of one file are decoded, decided once per file by
+/// [`Decoding::sniff`] (a file with a UTF-16 byte-order mark is transcoded
+/// to UTF-8 before any of this applies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoding {
+    /// Every field in this encoding. In UTF-8, a field that is not valid
+    /// UTF-8 is a row error.
+    Strict(Encoding),
+    /// A file holding both UTF-8 text and text in a legacy encoding (a UTF-8
+    /// export edited in a Windows tool, say). Each field is read as UTF-8
+    /// when it is valid UTF-8, and in `legacy` otherwise; the fields read the
+    /// way the file's minority is written are noted on their row
+    /// ([`CellNote`](super::CellNote)), so that nothing is guessed silently.
+    Mixed {
+        /// The encoding of the fields that are not valid UTF-8.
+        legacy: Encoding,
+        /// Most of the file's non-ASCII text is in `legacy`: note the fields
+        /// read as UTF-8 (else the fields read in `legacy` are noted).
+        legacy_majority: bool,
+    },
+}
+
+impl Decoding {
+    /// The encoding the file is said to be in: UTF-8 for a mixed file whose
+    /// non-ASCII text is mostly UTF-8.
+    pub fn encoding(self) -> Encoding {
+        match self {
+            Decoding::Strict(e) => e,
+            Decoding::Mixed { legacy, legacy_majority: true } => legacy,
+            Decoding::Mixed { legacy_majority: false, .. } => Encoding::UTF_8,
+        }
+    }
+
+    /// Reads `input` to the end (in chunks, never whole) and decides how to
+    /// decode it, for the configured `choice`:
+    ///
+    /// - `utf-8`: strict UTF-8, without reading anything;
+    /// - `auto`, or a legacy encoding (Windows-1252 for `auto`): a file that
+    ///   is valid UTF-8 is UTF-8; one with no valid non-ASCII UTF-8 at all is
+    ///   in the legacy encoding (silently: that is what a genuinely
+    ///   Windows-1252 file looks like); a file with both is
+    ///   [`Decoding::Mixed`], read field by field.
+    ///
+    /// A UTF-8 byte-order mark is skipped; one of UTF-16 makes the input
+    /// UTF-8 once transcoded, so this returns strict UTF-8.
+    pub fn sniff(mut input: impl Read, choice: EncodingChoice) -> io::Result<Decoding> {
+        let legacy = match choice {
+            EncodingChoice::Fixed(e) if e.is_utf8() => return Ok(Decoding::Strict(e)),
+            EncodingChoice::Fixed(e) => e,
+            EncodingChoice::Auto => Encoding::WINDOWS_1252,
+        };
+        let scan = scan_utf8(&mut input)?;
+        if scan.utf16_bom {
+            return Ok(Decoding::Strict(Encoding::UTF_8));
+        }
+        Ok(match (scan.invalid, scan.multibyte) {
+            (0, 0) if scan.bom || choice == EncodingChoice::Auto => Decoding::Strict(Encoding::UTF_8),
+            (0, 0) => Decoding::Strict(legacy),
+            (0, _) => Decoding::Strict(Encoding::UTF_8),
+            (_, 0) if !scan.bom => Decoding::Strict(legacy),
+            (invalid, multibyte) => Decoding::Mixed { legacy, legacy_majority: invalid > multibyte },
+        })
+    }
+}
+
+/// What a pass over a whole input found.
+#[derive(Debug, Default)]
+struct Utf8Scan {
+    /// It starts with a UTF-8 byte-order mark.
+    bom: bool,
+    /// It starts with a UTF-16 byte-order mark (nothing else is counted).
+    utf16_bom: bool,
+    /// Continuation bytes of valid non-ASCII UTF-8 characters (about one
+    /// per character of Latin scripts).
+    multibyte: u64,
+    /// Bytes (or cut sequences) that are not valid UTF-8.
+    invalid: u64,
+}
+
+/// Counts the valid non-ASCII UTF-8 text and the invalid sequences of
+/// `input`, in chunks. A pure UTF-8 chunk costs one validation and one count
+/// of characters.
+fn scan_utf8(input: &mut impl Read) -> io::Result<Utf8Scan> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut scan = Utf8Scan::default();
+    // Bytes of a character cut by the end of the previous chunk.
+    let mut carry = 0usize;
+    let mut first = true;
+    loop {
+        let n = match input.read(&mut buf[carry..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            // A character cut by the end of the input is invalid.
+            scan.invalid += u64::from(carry > 0);
+            return Ok(scan);
+        }
+        let filled = carry + n;
+        let mut chunk = &buf[..filled];
+        if first {
+            if chunk.starts_with(BOM) {
+                scan.bom = true;
+                chunk = &chunk[3..];
+            } else if chunk.starts_with(b"\xFF\xFE") || chunk.starts_with(b"\xFE\xFF") {
+                scan.utf16_bom = true;
+                return Ok(scan);
+            }
+            first = false;
+        }
+        // Continuation bytes of valid text: about one per accented Latin
+        // letter, counted by the standard library's optimized routines.
+        let extra = |s: &str| (s.len() - s.chars().count()) as u64;
+        let mut rest = chunk;
+        carry = 0;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(s) => {
+                    scan.multibyte += extra(s);
+                    break;
+                }
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    scan.multibyte += std::str::from_utf8(&rest[..valid]).map_or(0, extra);
+                    match e.error_len() {
+                        Some(len) => {
+                            scan.invalid += 1;
+                            rest = &rest[valid + len..];
+                        }
+                        None => {
+                            // An incomplete character at the end: keep it for the next chunk.
+                            carry = rest.len() - valid;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if carry > 0 {
+            buf.copy_within(filled - carry..filled, 0);
+        }
     }
 }
 
@@ -204,7 +356,7 @@ mod tests {
         for l in ["windows-1252", "cp1252", "latin1", "ISO-8859-1"] {
             assert_eq!(Encoding::for_label(l).unwrap(), Encoding::WINDOWS_1252, "{l}");
         }
-        assert!(Encoding::for_label("utf-16le").unwrap_err().contains("cannot be used"));
+        assert!(Encoding::for_label("utf-16le").unwrap_err().contains("cannot be configured"));
         assert!(Encoding::for_label("klingon").unwrap_err().contains("unknown encoding"));
     }
 

@@ -6,9 +6,13 @@
 //!   from a connector's configuration; [`DialectOverride`] lays one
 //!   configuration table over another, key by key.
 //! - [`TextReader`] streams a file one decoded [`Row`] at a time, with the
-//!   1-based line each row starts on, detecting UTF-8 vs Windows-1252. A row
-//!   with the wrong number of fields is a [`RowError`], not a failure: turn it
-//!   into a [`Reject`](crate::Reject) and read on.
+//!   1-based line each row starts on, detecting UTF-8, Windows-1252, a mix of
+//!   both ([`Decoding`]) and UTF-16 with a byte-order mark. A row with the
+//!   wrong number of fields, or cut by the end of the file, is a
+//!   [`RowError`], not a failure: turn it into a [`Reject`](crate::Reject)
+//!   and read on. A field read in a fallback encoding or holding NUL bytes
+//!   is a [`CellNote`] of its row: turn it into a warning (or a reject, for
+//!   an id). A file that is not text, or names a column twice, fails to open.
 //! - [`ValueParser`] reads a cell as a [`Value`](ferry_model::Value) of a
 //!   [`FieldType`](ferry_model::FieldType); [`ValueFormatter`] writes one.
 //! - [`TextWriter`] writes rows in a chosen encoding and quoting, refusing
@@ -34,6 +38,7 @@
 //! assert_eq!(row.get(2), Some("\"Bo\""));
 //! ```
 
+mod binary;
 mod date;
 mod dialect;
 mod encoding;
@@ -44,7 +49,7 @@ mod writer;
 
 pub use date::{DateError, DateFormat};
 pub use dialect::{Delimiter, Dialect, DialectOverride, default_date_formats};
-pub use encoding::{Encoding, EncodingChoice, is_valid_utf8};
-pub use reader::{Row, RowError, RowErrorKind, TextReader};
+pub use encoding::{Decoding, Encoding, EncodingChoice, is_valid_utf8};
+pub use reader::{CellNote, CellNoteKind, Row, RowError, RowErrorKind, TextReader, text_head};
 pub use value::{CodeStyle, ValueError, ValueFormatter, ValueParser, join_list, split_list};
 pub use writer::{LineEnding, QuoteStyle, TextWriter, WriteOptions, WriteRefusal};

@@ -3,6 +3,7 @@
 //! that write work in temporary folders.
 #![allow(clippy::unwrap_used, reason = "test helpers fail the test on error, like the tests")]
 
+mod bad_bytes;
 mod perf;
 mod round_trip;
 mod sink;

@@ -195,6 +195,16 @@ columns!(cc_cols {
 /// else `dropped`. A positive row is `active` in the export's current
 /// school year and `completed` in earlier years. The status keeps the
 /// SectionID (or TermID) as written. `rec` is reused row after row.
+///
+/// A class dropped the day it was added (DateLeft = DateEnrolled: PowerSchool
+/// end dates are exclusive, so the student was never in it; PowerSchool
+/// makes such rows negative too) has no inclusive last day. The canonical
+/// model has no zero-length section enrollment and never an exit before the
+/// entry, so it is `dropped` with `exit_date = entry_date`: it began and
+/// ended that day. A DateLeft before DateEnrolled is a contradiction: the
+/// enrollment is `dropped` on its entry date too, and `exit_date` carries a
+/// field issue (a warning naming DateLeft, or a reject by the field policy).
+/// The source row keeps both dates as written.
 pub fn cc(
     ctx: &mut Ctx<'_>,
     f: &Fields<'_>,
@@ -227,7 +237,28 @@ pub fn cc(
         let sign = f.get(c::SECTIONID).or(f.get(c::TERMID)).map(str::trim);
         let negative = sign.and_then(int).is_some_and(|n| n < 0);
         let term = lk.terms.get(&(info.school, info.term));
-        let status = if negative {
+        // Dropped the day it was added (or, contradictorily, before).
+        let zero_length = match (entry, left) {
+            (Some(e), Some(l)) if l < e => {
+                ctx.issue(
+                    f,
+                    c::LEFT,
+                    "exit_date",
+                    "DateLeft is before DateEnrolled; read as dropped on DateEnrolled",
+                );
+                true
+            }
+            (Some(e), Some(l)) => l == e,
+            _ => false,
+        };
+        let exit = match (zero_length, left == entry) {
+            (false, _) => exit,
+            (true, true) => entry,
+            (true, false) => None,
+        };
+        let status = if zero_length {
+            SectionEnrollmentStatus::Dropped
+        } else if negative {
             let term_end = term.and_then(|t| t.last).and_then(values::inclusive_end_to_exclusive);
             match (left, term_end) {
                 (Some(l), Some(end)) if l >= end => SectionEnrollmentStatus::Completed,

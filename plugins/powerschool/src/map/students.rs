@@ -164,8 +164,11 @@ pub fn student(
         if let Some(d) = f.get(c::DCID).and_then(int) {
             lk.students.by_dcid.insert(d, n);
         }
-        if let Some(num) = f.trimmed(c::NUMBER) {
-            lk.students.by_key.insert(num.to_owned(), n);
+        if let Some(num) = f.trimmed(c::NUMBER)
+            && let Some(other) = lk.students.by_key.insert(num.to_owned(), n)
+            && other != n
+        {
+            *lk.shared_numbers.entry(num.to_owned()).or_insert(1) += 1;
         }
     }
     Ok(result)

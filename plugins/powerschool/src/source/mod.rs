@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 
 use ferry_sdk::model::EntityKind;
-use ferry_sdk::text::{Row, RowErrorKind, TextReader, ValueParser};
+use ferry_sdk::text::{CellNote, Row, RowErrorKind, TextReader, ValueParser};
 use ferry_sdk::{BatchBuilder, Error, FieldIssue, OpenContext, Reject, Source, tracing};
 
 use crate::columns::ColumnMap;
@@ -36,6 +36,17 @@ use crate::row::{Ctx, RowOutcome};
 use crate::tables::Table;
 use handlers::HANDLERS;
 use pass::{Order, Pass, ReadState, RowJob};
+
+/// Whether a column holds an id (`ID`, `DCID`, `StudentID`, `SchoolID`,
+/// `Student_Number`, `Course_Number`…), in which a NUL byte rejects the row.
+fn is_id_column(c: &crate::header::Column) -> bool {
+    let name = c.key.rsplit('.').next().unwrap_or_default();
+    name.ends_with("id")
+        || matches!(
+            name,
+            "studentnumber" | "schoolnumber" | "teachernumber" | "coursenumber" | "sectionnumber" | "number"
+        )
+}
 
 /// A header's column name without its table qualifier.
 fn header_name(h: &str) -> &str {
@@ -304,6 +315,17 @@ impl PowerSchoolSource {
                 s.rejected,
                 s.folded
             );
+            if cur.pass.entity == EntityKind::Students && !self.lk.shared_numbers.is_empty() {
+                let students: u32 = self.lk.shared_numbers.values().sum();
+                let notice = format!(
+                    "{} Student_Number value(s) are each used by more than one student ({students} students in all, different DCIDs): \
+                     rows that name a student by Student_Number alone join to one of them; give each student its own number in PowerSchool",
+                    self.lk.shared_numbers.len()
+                );
+                if !self.notices.contains(&notice) {
+                    self.notices.push(notice);
+                }
+            }
             if s.rows != s.records + s.rejected + s.folded {
                 return Err(Error::internal(format!(
                     "{}: {} rows but {} records, {} rejects and {} folded rows; a row was lost",
@@ -353,6 +375,33 @@ impl PowerSchoolSource {
                     continue;
                 }
             };
+            // A NUL byte in an id is a damaged row: it never becomes another
+            // record (a second student, with children re-pointed to it).
+            if let Some(note) =
+                row.notes().iter().find(|n| n.is_nul() && spec.columns.get(n.field).is_some_and(is_id_column))
+            {
+                if pass.counted {
+                    let header = spec.columns.get(note.field).map_or("", |c| c.header.as_str());
+                    if let Some(note) = pass.rejected {
+                        let at = RejectedRow { file: spec.name.clone(), line: row.line(), readable: false };
+                        note(&Fields::new(row, &cur.columns), lk, &at);
+                    }
+                    st.rows += 1;
+                    st.rejected += 1;
+                    let r = Reject::new(
+                        pass.entity,
+                        format!("{}; an id never holds one, so the row is not read", note.reason(header)),
+                    )
+                    .at(&spec.name, row.line())
+                    .field(header)
+                    .value(row.to_line(spec.dialect.delimiter, spec.dialect.quoting));
+                    out.reject(r);
+                }
+                continue;
+            }
+            // What the reader noticed (a field read in a fallback encoding,
+            // NULs removed) is said once, in the counted pass.
+            let notes: Vec<CellNote> = if pass.counted { row.notes().to_vec() } else { Vec::new() };
             let row = if mask {
                 // The raw line of the record must not carry the secrets.
                 masked.clear();
@@ -405,6 +454,16 @@ impl PowerSchoolSource {
                 let at = RejectedRow { file: spec.name.clone(), line, readable: true };
                 note(&f, lk, &at);
             }
+            for n in &notes {
+                let header = spec.columns.get(n.field).map_or("", |c| c.header.as_str());
+                let w = Reject::warning(pass.entity, n.reason(header)).at(&spec.name, line).field(header);
+                if outcome == RowOutcome::Record && out.entity() == Some(pass.entity) && !out.is_empty() {
+                    out.warn_last(w.record(scratch.id.as_str()))?;
+                } else if outcome != RowOutcome::Rejected {
+                    // A row folded into a lookup: the warning is about no record.
+                    out.reject(w);
+                }
+            }
             if cur.more && outcome == RowOutcome::Record {
                 st.more += 1;
             }
@@ -448,6 +507,9 @@ impl Source for PowerSchoolSource {
                 continue;
             }
             let Some(step) = self.steps.front().copied() else {
+                for n in self.notices.drain(..) {
+                    out.notice(n);
+                }
                 for (i, s) in self.stats.iter().enumerate() {
                     let table = self.files[i].table;
                     if !self.counted[i] && table != Table::Unmapped && !handlers::SOURCE_ONLY.contains(&table)
