@@ -297,3 +297,25 @@ fn outputs_with_personal_data_are_owner_only_whatever_the_umask() {
         assert!(!run.stderr.contains(v.as_str()), "value {v:?} in the log");
     }
 }
+
+#[test]
+fn archive_verify_finds_an_edited_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ferry(dir, &plugins(), &["migrate", "--from", &sample_source(), "--allow-rejects"]).ok();
+    let run = ferry(dir, &plugins(), &["archive", "verify", "ferry-archive.sqlite"]);
+    run.ok();
+    assert!(run.stdout.contains("sound"), "{}", run.stdout);
+    let conn = rusqlite::Connection::open(dir.join("ferry-archive.sqlite")).unwrap();
+    let edited = conn
+        .execute("UPDATE students SET grade_level = '12' WHERE rowid = (SELECT min(rowid) FROM students)", [])
+        .unwrap();
+    assert_eq!(edited, 1);
+    drop(conn);
+    let run = ferry(dir, &plugins(), &["archive", "verify", "ferry-archive.sqlite", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let v = run.json();
+    assert_eq!(v["ok"], false);
+    let students = v["tables"].as_array().unwrap().iter().find(|t| t["table"] == "students").unwrap();
+    assert_eq!(students["ok"], false, "{v}");
+}
