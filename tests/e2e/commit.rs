@@ -319,3 +319,53 @@ fn archive_verify_finds_an_edited_row() {
     let students = v["tables"].as_array().unwrap().iter().find(|t| t["table"] == "students").unwrap();
     assert_eq!(students["ok"], false, "{v}");
 }
+
+/// `prune_stale` never empties an archive because an export came in empty or
+/// short: an empty folder is refused at open, and a run that would delete
+/// more than `prune_max_fraction` of an entity's rows commits nothing.
+#[test]
+fn prune_stale_never_follows_an_empty_or_short_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let full = dir.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 200, seed: 9, ..PsGenOptions::default() }, &full)
+        .unwrap();
+    let short = dir.join("short");
+    std::fs::create_dir_all(&short).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 20, seed: 9, ..PsGenOptions::default() }, &short)
+        .unwrap();
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    ferry(dir, &plugins(), &["migrate", "--from", "powerschool:full/ferry-source.toml", "--allow-rejects"])
+        .ok();
+    let archive = dir.join("ferry-archive.sqlite");
+    let before = sha(&archive);
+
+    let prune = ["--to-set", "prune_stale=true", "--allow-rejects"];
+    let run = ferry(dir, &plugins(), &[&["migrate", "--from", "powerschool:empty"][..], &prune].concat());
+    assert_eq!(run.code, Some(2), "an empty folder is a configuration error: {}", run.stderr);
+    assert_eq!(sha(&archive), before, "nothing was pruned");
+
+    let run = ferry(
+        dir,
+        &plugins(),
+        &[&["migrate", "--from", "powerschool:short/ferry-source.toml"][..], &prune].concat(),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("prune_max_fraction"), "{}", run.stderr);
+    assert_eq!(sha(&archive), before, "a refused prune commits nothing");
+
+    // Meant: allowed explicitly.
+    let run = ferry(
+        dir,
+        &plugins(),
+        &[
+            &["migrate", "--from", "powerschool:short/ferry-source.toml", "--to-set", "prune_max_fraction=1"]
+                [..],
+            &prune,
+        ]
+        .concat(),
+    );
+    run.ok();
+    assert_ne!(sha(&archive), before);
+}
