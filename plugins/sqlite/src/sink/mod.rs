@@ -161,13 +161,22 @@ impl ArchiveSink {
         // From here on, dropping the sink on an error removes the temporary file.
         let mut guard = TempGuard(Some(temp.clone()));
         if existing {
-            fs::copy(&target, &temp).map_err(|e| {
-                Error::io(format!(
-                    "cannot copy {} to {} to update it: {e}; the archive is unchanged",
-                    target.display(),
-                    temp.display()
-                ))
-            })?;
+            // Created exclusively and owner-only while the copy is made; then
+            // with the archive's own permissions, whatever the district chose.
+            let copied = ferry_sdk::files::create_private(&temp).and_then(|mut out| {
+                let io = |e: std::io::Error| {
+                    Error::io(format!(
+                        "cannot copy {} to {} to update it: {e}; the archive is unchanged",
+                        target.display(),
+                        temp.display()
+                    ))
+                };
+                let mut from = fs::File::open(&target).map_err(io)?;
+                std::io::copy(&mut from, &mut out).map_err(io)?;
+                let perms = from.metadata().map_err(io)?.permissions();
+                out.set_permissions(perms).map_err(io)
+            });
+            copied?;
         } else {
             // Readable and writable by its owner only: it holds FERPA-protected
             // records. (An existing archive is copied with its permissions,
