@@ -2,9 +2,10 @@
 //! toolchain.
 //!
 //! - `fuzz [--target T] [--seconds N]`: long runs (default 600 s per
-//!   target) that grow `fuzz/corpus/<target>/`, then minimize it
+//!   target, two at a time) that grow `fuzz/corpus/<target>/`, then minimize it
 //!   (`cargo fuzz cmin`); each run is added to `fuzz/runs.tsv`.
 //! - `fuzz --ci [--seconds N]`: short runs (default 60 s per target) for CI;
+//!   two fuzzers run at a time (one per core);
 //!   new inputs go to a temporary folder, the kept corpus is only read.
 //! - `fuzz --seed`: (re)writes the seed inputs of every corpus from the
 //!   bundled sample, a generated PowerSchool district, the README's job
@@ -64,14 +65,26 @@ pub fn run_cmd(args: &[String]) -> Result {
     let started = Instant::now();
     build()?;
     eprintln!("fuzz: targets built in {} s", started.elapsed().as_secs());
+    // One fuzzer per core: the machine has two.
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     let mut crashed = Vec::new();
-    for t in &targets {
-        let outcome = fuzz_one(t, seconds, ci)?;
-        if !ci {
-            record(t, seconds, &outcome)?;
-        }
-        if !outcome.crashes.is_empty() {
-            crashed.push(format!("{t}: {}", outcome.crashes.join(", ")));
+    for group in targets.chunks(jobs) {
+        let outcomes: Vec<(String, Result<Outcome>)> = std::thread::scope(|s| {
+            let running: Vec<_> =
+                group.iter().map(|t| (t.clone(), s.spawn(move || fuzz_one(t, seconds, ci)))).collect();
+            running
+                .into_iter()
+                .map(|(t, h)| (t, h.join().unwrap_or_else(|_| Err("the fuzzer thread panicked".into()))))
+                .collect()
+        });
+        for (t, outcome) in outcomes {
+            let outcome = outcome?;
+            if !ci {
+                record(&t, seconds, &outcome)?;
+            }
+            if !outcome.crashes.is_empty() {
+                crashed.push(format!("{t}: {}", outcome.crashes.join(", ")));
+            }
         }
     }
     eprintln!("fuzz: done in {} s", started.elapsed().as_secs());
