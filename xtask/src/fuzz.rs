@@ -22,7 +22,7 @@ use std::time::Instant;
 use crate::tasks::{Result, root, run, target_dir};
 
 /// The fuzz targets, as in `fuzz/Cargo.toml`.
-const TARGETS: &[&str] = &["text_reader", "powerschool_files", "config", "manifest"];
+const TARGETS: &[&str] = &["text_reader", "powerschool_files", "config", "csv_config", "manifest"];
 
 /// No AddressSanitizer: Ferry's code is safe Rust (only ferry-host's plugin
 /// loader, which no target uses, may use `unsafe`), and without it the build takes half the
@@ -385,6 +385,24 @@ fn seed() -> Result {
     ];
     for (name, text) in &jobs {
         put("config", name, text.as_bytes())?;
+    }
+
+    // csv_config: the bundled sample's configuration, and the layouts the
+    // CSV connector's README describes, over the files beside it.
+    put("csv_config", "sample", &read(&sample.join("source.toml"))?)?;
+    for (name, text) in [
+        ("bare-folder", "directory = \".\"\nsystem = \"fuzz\"\n"),
+        ("canonical", "[entities.students]\nfile = \"students.csv\"\nlayout = \"canonical\"\n"),
+        (
+            "headerless",
+            "keep_raw_rows = false\n[dialect]\ndate_formats = [\"%-m/%-d/%Y\"]\n[entities.students]\nfile = \"people.txt\"\n[entities.students.dialect]\ndelimiter = \"tab\"\nquoting = false\nheader = false\ncolumns = [\"id\", \"last\", \"first\", \"dob\"]\n[entities.students.columns]\nid = \"source_id\"\nlast = \"last_name\"\nfirst = \"first_name\"\ndob = \"birth_date\"\n",
+        ),
+        (
+            "orgs",
+            "[entities.orgs]\nfile = \"schools.csv\"\n[entities.orgs.columns]\nid = \"source_id\"\nname = \"name\"\ntype = \"kind\"\n[entities.orgs.dialect]\nencoding = \"windows-1252\"\ntrim = true\nnull_values = [\"NULL\"]\n",
+        ),
+    ] {
+        put("csv_config", name, text.as_bytes())?;
     }
 
     // manifest: the plugins' embedded manifests, and packaged ones.
