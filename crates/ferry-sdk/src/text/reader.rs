@@ -179,20 +179,32 @@ struct Tracked<R> {
 
 impl<R: Read> Tracked<R> {
     /// Wraps `inner`; also says whether it started with a byte-order mark.
+    /// Every leading mark is dropped (a file saved twice by a tool that adds
+    /// one has two): the `csv` parser drops one more itself, but only when
+    /// its first read holds the whole mark, so what it saw would depend on
+    /// read sizes.
     fn new(mut inner: R) -> io::Result<(Tracked<R>, bool)> {
         let mut head = [0u8; 3];
-        let mut len = 0;
-        while len < head.len() {
-            match inner.read(&mut head[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        let mut bom = false;
+        loop {
+            let mut len = 0;
+            while len < head.len() {
+                match inner.read(&mut head[len..]) {
+                    Ok(0) => break,
+                    Ok(n) => len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
             }
+            if len == 3 && &head == BOM {
+                bom = true;
+                continue;
+            }
+            return Ok((
+                Tracked { inner, offset: 0, breaks: VecDeque::new(), head, head_len: len, head_pos: 0 },
+                bom,
+            ));
         }
-        let bom = len == 3 && &head == BOM;
-        let head_len = if bom { 0 } else { len };
-        Ok((Tracked { inner, offset: 0, breaks: VecDeque::new(), head, head_len, head_pos: 0 }, bom))
     }
 
     fn note(&mut self, bytes: &[u8]) {
@@ -570,6 +582,29 @@ mod tests {
         assert_eq!(r.encoding(), Encoding::UTF_8);
         assert_eq!(r.columns(), ["name", "n"], "the BOM is not part of the first column name");
         assert_eq!(r.next_row().unwrap().unwrap().unwrap().get(0), Some("Zoë"));
+    }
+
+    /// Hands over one byte per read, as a pipe may.
+    struct OneByte(Cursor<Vec<u8>>);
+
+    impl io::Read for OneByte {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn every_leading_bom_is_dropped_whatever_the_read_sizes() {
+        // Found by the text_reader fuzz target: a second mark was dropped by
+        // the csv parser in one read of the file, and kept byte by byte.
+        let data = b"\xEF\xBB\xBF\xEF\xBB\xBFid,name\n1,a\n".to_vec();
+        let d = Dialect::default();
+        let whole = TextReader::new(Cursor::new(data.clone()), &d).unwrap();
+        let trickle = TextReader::with_encoding(OneByte(Cursor::new(data)), &d, Encoding::UTF_8).unwrap();
+        assert_eq!(whole.columns(), ["id", "name"]);
+        assert_eq!(trickle.columns(), ["id", "name"]);
+        assert!(whole.had_bom() && trickle.had_bom());
     }
 
     #[test]
