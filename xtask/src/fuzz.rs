@@ -3,7 +3,9 @@
 //!
 //! - `fuzz [--target T] [--seconds N]`: long runs (default 600 s per
 //!   target, two at a time) that grow `fuzz/corpus/<target>/`, then minimize it
-//!   (`cargo fuzz cmin`); each run is added to `fuzz/runs.tsv`.
+//!   (`cargo fuzz cmin`) and keep it under 48 KiB (the seeds and the smallest
+//!   new inputs; the rest stays in `target/fuzz/corpus-extra/`, which later
+//!   long runs read too); each run is added to `fuzz/runs.tsv`.
 //! - `fuzz --ci [--seconds N]`: short runs (default 60 s per target) for CI;
 //!   two fuzzers run at a time (one per core);
 //!   new inputs go to a temporary folder, the kept corpus is only read.
@@ -29,6 +31,9 @@ const TARGETS: &[&str] = &["text_reader", "powerschool_files", "config", "csv_co
 /// time and each run goes about twice as fast. Panics, failed assertions,
 /// timeouts and running out of memory are still found.
 const SANITIZER: &str = "--sanitizer=none";
+
+/// Bytes of inputs kept in `fuzz/corpus/<target>/` (the repository's copy).
+const CORPUS_BUDGET: u64 = 48 * 1024;
 
 /// The longest input a fuzzer makes (bytes).
 const MAX_LEN: u32 = 8192;
@@ -181,7 +186,10 @@ fn fuzz_one(target: &str, seconds: u32, ci: bool) -> Result<Outcome> {
         std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
         vec![scratch.clone(), corpus.clone()]
     } else {
-        vec![corpus.clone()]
+        // What did not fit the kept corpus's budget stays on this machine.
+        let extra = extra_dir(target);
+        std::fs::create_dir_all(&extra).map_err(|e| format!("cannot create {}: {e}", extra.display()))?;
+        vec![corpus.clone(), extra]
     };
     let log = target_dir().join("fuzz").join(format!("{target}.log"));
     let mut c = nightly_cargo();
@@ -222,8 +230,12 @@ fn fuzz_one(target: &str, seconds: u32, ci: bool) -> Result<Outcome> {
             eprintln!("  {l}");
         }
     }
-    if !ci && status.success() {
+    if !ci {
+        // Crash or not, what was found is worth keeping. cmin renames every
+        // input by its hash: the seeds are written again under their names.
         minimize(target)?;
+        seed_quietly()?;
+        trim(target)?;
     }
     let (corpus_files, corpus_bytes) = size_of(&corpus);
     eprintln!("fuzz: {target}: {runs} runs, corpus {corpus_files} files, {corpus_bytes} bytes");
@@ -261,6 +273,43 @@ fn minimize(target: &str) -> Result {
     run(c)
 }
 
+/// Where inputs beyond the kept corpus's budget go (not in the repository).
+fn extra_dir(target: &str) -> PathBuf {
+    target_dir().join("fuzz/corpus-extra").join(target)
+}
+
+/// Keeps the kept corpus under [`CORPUS_BUDGET`]: the seeds and the smallest
+/// of the inputs the fuzzer added (small inputs are the distinct cases);
+/// the others move to [`extra_dir`], which long runs still read.
+fn trim(target: &str) -> Result {
+    let corpus = fuzz_dir().join("corpus").join(target);
+    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    let mut used = 0u64;
+    for e in std::fs::read_dir(&corpus).map_err(|e| format!("cannot read {}: {e}", corpus.display()))? {
+        let e = e.map_err(|e| e.to_string())?;
+        let len = e.metadata().map_err(|e| e.to_string())?.len();
+        if e.file_name().to_string_lossy().starts_with("seed-") {
+            used += len;
+        } else {
+            found.push((len, e.path()));
+        }
+    }
+    found.sort();
+    let extra = extra_dir(target);
+    std::fs::create_dir_all(&extra).map_err(|e| format!("cannot create {}: {e}", extra.display()))?;
+    for (len, path) in found {
+        if used + len <= CORPUS_BUDGET {
+            used += len;
+            continue;
+        }
+        let dest = extra.join(path.file_name().unwrap_or_default());
+        std::fs::rename(&path, &dest)
+            .or_else(|_| std::fs::copy(&path, &dest).and_then(|_| std::fs::remove_file(&path)))
+            .map_err(|e| format!("cannot move {} out of the corpus: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Adds a long run to `fuzz/runs.tsv` (date, target, seconds, runs, corpus
 /// files and bytes, crashes): the figures of `docs/reliability.md`.
 fn record(target: &str, seconds: u32, o: &Outcome) -> Result {
@@ -278,6 +327,14 @@ fn record(target: &str, seconds: u32, o: &Outcome) -> Result {
         o.crashes.len()
     ));
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes the seeds again (one long run at a time may do it: two threads
+/// write the same bytes).
+fn seed_quietly() -> Result {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = LOCK.lock().map_err(|_| "a seeding thread panicked".to_owned())?;
+    seed()
 }
 
 /// Writes one seed input.
