@@ -3,6 +3,7 @@
 //! tests at it through `FERRY_E2E_*` variables.
 //!
 //! Modules:
+//! - `accounting`: a property test: random districts with random bad rows add up, each bad row named once;
 //! - `plugins_cli`: `ferry plugins list | info | package`;
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
@@ -20,6 +21,7 @@
 
 mod support;
 
+mod accounting;
 mod archive;
 mod commit;
 mod core2;

@@ -266,11 +266,18 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
         // A table recognized by name or headers must have the columns its
         // rows need; otherwise the columns say what the file is (a contacts
         // export named contacts.txt is not Ferry's flat contacts layout).
+        // The needed columns must be the table's own: a column of another
+        // table with the same name (`StudentContactAssoc.StudentContactAssocID`
+        // in a StudentContactDetail export) is a related column, which the
+        // table's rows never read.
+        let own_keys = |t: Table| -> Vec<String> {
+            header::columns(&headers, t).into_iter().filter(|c| c.own).map(|c| c.key).collect()
+        };
         if let Some(t) = table {
-            let missing = t.missing_columns(&keys);
+            let missing = t.missing_columns(&own_keys(t));
             if !missing.is_empty() {
-                let by_columns =
-                    Table::from_columns(&keys).filter(|c| *c != t && c.missing_columns(&keys).is_empty());
+                let by_columns = Table::from_columns(&keys)
+                    .filter(|c| *c != t && c.missing_columns(&own_keys(*c)).is_empty());
                 match (configured, by_columns) {
                     (None, Some(other)) => {
                         tracing::info!(
@@ -280,8 +287,13 @@ pub fn discover(dir: &Path, cfg: &SourceConfig) -> Result<Vec<FileSpec>, Error> 
                         table = Some(other);
                     }
                     _ => {
+                        let related = if missing.iter().any(|m| keys.iter().any(|k| k == m)) {
+                            " (a column of that name qualified with another table is that table's, not this one's)"
+                        } else {
+                            ""
+                        };
                         return Err(Error::config(format!(
-                            "{name}: recognized as PowerSchool table {t}, but it lacks the column(s) {} that every row of {t} needs; \
+                            "{name}: recognized as PowerSchool table {t}, but it lacks the column(s) {} that every row of {t} needs{related}; \
                              export the table with them, or name the file's real table in [files.\"{name}\"] table = \"…\"",
                             missing.join(", ")
                         )));
@@ -443,6 +455,27 @@ mod tests {
         );
         let e = discover_one("students.txt", "ID\tLast_Name\tLast_Name\n1\tKim\tKim\n").unwrap_err();
         assert!(e.message.contains("\"Last_Name\" (columns 2, 3)"), "{e}");
+    }
+
+    #[test]
+    fn a_needed_column_of_another_table_does_not_count() {
+        // Found by the powerschool_files fuzz target: the details' association
+        // id qualified with StudentContactAssoc is a related column, so no
+        // detail could be joined to its association.
+        let e = discover_one(
+            "studentcontactdetail.txt",
+            "StudentContactAssoc.StudentContactAssocID\tStudentContactDetail.RelationshipTypeCodeSetID\tStudentContactDetail.IsActive\n1\t2\t1\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("lacks the column(s) studentcontactassocid"), "{e}");
+        assert!(e.message.contains("qualified with another table"), "{e}");
+        // As the file's own column, it is read.
+        let f = discover_one(
+            "studentcontactdetail.txt",
+            "StudentContactDetail.StudentContactAssocID\tStudentContactDetail.RelationshipTypeCodeSetID\n1\t2\n",
+        )
+        .unwrap();
+        assert_eq!(f[0].table, Table::StudentContactDetail);
     }
 
     #[test]

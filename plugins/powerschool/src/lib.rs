@@ -40,6 +40,16 @@ pub mod source;
 mod tables;
 mod values;
 
+/// The file finder and table recognizer, for the fuzz targets
+/// (`fuzz/`) and their regression tests (`crates/ferry-fuzz-checks`). Not
+/// part of the connector's interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::config::SourceConfig;
+    pub use crate::files::{FileSpec, discover};
+    pub use crate::tables::Table;
+}
+
 use ferry_sdk::{Error, OpenContext, Plugin, Sink, Source};
 
 /// The PowerSchool plugin.

@@ -407,8 +407,8 @@ struct Tracked<R> {
 }
 
 impl<R: Read> Tracked<R> {
-    /// Wraps `inner`, after reading its first bytes: why it is not text, if
-    /// it is not.
+    /// Wraps `inner`, after reading its first bytes (a byte-order mark, or
+    /// several, dropped): why it is not text, if it is not.
     fn new(mut inner: R, delimiter: u8, quoting: bool) -> io::Result<(Tracked<R>, Head, Option<String>)> {
         let mut head = vec![0u8; HEAD];
         let mut len = 0;
@@ -427,8 +427,16 @@ impl<R: Read> Tracked<R> {
             _ => None,
         };
         let bom = utf16.is_none() && head.starts_with(BOM);
+        // Every leading mark is dropped (a file saved twice by a tool that
+        // adds one has two): the `csv` parser drops one more itself, but only
+        // when its first read holds the whole mark, so what it saw would
+        // depend on read sizes.
         let skip = if bom {
-            3
+            let mut n = 0;
+            while head[n..].starts_with(BOM) {
+                n += BOM.len();
+            }
+            n
         } else if utf16.is_some() {
             2
         } else {
@@ -1008,6 +1016,29 @@ mod tests {
         assert_eq!(r.encoding(), Encoding::UTF_8);
         assert_eq!(r.columns(), ["name", "n"], "the BOM is not part of the first column name");
         assert_eq!(r.next_row().unwrap().unwrap().unwrap().get(0), Some("Zoë"));
+    }
+
+    /// Hands over one byte per read, as a pipe may.
+    struct OneByte(Cursor<Vec<u8>>);
+
+    impl io::Read for OneByte {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn every_leading_bom_is_dropped_whatever_the_read_sizes() {
+        // Found by the text_reader fuzz target: a second mark was dropped by
+        // the csv parser in one read of the file, and kept byte by byte.
+        let data = b"\xEF\xBB\xBF\xEF\xBB\xBFid,name\n1,a\n".to_vec();
+        let d = Dialect::default();
+        let whole = TextReader::new(Cursor::new(data.clone()), &d).unwrap();
+        let trickle = TextReader::with_encoding(OneByte(Cursor::new(data)), &d, Encoding::UTF_8).unwrap();
+        assert_eq!(whole.columns(), ["id", "name"]);
+        assert_eq!(trickle.columns(), ["id", "name"]);
+        assert!(whole.had_bom() && trickle.had_bom());
     }
 
     #[test]

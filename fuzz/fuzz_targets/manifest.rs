@@ -1,0 +1,5 @@
+//! Fuzz target `manifest`: see `ferry_fuzz_checks::manifest` for the input format
+//! and the properties checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ferry_fuzz_checks::manifest::check(data));
