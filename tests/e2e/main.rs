@@ -15,6 +15,7 @@
 //! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector;
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
+//! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
@@ -34,3 +35,4 @@ mod plugins_cli;
 mod powerschool;
 mod readers;
 mod third_party;
+mod workflow;

@@ -29,6 +29,24 @@ pub enum Command {
     /// Read a Ferry archive (the SQLite backup of the old system).
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// Start a migration folder: the Solution Document (plan.toml),
+    /// snapshots/, reports/ and the journal every later command run in it
+    /// records itself in.
+    Init {
+        /// The folder (created if missing).
+        folder: PathBuf,
+        /// The migration's name (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The migration of the current folder, step by step: each step's state
+    /// (not started, passed, failed, stale), its last run, the freeze window
+    /// and the next step.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 /// How to print rows.

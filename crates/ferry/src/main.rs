@@ -18,6 +18,7 @@ mod cli;
 mod migrate;
 mod output;
 mod plugins;
+mod project;
 mod staged;
 
 use std::process::ExitCode;
@@ -83,6 +84,45 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
+/// `ferry init`.
+fn init(folder: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCode> {
+    let name = name.unwrap_or_else(|| {
+        folder.file_name().map_or_else(|| "migration".into(), |n| n.to_string_lossy().into_owned())
+    });
+    let started_at = ferry_host::time::now();
+    let p = project::Project::init(folder, &name)?;
+    p.record(&project::Entry {
+        step: project::Step::Init,
+        started_at,
+        finished_at: ferry_host::time::now(),
+        command: std::env::args().collect(),
+        inputs: Vec::new(),
+        counts: serde_json::Value::Null,
+        outcome: project::Outcome::Passed,
+        error: None,
+        report: None,
+        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+    })?;
+    outln!(
+        "Migration folder {} created: {} (the Solution Document), snapshots/, reports/, {}.",
+        p.root.display(),
+        project::PLAN,
+        project::JOURNAL
+    );
+    outln!("Run ferry commands from inside it; `ferry status` shows where the migration stands.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ferry status`.
+fn status(format: cli::Format) -> anyhow::Result<ExitCode> {
+    let s = project::Project::here()?.status()?;
+    match format {
+        cli::Format::Json => outln!("{}", serde_json::to_string_pretty(&s)?),
+        cli::Format::Text => project::print_status(&s),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose, cli.quiet);
@@ -90,6 +130,8 @@ fn main() -> ExitCode {
         cli::Command::Plugins(cmd) => plugins::run(cmd),
         cli::Command::Migrate(args) => migrate::run(*args, cli.quiet),
         cli::Command::Archive(cmd) => archive::run(cmd),
+        cli::Command::Init { folder, name } => init(&folder, name),
+        cli::Command::Status { format } => status(format),
     };
     match result {
         Ok(code) => code,

@@ -16,6 +16,7 @@ use ferry_plugin_abi::ErrorKind;
 use crate::UsageError;
 use crate::cli::{Format, MigrateArgs};
 use crate::output::{ReceiptsFile, RejectsFile, RunObserver, print_summary};
+use crate::project::{Entry, Outcome, Project, Step};
 
 /// Exit code of a run that completed with rejected records.
 pub const EXIT_REJECTS: u8 = 3;
@@ -116,7 +117,108 @@ fn install_stop_handler(control: Arc<RunControl>) {
     }
 }
 
+/// What a run in a migration folder records in its journal.
+#[derive(Default)]
+struct Notes {
+    /// The files and folders the source reads.
+    inputs: Vec<PathBuf>,
+    /// The run report, as JSON.
+    report: Option<serde_json::Value>,
+    /// It was stopped.
+    interrupted: bool,
+}
+
+/// The files and folders a source reads: its job or configuration file,
+/// and what its configuration's `directory`, `path` and `file` keys name.
+fn source_inputs(args: &MigrateArgs, job: &JobSpec) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(j) = &args.job {
+        out.push(j.clone());
+    }
+    if let Some((_, rest)) = args.from.as_deref().and_then(|f| f.split_once(':')) {
+        let p = PathBuf::from(rest);
+        if p.exists() {
+            out.push(p);
+        }
+    }
+    for key in ["directory", "path", "file"] {
+        if let Some(v) = job.source.config.get(key).and_then(|v| v.as_str()) {
+            let p = job.source.base_dir.join(v);
+            if p.exists() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// `ferry migrate`; in a migration folder, the run is recorded in its
+/// journal (step `dry-run` or `migrate`) with its report in `reports/`.
 pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let project = std::env::current_dir().ok().and_then(|d| Project::find(&d));
+    let started_at = ferry_host::time::now();
+    let command: Vec<String> = std::env::args().collect();
+    let step = if args.dry_run { Step::DryRun } else { Step::Migrate };
+    let mut notes = Notes::default();
+    let result = run_inner(args, quiet, &mut notes);
+    let Some(project) = project else { return result };
+    let report = match &notes.report {
+        Some(r) => {
+            let id = r["run_id"].as_str().unwrap_or("run").replace(['/', '\\', ':'], "_");
+            Some(
+                project
+                    .write_report(&format!("{}-{id}.json", step.name()), &serde_json::to_string_pretty(r)?)?,
+            )
+        }
+        None => None,
+    };
+    let counts = notes.report.as_ref().map_or(serde_json::Value::Null, |r| {
+        serde_json::Value::Array(
+            r["entities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    serde_json::json!({
+                        "entity": e["entity"], "read": e["read"], "written": e["written"],
+                        "rejected": e["rejected"], "skipped": e["skipped"],
+                    })
+                })
+                .collect(),
+        )
+    });
+    let passed = matches!(&result, Ok(c) if *c == ExitCode::SUCCESS);
+    let outcome = if notes.interrupted {
+        Outcome::Interrupted
+    } else if passed {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
+    let error = match &result {
+        Err(e) => Some(format!("{e:#}")),
+        Ok(c) if *c == ExitCode::from(EXIT_REJECTS) => {
+            Some("records were rejected (see the rejects file)".into())
+        }
+        _ => None,
+    };
+    let inputs = project.hash_inputs(&notes.inputs)?;
+    project.record(&Entry {
+        step,
+        started_at,
+        finished_at: ferry_host::time::now(),
+        command,
+        inputs,
+        counts,
+        outcome,
+        error,
+        report,
+        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+    })?;
+    result
+}
+
+fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Result<ExitCode> {
     // First of all: a stop while plugins load must roll back too, not kill.
     let control = Arc::new(RunControl::new());
     install_stop_handler(control.clone());
@@ -142,6 +244,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 
     // The configuration as the user gave it: a bare location, then overrides.
     job::apply_location(&mut job.source, &source.manifest).map_err(usage)?;
+    notes.inputs = source_inputs(&args, &job);
     job::apply_location(&mut job.sink, &sink.manifest).map_err(usage)?;
     for s in &args.from_set {
         job::apply_override(&mut job.source.config, s).map_err(usage)?;
@@ -207,6 +310,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             let what = if args.dry_run { "the dry run" } else { "the migration" };
             return match e {
                 pipeline::RunError::Interrupted => {
+                    notes.interrupted = true;
                     eprintln!(
                         "Interrupted: {what} stopped; nothing was committed; earlier outputs are intact."
                     );
@@ -224,11 +328,12 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     // Committed: the outputs already in place stay.
     let rejects_file = observer.rejects.take().map(RejectsFile::confirm);
     let receipts_file = observer.receipts.take().and_then(ReceiptsFile::confirm);
+    let mut v = serde_json::to_value(&report)?;
+    v["rejects_file"] = serde_json::json!(rejects_file.as_ref().map(|r| &r.0));
+    v["receipts_file"] = serde_json::json!(receipts_file);
+    notes.report = Some(v.clone());
     match args.format {
         Format::Json => {
-            let mut v = serde_json::to_value(&report)?;
-            v["rejects_file"] = serde_json::json!(rejects_file.as_ref().map(|r| &r.0));
-            v["receipts_file"] = serde_json::json!(receipts_file);
             outln!("{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Text => {

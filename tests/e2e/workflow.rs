@@ -1,0 +1,111 @@
+//! The migration folder (issue 10, first steps): `ferry init`, the journal
+//! that `migrate` records itself in, and `ferry status`.
+
+use std::path::Path;
+
+use ferry_gen::PsGenOptions;
+
+use crate::support::*;
+
+fn step<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("{status}"))
+}
+
+fn status(dir: &Path) -> serde_json::Value {
+    let run = ferry(dir, &[plugins_dir()], &["status", "--format", "json"]);
+    run.ok();
+    run.json()
+}
+
+#[test]
+fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    ferry(root, &[plugins_dir()], &["init", "mig", "--name", "Lakeview to NewSIS"]).ok();
+    let dir = root.join("mig");
+    for f in ["plan.toml", "journal.jsonl", "snapshots", "reports"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let again = ferry(root, &[plugins_dir()], &["init", "mig"]);
+    assert_eq!(again.code, Some(2), "a migration folder is made once: {}", again.stderr);
+
+    // Outside a migration folder, status says how to make one.
+    let outside = ferry(root, &[plugins_dir()], &["status"]);
+    assert_eq!(outside.code, Some(2));
+    assert!(outside.stderr.contains("ferry init"), "{}", outside.stderr);
+
+    let s = status(&dir);
+    assert_eq!(s["name"], "Lakeview to NewSIS");
+    assert_eq!(step(&s, "init")["state"], "passed");
+    assert_eq!(step(&s, "migrate")["state"], "not-started");
+    assert_eq!(step(&s, "inventory")["state"], "not-built", "a step without a command says so");
+    assert_eq!(s["next"], "dry-run");
+
+    std::fs::write(
+        dir.join("plan.toml"),
+        "[migration]\nname = \"Lakeview to NewSIS\"\n[timeline]\nfreeze_start = \"2027-06-20\"\nfreeze_end = \"2027-07-05\"\n[timeline.owners]\nmigrate = \"data manager\"\n",
+    )
+    .unwrap();
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 30, seed: 3, ..PsGenOptions::default() }, &export)
+        .unwrap();
+    let from = "powerschool:export/ferry-source.toml";
+    ferry(&dir, &[plugins_dir()], &["migrate", "--from", from, "--dry-run", "--allow-rejects"]).ok();
+    ferry(&dir, &[plugins_dir()], &["migrate", "--from", from, "--allow-rejects"]).ok();
+    let s = status(&dir);
+    assert_eq!(step(&s, "dry-run")["state"], "passed");
+    assert_eq!(step(&s, "migrate")["state"], "passed");
+    assert_eq!(step(&s, "migrate")["owner"], "data manager");
+    assert_eq!(s["timeline"]["freeze_start"], "2027-06-20");
+    assert_eq!(s["next"], serde_json::Value::Null);
+
+    // The journal: inputs with their hashes, counts, the report in reports/.
+    let entries = jsonl(&dir.join("journal.jsonl"));
+    let last = entries.last().unwrap();
+    assert_eq!(last["step"], "migrate");
+    assert_eq!(last["outcome"], "passed");
+    let inputs = last["inputs"].as_array().unwrap();
+    assert!(
+        inputs
+            .iter()
+            .any(|i| i["path"] == "export/students.txt" && i["sha256"].as_str().unwrap().len() == 64)
+    );
+    assert!(last["counts"].as_array().unwrap().iter().any(|c| c["entity"] == "students" && c["read"] == 30));
+    let report = dir.join(last["report"].as_str().unwrap());
+    assert!(report.starts_with(dir.join("reports")) && report.is_file());
+
+    // A source file changes: the runs that read it are stale, and say which file.
+    let students = export.join("students.txt");
+    let mut text = read(&students);
+    text.push('\n');
+    std::fs::write(&students, text).unwrap();
+    let s = status(&dir);
+    assert_eq!(step(&s, "migrate")["state"], "stale");
+    assert_eq!(step(&s, "migrate")["changed"], serde_json::json!(["export/students.txt"]));
+    assert_eq!(s["next"], "dry-run");
+
+    // A failed run is recorded as failed.
+    let bad = ferry(&dir, &[plugins_dir()], &["migrate", "--from", from, "--to-set", "prune_stale=\"yes\""]);
+    assert_eq!(bad.code, Some(2));
+    let s = status(&dir);
+    assert_eq!(step(&s, "migrate")["state"], "failed");
+    assert_eq!(step(&s, "migrate")["runs"], 2);
+    let text = ferry(&dir, &[plugins_dir()], &["status"]);
+    text.ok();
+    assert!(text.stdout.contains("Freeze window: 2027-06-20 to 2027-07-05"), "{}", text.stdout);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for f in ["journal.jsonl", "plan.toml", last["report"].as_str().unwrap()] {
+            let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f} is owner-only");
+        }
+    }
+}
