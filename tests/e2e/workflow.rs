@@ -44,7 +44,7 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
     assert_eq!(step(&s, "init")["state"], "passed");
     assert_eq!(step(&s, "migrate")["state"], "not-started");
     assert_eq!(step(&s, "inventory")["state"], "not-built", "a step without a command says so");
-    assert_eq!(s["next"], "dry-run");
+    assert_eq!(s["next"], "freeze", "the first step that is built and not passed");
 
     std::fs::write(
         dir.join("plan.toml"),
@@ -63,7 +63,7 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
     assert_eq!(step(&s, "migrate")["state"], "passed");
     assert_eq!(step(&s, "migrate")["owner"], "data manager");
     assert_eq!(s["timeline"]["freeze_start"], "2027-06-20");
-    assert_eq!(s["next"], serde_json::Value::Null);
+    assert_eq!(s["next"], "freeze", "this test never freezes");
 
     // The journal: inputs with their hashes, counts, the report in reports/.
     let entries = jsonl(&dir.join("journal.jsonl"));
@@ -88,7 +88,6 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
     let s = status(&dir);
     assert_eq!(step(&s, "migrate")["state"], "stale");
     assert_eq!(step(&s, "migrate")["changed"], serde_json::json!(["export/students.txt"]));
-    assert_eq!(s["next"], "dry-run");
 
     // A failed run is recorded as failed.
     let bad = ferry(&dir, &[plugins_dir()], &["migrate", "--from", from, "--to-set", "prune_stale=\"yes\""]);
@@ -108,4 +107,69 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
             assert_eq!(mode, 0o600, "{f} is owner-only");
         }
     }
+}
+
+#[test]
+fn freeze_snapshots_the_source_and_verify_names_what_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    ferry(root, &[plugins_dir()], &["init", "mig"]).ok();
+    let dir = root.join("mig");
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 30, seed: 4, ..PsGenOptions::default() }, &export)
+        .unwrap();
+    let from = "powerschool:export/ferry-source.toml";
+
+    let frozen = ferry(&dir, &[plugins_dir()], &["freeze", "--from", from, "--format", "json"]);
+    frozen.ok();
+    let snap = dir.join(frozen.json()["snapshot"].as_str().unwrap());
+    for f in ["snapshot.sqlite", "manifest.json", "records.tsv"] {
+        assert!(snap.join(f).is_file(), "{f}");
+    }
+    let manifest: serde_json::Value = serde_json::from_str(&read(&snap.join("manifest.json"))).unwrap();
+    assert!(manifest["files"].as_array().unwrap().iter().any(|f| f["path"] == "export/students.txt"));
+    assert!(manifest["records"].as_u64().unwrap() > 30);
+    let s = status(&dir);
+    assert_eq!(step(&s, "freeze")["state"], "passed");
+
+    // Unchanged: verify passes.
+    let v = ferry(&dir, &[plugins_dir()], &["freeze", "verify"]);
+    v.ok();
+    assert!(v.stdout.contains("Unchanged"), "{}", v.stdout);
+
+    // One student's row changes in the live source: verify names that student.
+    let students = export.join("students.txt");
+    let text = read(&students);
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split('\t').collect();
+    let (id_col, grade_col) = (
+        header.iter().position(|h| *h == "ID").unwrap(),
+        header.iter().position(|h| *h == "Grade_Level").unwrap(),
+    );
+    let mut cells: Vec<String> = lines[2].split('\t').map(str::to_owned).collect();
+    let id = cells[id_col].clone();
+    cells[grade_col] = if cells[grade_col] == "12" { "11".into() } else { "12".into() };
+    lines[2] = cells.join("\t");
+    std::fs::write(&students, lines.join("\r\n") + "\r\n").unwrap();
+    let v = ferry(&dir, &[plugins_dir()], &["freeze", "verify", "--format", "json"]);
+    assert_eq!(v.code, Some(1), "a changed source fails verify: {}", v.stderr);
+    let report = v.json();
+    assert_eq!(report["unchanged"], false);
+    assert_eq!(report["files_changed"], serde_json::json!(["export/students.txt"]));
+    let students_change =
+        report["entities"].as_array().unwrap().iter().find(|e| e["entity"] == "students").unwrap();
+    assert_eq!(students_change["changed"], serde_json::json!([id]), "{report}");
+    let s = status(&dir);
+    assert_eq!(step(&s, "freeze")["state"], "stale", "the freeze's inputs changed: {s}");
+    assert_eq!(step(&s, "freeze")["last_check"][1], "failed");
+
+    // Migrations run from the snapshot, which still holds the frozen source.
+    let from_snap = format!("sqlite:{}", snap.join("snapshot.sqlite").display());
+    ferry(&dir, &[plugins_dir()], &["migrate", "--from", &from_snap, "--to", "csv:sandbox", "--dry-run"])
+        .ok();
+    ferry(&dir, &[plugins_dir()], &["migrate", "--from", &from_snap, "--to", "csv:sandbox"]).ok();
+    assert!(dir.join("sandbox/students.csv").is_file());
+    let s = status(&dir);
+    assert_eq!(step(&s, "migrate")["state"], "passed", "the snapshot did not change: {s}");
 }

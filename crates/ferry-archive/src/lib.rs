@@ -42,4 +42,4 @@ pub use format::{ArchiveInfo, Probe, Purpose, open_archive, probe};
 pub use layout::{TableState, create_or_upgrade};
 pub use reader::{Archive, Info, QueryResult, text};
 pub use schema::SCHEMA_VERSION;
-pub use verify::{TableVerification, integrity_check, table_checksum, verify};
+pub use verify::{RecordHash, TableVerification, integrity_check, record_hashes, table_checksum, verify};

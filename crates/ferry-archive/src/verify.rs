@@ -44,6 +44,67 @@ fn checksum_without(conn: &Connection, table: &str, skip: &str) -> rusqlite::Res
     Ok(sum)
 }
 
+/// One record's identity and the hash of what it says.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordHash {
+    /// The entity table.
+    pub entity: String,
+    /// `source_system`.
+    pub system: String,
+    /// `source_id`.
+    pub id: String,
+    /// The hash of its canonical content: fields, codes, alternative ids and
+    /// extensions, not where it was read (file, line, raw row) nor which run
+    /// wrote it, so a record that only moved within its file is unchanged.
+    pub hash: u128,
+}
+
+/// The hash of every record of every entity table (see [`RecordHash`]),
+/// sorted by entity, system and id.
+pub fn record_hashes(path: &Path) -> Result<Vec<RecordHash>, ArchiveError> {
+    use crate::schema::Role;
+    let conn = open_archive(path, Purpose::Records)?;
+    let e = |err: rusqlite::Error| db_error(&err, "cannot read the archive", path);
+    let mut out = Vec::new();
+    let mut enc = RowEncoder::default();
+    for t in tables() {
+        let have = table_columns(&conn, t.name()).map_err(e)?;
+        if have.is_empty() {
+            continue;
+        }
+        let content: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| {
+                matches!(c.role, Role::Field(_) | Role::CodeOriginal(_) | Role::AltIds | Role::Extensions)
+            })
+            .map(|c| if have.contains(&c.name) { quote(&c.name) } else { "NULL".to_owned() })
+            .collect();
+        let sql = format!(
+            "SELECT source_system, source_id{}{} FROM {}",
+            if content.is_empty() { "" } else { ", " },
+            content.join(", "),
+            quote(t.name())
+        );
+        let mut stmt = conn.prepare(&sql).map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            enc.clear();
+            for i in 0..content.len() {
+                enc.push(Cell::from(row.get_ref(i + 2).map_err(e)?));
+            }
+            out.push(RecordHash {
+                entity: t.name().to_owned(),
+                system: row.get(0).map_err(e)?,
+                id: row.get(1).map_err(e)?,
+                hash: enc.finish(),
+            });
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// SQLite's own check of the file (`PRAGMA integrity_check`): the problems
 /// it finds, none for a sound file.
 pub fn integrity_check(path: &Path) -> Result<Vec<String>, ArchiveError> {

@@ -39,10 +39,45 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Freeze the source: read it once into snapshots/<time>/ (a consolidated
+    /// copy, a manifest of its files' SHA-256 and counts, every record's
+    /// content hash); `ferry freeze verify` names what changed since.
+    Freeze(FreezeArgs),
     /// The migration of the current folder, step by step: each step's state
     /// (not started, passed, failed, stale), its last run, the freeze window
     /// and the next step.
     Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// `ferry freeze`.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct FreezeArgs {
+    #[command(subcommand)]
+    pub command: Option<FreezeCommand>,
+    /// The source, as for `ferry migrate --from`.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Set a source config key: KEY=VALUE.
+    #[arg(long = "from-set", value_name = "KEY=VALUE")]
+    pub from_set: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FreezeCommand {
+    /// Re-read the live source and name the records added, changed or
+    /// removed since the freeze (exit 1 when anything changed).
+    Verify {
+        /// The snapshot folder (default: the newest).
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,

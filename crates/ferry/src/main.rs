@@ -15,6 +15,7 @@ macro_rules! outln {
 
 mod archive;
 mod cli;
+mod freeze;
 mod migrate;
 mod output;
 mod plugins;
@@ -102,6 +103,7 @@ fn init(folder: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCo
         error: None,
         report: None,
         ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+        check: None,
     })?;
     outln!(
         "Migration folder {} created: {} (the Solution Document), snapshots/, reports/, {}.",
@@ -132,6 +134,15 @@ fn main() -> ExitCode {
         cli::Command::Archive(cmd) => archive::run(cmd),
         cli::Command::Init { folder, name } => init(&folder, name),
         cli::Command::Status { format } => status(format),
+        cli::Command::Freeze(f) => match (f.command, f.from) {
+            (Some(cli::FreezeCommand::Verify { snapshot, format }), _) => {
+                freeze::verify(snapshot.as_deref(), format)
+            }
+            (None, Some(from)) => freeze::freeze(&from, &f.from_set, f.format),
+            (None, None) => Err(anyhow::Error::new(UsageError(
+                "give the source: ferry freeze --from PLUGIN[:LOCATION]".into(),
+            ))),
+        },
     };
     match result {
         Ok(code) => code,

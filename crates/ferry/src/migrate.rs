@@ -155,7 +155,11 @@ fn source_inputs(args: &MigrateArgs, job: &JobSpec) -> Vec<PathBuf> {
 /// `ferry migrate`; in a migration folder, the run is recorded in its
 /// journal (step `dry-run` or `migrate`) with its report in `reports/`.
 pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let project = std::env::current_dir().ok().and_then(|d| Project::find(&d));
+    let project = if std::env::var_os(crate::freeze::NO_JOURNAL).is_some() {
+        None
+    } else {
+        std::env::current_dir().ok().and_then(|d| Project::find(&d))
+    };
     let started_at = ferry_host::time::now();
     let command: Vec<String> = std::env::args().collect();
     let step = if args.dry_run { Step::DryRun } else { Step::Migrate };
@@ -214,6 +218,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         error,
         report,
         ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+        check: None,
     })?;
     result
 }

@@ -88,7 +88,7 @@ impl Step {
 
     /// Whether this version of Ferry has the step's command.
     pub fn built(self) -> bool {
-        matches!(self, Step::Init | Step::DryRun | Step::Migrate)
+        matches!(self, Step::Init | Step::Freeze | Step::DryRun | Step::Migrate)
     }
 }
 
@@ -139,6 +139,10 @@ pub struct Entry {
     pub report: Option<String>,
     /// The Ferry that ran it.
     pub ferry_version: String,
+    /// Set when the entry checks the step's result rather than running the
+    /// step (`verify` for `ferry freeze verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 /// Opens `path` to write, owner-only whatever the umask.
@@ -157,7 +161,7 @@ fn private_file(path: &Path, append: bool) -> std::io::Result<fs::File> {
     o.open(path)
 }
 
-fn private_dir(path: &Path) -> std::io::Result<()> {
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -437,6 +441,10 @@ pub struct StepStatus {
     /// Its owner, from the plan's timeline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The last check of its result (`ferry freeze verify`): when, and
+    /// whether it passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<(String, Outcome)>,
 }
 
 /// What `ferry status` shows.
@@ -461,7 +469,12 @@ impl Project {
         let entries = self.entries()?;
         let mut steps = Vec::new();
         for step in Step::ALL {
-            let runs: Vec<&Entry> = entries.iter().filter(|e| e.step == step).collect();
+            let runs: Vec<&Entry> = entries.iter().filter(|e| e.step == step && e.check.is_none()).collect();
+            let last_check = entries
+                .iter()
+                .rev()
+                .find(|e| e.step == step && e.check.is_some())
+                .map(|e| (e.finished_at.clone(), e.outcome));
             let last = runs.last();
             let mut changed = Vec::new();
             let state = match last {
@@ -486,6 +499,7 @@ impl Project {
                 runs: runs.len(),
                 changed,
                 owner: head.timeline.owners.get(step.name()).cloned(),
+                last_check,
             });
         }
         let next = steps.iter().find(|s| s.step.built() && s.state != State::Passed).map(|s| s.step);
@@ -529,6 +543,10 @@ pub fn print_status(s: &Status) {
         for c in &st.changed {
             outln!("{:<10} changed since: {c}", "");
         }
+        if let Some((at, outcome)) = &st.last_check {
+            let said = if *outcome == Outcome::Passed { "unchanged" } else { "CHANGED" };
+            outln!("{:<10} last checked {at}: {said}", "");
+        }
     }
     outln!();
     match s.next {
@@ -553,6 +571,7 @@ mod tests {
             error: None,
             report: None,
             ferry_version: "test".into(),
+            check: None,
         }
     }
 

@@ -1,0 +1,379 @@
+//! `ferry freeze` and `ferry freeze verify`, in a migration folder.
+//!
+//! A freeze reads the source once, through its connector, into
+//! `snapshots/<time>/`: a consolidated copy (a Ferry archive, with the
+//! source's own tables as they came), a manifest (every source file with
+//! its SHA-256, per-entity counts, the time taken) and `records.tsv`, the
+//! content hash of every record by id. `freeze verify` re-reads the live
+//! source the same way and names, per entity, the records added, changed or
+//! removed since. Migrations then run from the snapshot
+//! (`--from sqlite:snapshots/<time>/snapshot.sqlite`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::UsageError;
+use crate::cli::Format;
+use crate::project::{Entry, Input, Outcome, Project, Step};
+
+/// Set in the `ferry migrate` a freeze runs, which the freeze journals itself.
+pub const NO_JOURNAL: &str = "FERRY_NO_JOURNAL";
+
+const MANIFEST: &str = "manifest.json";
+const RECORDS: &str = "records.tsv";
+const SNAPSHOT: &str = "snapshot.sqlite";
+
+/// A snapshot's manifest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// When it was taken.
+    pub created_at: String,
+    /// Seconds the read took.
+    pub seconds: f64,
+    /// The source, as given to `--from`.
+    pub source: String,
+    /// `--from-set` overrides.
+    #[serde(default)]
+    pub source_set: Vec<String>,
+    /// Every file the source read, with its SHA-256.
+    pub files: Vec<Input>,
+    /// Per entity: read, written, rejected, skipped.
+    pub entities: serde_json::Value,
+    /// Records in `records.tsv`.
+    pub records: u64,
+}
+
+/// Reads the source into an archive at `archive` with a child `ferry
+/// migrate`; returns its JSON report.
+fn read_source(
+    source: &str,
+    sets: &[String],
+    archive: &Path,
+    rejects: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let exe = std::env::current_exe().context("cannot find the ferry binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["--quiet", "migrate", "--from", source, "--allow-rejects", "--format", "json"]);
+    cmd.arg("--to").arg(format!("sqlite:{}", archive.display()));
+    cmd.arg("--rejects").arg(rejects);
+    for s in sets {
+        cmd.args(["--from-set", s]);
+    }
+    cmd.env(NO_JOURNAL, "1").stdin(Stdio::null()).stderr(Stdio::inherit());
+    let out = cmd.output().context("cannot run ferry migrate")?;
+    if !out.status.success() {
+        bail!("reading the source {source} failed ({}); nothing was frozen", out.status);
+    }
+    serde_json::from_slice(&out.stdout).context("ferry migrate printed no JSON report")
+}
+
+fn records_tsv(archive: &Path) -> anyhow::Result<(String, u64)> {
+    let mut text = String::new();
+    let hashes = ferry_archive::record_hashes(archive)?;
+    for r in &hashes {
+        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+        let _ = writeln!(text, "{}\t{}\t{}\t{:032x}", r.entity, clean(&r.system), clean(&r.id), r.hash);
+    }
+    Ok((text, hashes.len() as u64))
+}
+
+fn source_files(project: &Project, report: &serde_json::Value, source: &str) -> anyhow::Result<Vec<Input>> {
+    let _ = report;
+    let path = source.split_once(':').map(|(_, p)| PathBuf::from(p));
+    let mut paths: Vec<PathBuf> = path.into_iter().filter(|p| p.exists()).collect();
+    // A configuration file names its data folder: its own folder is read.
+    if let Some(p) = paths.first().cloned()
+        && p.is_file()
+        && let Some(dir) = p.parent()
+    {
+        paths.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_owned() });
+    }
+    project.hash_inputs(&paths)
+}
+
+fn private_write(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `ferry freeze --from SOURCE`.
+pub fn freeze(source: &str, sets: &[String], format: Format) -> anyhow::Result<ExitCode> {
+    let project = Project::here()?;
+    let started_at = ferry_host::time::now();
+    let t0 = Instant::now();
+    let stamp = started_at.replace([':', '-'], "");
+    let rel = format!("snapshots/{stamp}");
+    let dir = project.root.join(&rel);
+    if dir.exists() {
+        bail!(UsageError(format!("{} exists already; freeze again in a second", dir.display())));
+    }
+    let tmp = project.root.join(format!("snapshots/.{stamp}.partial"));
+    let result = (|| {
+        crate::project::private_dir(&tmp)?;
+        let report = read_source(source, sets, &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"))?;
+        let (records, n) = records_tsv(&tmp.join(SNAPSHOT))?;
+        private_write(&tmp.join(RECORDS), &records)?;
+        let files = source_files(&project, &report, source)?;
+        let manifest = Manifest {
+            created_at: started_at.clone(),
+            seconds: t0.elapsed().as_secs_f64(),
+            source: source.to_owned(),
+            source_set: sets.to_vec(),
+            files,
+            entities: entity_counts(&report),
+            records: n,
+        };
+        private_write(&tmp.join(MANIFEST), &serde_json::to_string_pretty(&manifest)?)?;
+        std::fs::rename(&tmp, &dir)
+            .with_context(|| format!("cannot move the snapshot into {}", dir.display()))?;
+        Ok::<_, anyhow::Error>(manifest)
+    })();
+    let manifest = match result {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            journal(
+                &project,
+                Step::Freeze,
+                None,
+                started_at,
+                Vec::new(),
+                serde_json::Value::Null,
+                Some(&e),
+                None,
+            )?;
+            return Err(e);
+        }
+    };
+    journal(
+        &project,
+        Step::Freeze,
+        None,
+        started_at,
+        manifest.files.clone(),
+        manifest.entities.clone(),
+        None,
+        Some(format!("{rel}/{MANIFEST}")),
+    )?;
+    match format {
+        Format::Json => outln!("{}", serde_json::json!({ "snapshot": rel, "manifest": manifest })),
+        Format::Text => {
+            outln!(
+                "Frozen: {} records of {} files in {:.1} s into {rel}/",
+                manifest.records,
+                manifest.files.len(),
+                manifest.seconds
+            );
+            outln!("Migrate from the snapshot: ferry migrate --from sqlite:{rel}/{SNAPSHOT} …");
+            outln!("Check the source did not change since: ferry freeze verify");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn entity_counts(report: &serde_json::Value) -> serde_json::Value {
+    serde_json::Value::Array(
+        report["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                serde_json::json!({
+                    "entity": e["entity"], "read": e["read"], "written": e["written"],
+                    "rejected": e["rejected"], "skipped": e["skipped"],
+                })
+            })
+            .collect(),
+    )
+}
+
+#[allow(clippy::too_many_arguments, reason = "one journal entry's fields")]
+fn journal(
+    project: &Project,
+    step: Step,
+    check: Option<&str>,
+    started_at: String,
+    inputs: Vec<Input>,
+    counts: serde_json::Value,
+    error: Option<&anyhow::Error>,
+    report: Option<String>,
+) -> anyhow::Result<()> {
+    project.record(&Entry {
+        step,
+        started_at,
+        finished_at: ferry_host::time::now(),
+        command: std::env::args().collect(),
+        inputs,
+        counts,
+        outcome: if error.is_some() { Outcome::Failed } else { Outcome::Passed },
+        error: error.map(|e| format!("{e:#}")),
+        report,
+        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+        check: check.map(str::to_owned),
+    })
+}
+
+/// The newest snapshot of the folder.
+fn latest(project: &Project) -> anyhow::Result<PathBuf> {
+    let dir = project.root.join("snapshots");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(MANIFEST).is_file())
+        .collect();
+    found.sort();
+    found.pop().ok_or_else(|| {
+        anyhow::Error::new(UsageError("no snapshot yet: run `ferry freeze --from SOURCE` first".into()))
+    })
+}
+
+/// What changed in one entity since the freeze.
+#[derive(Debug, Default, Serialize)]
+struct EntityChange {
+    entity: String,
+    added: Vec<String>,
+    changed: Vec<String>,
+    removed: Vec<String>,
+}
+
+fn parse_records(text: &str) -> BTreeMap<(String, String, String), String> {
+    text.lines()
+        .filter_map(|l| {
+            let mut it = l.split('\t');
+            let (e, s, i, h) = (it.next()?, it.next()?, it.next()?, it.next()?);
+            Some(((e.to_owned(), s.to_owned(), i.to_owned()), h.to_owned()))
+        })
+        .collect()
+}
+
+/// `ferry freeze verify`: exit 0 when the source is as frozen, 1 when any
+/// record was added, changed or removed since.
+pub fn verify(snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
+    let project = Project::here()?;
+    let started_at = ferry_host::time::now();
+    let snap = match snapshot {
+        Some(s) => s.to_owned(),
+        None => latest(&project)?,
+    };
+    let mpath = snap.join(MANIFEST);
+    let manifest: Manifest = serde_json::from_str(
+        &std::fs::read_to_string(&mpath).with_context(|| format!("cannot read {}", mpath.display()))?,
+    )
+    .with_context(|| format!("{} is not a snapshot manifest", mpath.display()))?;
+    // Files first: when every file is as it was, nothing needs reading.
+    let now = source_files(&project, &serde_json::Value::Null, &manifest.source)?;
+    let before: BTreeMap<&str, &str> =
+        manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
+    let after: BTreeMap<&str, &str> = now.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
+    let files_changed: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| (*k).to_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut changes: Vec<EntityChange> = Vec::new();
+    if !files_changed.is_empty() {
+        let tmp = project.root.join(format!("snapshots/.verify-{}.partial", std::process::id()));
+        let read = (|| {
+            crate::project::private_dir(&tmp)?;
+            read_source(
+                &manifest.source,
+                &manifest.source_set,
+                &tmp.join(SNAPSHOT),
+                &tmp.join("rejects.jsonl"),
+            )?;
+            records_tsv(&tmp.join(SNAPSHOT))
+        })();
+        let _ = std::fs::remove_dir_all(&tmp);
+        let (live, _) = read?;
+        let frozen_text = std::fs::read_to_string(snap.join(RECORDS))
+            .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?;
+        let (frozen, live) = (parse_records(&frozen_text), parse_records(&live));
+        let mut by_entity: BTreeMap<String, EntityChange> = BTreeMap::new();
+        fn at<'m>(m: &'m mut BTreeMap<String, EntityChange>, e: &str) -> &'m mut EntityChange {
+            m.entry(e.to_owned())
+                .or_insert_with(|| EntityChange { entity: e.to_owned(), ..Default::default() })
+        }
+        for (k, h) in &live {
+            match frozen.get(k) {
+                None => at(&mut by_entity, &k.0).added.push(k.2.clone()),
+                Some(f) if f != h => at(&mut by_entity, &k.0).changed.push(k.2.clone()),
+                Some(_) => {}
+            }
+        }
+        for k in frozen.keys().filter(|k| !live.contains_key(*k)) {
+            at(&mut by_entity, &k.0).removed.push(k.2.clone());
+        }
+        changes = by_entity.into_values().collect();
+    }
+    let changed = !changes.is_empty();
+    let counts =
+        serde_json::json!({ "files_changed": files_changed.len(), "entities_changed": changes.len() });
+    let err = changed.then(|| anyhow::anyhow!("the source changed since the freeze"));
+    journal(&project, Step::Freeze, Some("verify"), started_at, now, counts, err.as_ref(), None)?;
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::json!({
+                "snapshot": project.relative(&snap),
+                "unchanged": !changed,
+                "files_changed": files_changed,
+                "entities": changes,
+            })
+        ),
+        Format::Text => {
+            if files_changed.is_empty() {
+                outln!("Unchanged since the freeze of {}: every file is as it was.", manifest.created_at);
+            } else if !changed {
+                outln!(
+                    "{} file(s) differ from the freeze of {}, but every record reads the same.",
+                    files_changed.len(),
+                    manifest.created_at
+                );
+            } else {
+                outln!("CHANGED since the freeze of {}:", manifest.created_at);
+            }
+            for f in &files_changed {
+                outln!("  file: {f}");
+            }
+            for c in &changes {
+                outln!(
+                    "  {}: {} added, {} changed, {} removed",
+                    c.entity,
+                    c.added.len(),
+                    c.changed.len(),
+                    c.removed.len()
+                );
+                for (what, ids) in [("added", &c.added), ("changed", &c.changed), ("removed", &c.removed)] {
+                    if !ids.is_empty() {
+                        let shown: Vec<&str> = ids.iter().take(20).map(String::as_str).collect();
+                        let more = ids.len().saturating_sub(shown.len());
+                        let tail = if more > 0 {
+                            format!(" (+{more} more; --format json lists all)")
+                        } else {
+                            String::new()
+                        };
+                        outln!("    {what}: {}{tail}", shown.join(", "));
+                    }
+                }
+            }
+        }
+    }
+    Ok(if changed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
