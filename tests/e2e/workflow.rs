@@ -172,4 +172,35 @@ fn freeze_snapshots_the_source_and_verify_names_what_changed() {
     assert!(dir.join("sandbox/students.csv").is_file());
     let s = status(&dir);
     assert_eq!(step(&s, "migrate")["state"], "passed", "the snapshot did not change: {s}");
+
+    // The sandbox, read back, reconciles with the snapshot record by record.
+    let v = ferry(&dir, &[plugins_dir()], &["verify", "--to", "csv:sandbox", "--format", "json"]);
+    v.ok();
+    let report = v.json();
+    assert_eq!(report["reconciled"], true, "{report}");
+    let students = report["entities"].as_array().unwrap().iter().find(|e| e["entity"] == "students").unwrap();
+    assert_eq!(students["snapshot"], students["destination"]);
+    assert_eq!(step(&status(&dir), "verify")["state"], "passed");
+
+    // A record changed in the destination is named.
+    let csv = dir.join("sandbox/students.csv");
+    let text = read(&csv);
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let last = header.iter().position(|h| *h == "last_name").unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    let id = cells[1].clone();
+    cells[last] = "Changed".into();
+    lines[1] = cells.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let v = ferry(&dir, &[plugins_dir()], &["verify", "--to", "csv:sandbox", "--format", "json"]);
+    assert_eq!(v.code, Some(1), "{}", v.stderr);
+    assert!(!v.stdout.is_empty(), "verify reports the difference: {}", v.stderr);
+    let report = v.json();
+    let students = report["entities"].as_array().unwrap().iter().find(|e| e["entity"] == "students").unwrap();
+    assert_eq!(students["differing"], serde_json::json!([id]), "{report}");
+    assert!(!v.stdout.contains("Changed"), "no record values in the report");
+    assert_eq!(step(&status(&dir), "verify")["state"], "failed");
+    let md = dir.join(report["reports"][1].as_str().unwrap());
+    assert!(read(&md).contains(&format!("Differing (1): {id}")), "{}", read(&md));
 }

@@ -43,6 +43,20 @@ pub enum Command {
     /// copy, a manifest of its files' SHA-256 and counts, every record's
     /// content hash); `ferry freeze verify` names what changed since.
     Freeze(FreezeArgs),
+    /// Read the destination back through its connector and reconcile it with
+    /// the snapshot, per entity, by id: counts and every record's content
+    /// hash. Exit 1 on any unexplained difference.
+    Verify {
+        /// The destination, as for `ferry migrate --from` (it is read back).
+        #[arg(long)]
+        to: String,
+        /// The snapshot folder (default: the newest).
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The migration of the current folder, step by step: each step's state
     /// (not started, passed, failed, stale), its last run, the freeze window
     /// and the next step.

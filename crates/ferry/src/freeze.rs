@@ -377,3 +377,199 @@ pub fn verify(snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCod
     }
     Ok(if changed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
+
+/// One entity's reconciliation.
+#[derive(Debug, Default, Serialize)]
+struct Reconciled {
+    entity: String,
+    snapshot: u64,
+    destination: u64,
+    /// In the snapshot, not in the destination, and not explained by a reject
+    /// of the last migration.
+    missing: Vec<String>,
+    /// Rejected by the last migration (so rightly missing).
+    rejected: u64,
+    /// In the destination, not in the snapshot.
+    unexpected: Vec<String>,
+    /// In both, but saying something else.
+    differing: Vec<String>,
+}
+
+/// The records the last migration in the folder rejected, by entity and id.
+fn last_rejects(project: &Project) -> anyhow::Result<std::collections::BTreeSet<(String, String)>> {
+    let mut out = std::collections::BTreeSet::new();
+    let last = project.entries()?.into_iter().rev().find(|e| e.step == Step::Migrate && e.check.is_none());
+    let Some(report) = last.and_then(|e| e.report) else { return Ok(out) };
+    let text = std::fs::read_to_string(project.root.join(&report)).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let Some(rejects) = v["rejects_file"].as_str() else { return Ok(out) };
+    let path = project.root.join(rejects);
+    for line in std::fs::read_to_string(&path).unwrap_or_default().lines() {
+        let Ok(d) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if d["severity"] == "reject"
+            && let (Some(e), Some(id)) = (d["entity"].as_str(), d["record_id"].as_str())
+        {
+            out.insert((e.to_owned(), id.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// `ferry verify --to DESTINATION`: reads the destination back through its
+/// connector and reconciles it with the snapshot, per entity, by id: counts
+/// and every record's content hash. Exit 1 on any unexplained difference.
+pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
+    let project = Project::here()?;
+    let started_at = ferry_host::time::now();
+    let snap = match snapshot {
+        Some(s) => s.to_owned(),
+        None => latest(&project)?,
+    };
+    let frozen_text = std::fs::read_to_string(snap.join(RECORDS))
+        .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?;
+    let tmp = project.root.join(format!("snapshots/.reconcile-{}.partial", std::process::id()));
+    let read = (|| {
+        crate::project::private_dir(&tmp)?;
+        read_source(to, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"))?;
+        records_tsv(&tmp.join(SNAPSHOT))
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (live_text, _) = read?;
+    // Joined by entity and id: a destination read back names its own source system.
+    let by_id = |text: &str| -> BTreeMap<(String, String), String> {
+        parse_records(text).into_iter().map(|((e, _, id), h)| ((e, id), h)).collect()
+    };
+    let (frozen, live) = (by_id(&frozen_text), by_id(&live_text));
+    let rejected = last_rejects(&project)?;
+    let mut out: BTreeMap<String, Reconciled> = BTreeMap::new();
+    fn at<'m>(m: &'m mut BTreeMap<String, Reconciled>, e: &str) -> &'m mut Reconciled {
+        m.entry(e.to_owned()).or_insert_with(|| Reconciled { entity: e.to_owned(), ..Default::default() })
+    }
+    for (k, h) in &frozen {
+        let r = at(&mut out, &k.0);
+        r.snapshot += 1;
+        match live.get(k) {
+            None if rejected.contains(k) => r.rejected += 1,
+            None => r.missing.push(k.1.clone()),
+            Some(l) if l != h => r.differing.push(k.1.clone()),
+            Some(_) => {}
+        }
+    }
+    for k in live.keys() {
+        let r = at(&mut out, &k.0);
+        r.destination += 1;
+        if !frozen.contains_key(k) {
+            r.unexpected.push(k.1.clone());
+        }
+    }
+    let entities: Vec<Reconciled> = out.into_values().collect();
+    let bad = entities
+        .iter()
+        .filter(|r| !r.missing.is_empty() || !r.unexpected.is_empty() || !r.differing.is_empty())
+        .count();
+    let json = serde_json::json!({
+        "snapshot": project.relative(&snap),
+        "destination": to,
+        "reconciled": bad == 0,
+        "entities": entities,
+    });
+    let stamp = started_at.replace([':', '-'], "");
+    let report =
+        project.write_report(&format!("verify-{stamp}.json"), &serde_json::to_string_pretty(&json)?)?;
+    let mut md = format!("# Reconciliation of {to} with {}\n\n", project.relative(&snap));
+    md.push_str("| entity | snapshot | destination | rejected | missing | unexpected | differing |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for r in &entities {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.entity,
+            r.snapshot,
+            r.destination,
+            r.rejected,
+            r.missing.len(),
+            r.unexpected.len(),
+            r.differing.len()
+        );
+    }
+    for r in entities
+        .iter()
+        .filter(|r| !r.missing.is_empty() || !r.unexpected.is_empty() || !r.differing.is_empty())
+    {
+        let _ = writeln!(md, "\n## {}\n", r.entity);
+        for (what, ids) in
+            [("Missing", &r.missing), ("Unexpected", &r.unexpected), ("Differing", &r.differing)]
+        {
+            if !ids.is_empty() {
+                let _ = writeln!(md, "- {what} ({}): {}", ids.len(), ids.join(", "));
+            }
+        }
+    }
+    let md_report = project.write_report(&format!("verify-{stamp}.md"), &md)?;
+    let counts = serde_json::json!({ "entities": entities.len(), "entities_differing": bad });
+    let err = (bad > 0).then(|| anyhow::anyhow!("{bad} entities differ from the snapshot"));
+    journal(
+        &project,
+        Step::Verify,
+        None,
+        started_at,
+        Vec::new(),
+        counts,
+        err.as_ref(),
+        Some(report.clone()),
+    )?;
+    match format {
+        Format::Json => {
+            let mut json = json;
+            json["reports"] = serde_json::json!([report, md_report]);
+            outln!("{json}");
+        }
+        Format::Text => {
+            outln!(
+                "{:<22} {:>10} {:>12} {:>9} {:>8} {:>11} {:>10}",
+                "ENTITY",
+                "SNAPSHOT",
+                "DESTINATION",
+                "REJECTED",
+                "MISSING",
+                "UNEXPECTED",
+                "DIFFERING"
+            );
+            for r in &entities {
+                outln!(
+                    "{:<22} {:>10} {:>12} {:>9} {:>8} {:>11} {:>10}",
+                    r.entity,
+                    r.snapshot,
+                    r.destination,
+                    r.rejected,
+                    r.missing.len(),
+                    r.unexpected.len(),
+                    r.differing.len()
+                );
+            }
+            for r in &entities {
+                for (what, ids) in
+                    [("missing", &r.missing), ("unexpected", &r.unexpected), ("differing", &r.differing)]
+                {
+                    if !ids.is_empty() {
+                        let shown: Vec<&str> = ids.iter().take(20).map(String::as_str).collect();
+                        outln!(
+                            "  {} {what}: {}{}",
+                            r.entity,
+                            shown.join(", "),
+                            if ids.len() > 20 { " …" } else { "" }
+                        );
+                    }
+                }
+            }
+            outln!("Reports: {report}, {md_report}");
+            if bad == 0 {
+                outln!(
+                    "Reconciled: every record of the snapshot is in the destination as it was (or was rejected)."
+                );
+            } else {
+                outln!("NOT reconciled: {bad} entities differ from the snapshot.");
+            }
+        }
+    }
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

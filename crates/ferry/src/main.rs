@@ -134,6 +134,9 @@ fn main() -> ExitCode {
         cli::Command::Archive(cmd) => archive::run(cmd),
         cli::Command::Init { folder, name } => init(&folder, name),
         cli::Command::Status { format } => status(format),
+        cli::Command::Verify { to, snapshot, format } => {
+            freeze::verify_destination(&to, snapshot.as_deref(), format)
+        }
         cli::Command::Freeze(f) => match (f.command, f.from) {
             (Some(cli::FreezeCommand::Verify { snapshot, format }), _) => {
                 freeze::verify(snapshot.as_deref(), format)

@@ -88,7 +88,7 @@ impl Step {
 
     /// Whether this version of Ferry has the step's command.
     pub fn built(self) -> bool {
-        matches!(self, Step::Init | Step::Freeze | Step::DryRun | Step::Migrate)
+        matches!(self, Step::Init | Step::Freeze | Step::DryRun | Step::Migrate | Step::Verify)
     }
 }
 
@@ -263,13 +263,27 @@ impl Project {
 
     /// Writes a report into `reports/`, owner-only; returns its path
     /// relative to the folder.
+    /// A name already taken (two runs in one second) gets `-2`, `-3`… before
+    /// its extension: a report is never overwritten.
     pub fn write_report(&self, name: &str, text: &str) -> anyhow::Result<String> {
-        let rel = format!("reports/{name}");
-        let path = self.root.join(&rel);
-        let mut f =
-            private_file(&path, false).with_context(|| format!("cannot create {}", path.display()))?;
-        f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(rel)
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+        for n in 1..1000 {
+            let file = match (n, ext.is_empty()) {
+                (1, _) => name.to_owned(),
+                (_, true) => format!("{stem}-{n}"),
+                (_, false) => format!("{stem}-{n}.{ext}"),
+            };
+            let rel = format!("reports/{file}");
+            let path = self.root.join(&rel);
+            let mut f = match private_file(&path, false) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+            };
+            f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(rel);
+        }
+        bail!("cannot name a report {name} in {}: too many of that name", self.root.join("reports").display())
     }
 
     /// `path` relative to the folder when inside it, as given otherwise.
