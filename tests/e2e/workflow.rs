@@ -43,8 +43,8 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
     assert_eq!(s["name"], "Lakeview to NewSIS");
     assert_eq!(step(&s, "init")["state"], "passed");
     assert_eq!(step(&s, "migrate")["state"], "not-started");
-    assert_eq!(step(&s, "inventory")["state"], "not-built", "a step without a command says so");
-    assert_eq!(s["next"], "freeze", "the first step that is built and not passed");
+    assert_eq!(step(&s, "check")["state"], "not-built", "a step without a command says so");
+    assert_eq!(s["next"], "inventory", "the first step that is built and not passed");
 
     std::fs::write(
         dir.join("plan.toml"),
@@ -63,7 +63,7 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
     assert_eq!(step(&s, "migrate")["state"], "passed");
     assert_eq!(step(&s, "migrate")["owner"], "data manager");
     assert_eq!(s["timeline"]["freeze_start"], "2027-06-20");
-    assert_eq!(s["next"], "freeze", "this test never freezes");
+    assert_eq!(s["next"], "inventory", "this test takes no inventory");
 
     // The journal: inputs with their hashes, counts, the report in reports/.
     let entries = jsonl(&dir.join("journal.jsonl"));
@@ -203,4 +203,111 @@ fn freeze_snapshots_the_source_and_verify_names_what_changed() {
     assert_eq!(step(&status(&dir), "verify")["state"], "failed");
     let md = dir.join(report["reports"][1].as_str().unwrap());
     assert!(read(&md).contains(&format!("Differing (1): {id}")), "{}", read(&md));
+}
+
+#[test]
+fn inventory_profiles_the_source_and_names_anomalies_by_id_and_line_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    ferry(root, &[plugins_dir()], &["init", "mig"]).ok();
+    let dir = root.join("mig");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("source.toml"),
+        r#"system = "inv"
+[entities.orgs]
+file = "schools.csv"
+[entities.orgs.columns]
+id = "source_id"
+name = "name"
+type = "kind"
+[entities.students]
+file = "students.csv"
+[entities.students.columns]
+"Student ID" = "source_id"
+Last = "last_name"
+First = "first_name"
+"Birth Date" = "birth_date"
+Sex = "sex"
+School = "school_id"
+[entities.school_enrollments]
+file = "enrollments.csv"
+[entities.school_enrollments.columns]
+id = "source_id"
+student = "student_id"
+school = "school_id"
+entry = "entry_date"
+"#,
+    )
+    .unwrap();
+    std::fs::write(data.join("schools.csv"), "id,name,type\nS1,North,school\n").unwrap();
+    std::fs::write(
+        data.join("students.csv"),
+        "Student ID,Last,First,Birth Date,Sex,School\n\
+         1,Quintanilla,Marisol,2011-04-05,F,S1\n\
+         2,Okafor,Chidi,2012-01-09,M,S1\n\
+         2,Okafor,Chidi,2012-01-09,M,S1\n\
+         3,Quintanilla,Marisol,2011-04-05,F,S1\n\
+         4,Berg,Ann,2010-02-03,X,S1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("enrollments.csv"),
+        "id,student,school,entry\nE1,1,S1,2024-08-20\nE2,9,S1,2024-08-21\nE3,4,S1,2023-08-22\n",
+    )
+    .unwrap();
+    let run =
+        ferry(&dir, &[plugins_dir()], &["inventory", "--from", "csv:data/source.toml", "--format", "json"]);
+    run.ok();
+    let p = run.json();
+    let entity =
+        |name: &str| p["entities"].as_array().unwrap().iter().find(|e| e["entity"] == name).unwrap().clone();
+    let students = entity("students");
+    assert_eq!(students["records"], 5);
+    let field = |e: &serde_json::Value, f: &str| {
+        e["fields"].as_array().unwrap().iter().find(|x| x["field"] == f).unwrap().clone()
+    };
+    let sex = field(&students, "sex");
+    let counts: Vec<(String, u64)> = sex["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["original"].as_str().unwrap().to_owned(), c["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("F".to_owned(), 2), ("M".to_owned(), 2), ("X".to_owned(), 1)]);
+    assert_eq!(field(&students, "last_name")["filled"], 5);
+    assert_eq!(field(&students, "last_name")["pii"], true);
+    let kinds: Vec<&str> =
+        students["anomalies"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert!(kinds.iter().any(|k| k.starts_with("repeated id")), "{students}");
+    assert!(kinds.iter().any(|k| k.starts_with("possibly the same person")), "{students}");
+    let repeat = &students["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "repeated id")
+        .unwrap()["examples"][0];
+    assert_eq!((repeat["id"].as_str().unwrap(), repeat["line"].as_u64().unwrap()), ("2", 4));
+    let enrollments = entity("school_enrollments");
+    let orphan =
+        enrollments["anomalies"].as_array().unwrap().iter().find(|a| a["field"] == "student_id").unwrap();
+    assert_eq!(orphan["examples"][0]["id"], "E2");
+    assert_eq!(orphan["examples"][0]["line"], 3);
+    let entry = field(&enrollments, "entry_date");
+    assert_eq!((entry["min"].as_str(), entry["max"].as_str()), (Some("2023-08-22"), Some("2024-08-21")));
+
+    // Names and birth dates never appear in the reports.
+    for r in p["reports"].as_array().unwrap() {
+        let text = read(&dir.join(r.as_str().unwrap()));
+        for pii in ["Quintanilla", "Marisol", "Okafor", "2011-04-05"] {
+            assert!(!text.contains(pii), "{pii} in {r}");
+        }
+    }
+    assert!(!run.stdout.contains("Quintanilla"));
+    assert_eq!(step(&status(&dir), "inventory")["state"], "passed");
+    assert!(
+        !dir.join("none.sqlite").exists() && !data.join("ferry-archive.sqlite").exists(),
+        "an inventory writes no data"
+    );
 }

@@ -11,6 +11,7 @@
 
 pub mod control;
 pub mod discovery;
+pub mod inventory;
 pub mod job;
 pub mod loader;
 pub mod pipeline;

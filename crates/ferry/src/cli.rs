@@ -39,6 +39,21 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Profile the source, read once in a dry run: records per entity, school
+    /// and year, fill rates, every code value with its frequency, date
+    /// ranges, and anomalies (repeated ids, orphans, look-alike people) by id,
+    /// file and line. Reports go to reports/ (JSON, Markdown).
+    Inventory {
+        /// The source, as for `ferry migrate --from`.
+        #[arg(long)]
+        from: String,
+        /// Set a source config key: KEY=VALUE.
+        #[arg(long = "from-set", value_name = "KEY=VALUE")]
+        from_set: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Freeze the source: read it once into snapshots/<time>/ (a consolidated
     /// copy, a manifest of its files' SHA-256 and counts, every record's
     /// content hash); `ferry freeze verify` names what changed since.
@@ -198,6 +213,10 @@ pub enum PluginsCommand {
 
 #[derive(Args, Debug)]
 pub struct MigrateArgs {
+    /// Internal (`ferry inventory`): profile every batch reaching the sink
+    /// and write the profile, as JSON, to this file.
+    #[arg(long, hide = true)]
+    pub inventory: Option<PathBuf>,
     /// A job file (TOML) with [source], [sink] and [run].
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub job: Option<PathBuf>,

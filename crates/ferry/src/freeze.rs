@@ -52,11 +52,12 @@ pub struct Manifest {
 
 /// Reads the source into an archive at `archive` with a child `ferry
 /// migrate`; returns its JSON report.
-fn read_source(
+pub(crate) fn read_source(
     source: &str,
     sets: &[String],
     archive: &Path,
     rejects: &Path,
+    extra: &[&std::ffi::OsStr],
 ) -> anyhow::Result<serde_json::Value> {
     let exe = std::env::current_exe().context("cannot find the ferry binary")?;
     let mut cmd = Command::new(exe);
@@ -66,15 +67,16 @@ fn read_source(
     for s in sets {
         cmd.args(["--from-set", s]);
     }
+    cmd.args(extra);
     cmd.env(NO_JOURNAL, "1").stdin(Stdio::null()).stderr(Stdio::inherit());
     let out = cmd.output().context("cannot run ferry migrate")?;
     if !out.status.success() {
-        bail!("reading the source {source} failed ({}); nothing was frozen", out.status);
+        bail!("reading {source} failed ({}); its errors are above", out.status);
     }
     serde_json::from_slice(&out.stdout).context("ferry migrate printed no JSON report")
 }
 
-fn records_tsv(archive: &Path) -> anyhow::Result<(String, u64)> {
+pub(crate) fn records_tsv(archive: &Path) -> anyhow::Result<(String, u64)> {
     let mut text = String::new();
     let hashes = ferry_archive::record_hashes(archive)?;
     for r in &hashes {
@@ -84,7 +86,11 @@ fn records_tsv(archive: &Path) -> anyhow::Result<(String, u64)> {
     Ok((text, hashes.len() as u64))
 }
 
-fn source_files(project: &Project, report: &serde_json::Value, source: &str) -> anyhow::Result<Vec<Input>> {
+pub(crate) fn source_files(
+    project: &Project,
+    report: &serde_json::Value,
+    source: &str,
+) -> anyhow::Result<Vec<Input>> {
     let _ = report;
     let path = source.split_once(':').map(|(_, p)| PathBuf::from(p));
     let mut paths: Vec<PathBuf> = path.into_iter().filter(|p| p.exists()).collect();
@@ -98,7 +104,7 @@ fn source_files(project: &Project, report: &serde_json::Value, source: &str) -> 
     project.hash_inputs(&paths)
 }
 
-fn private_write(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn private_write(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -124,7 +130,7 @@ pub fn freeze(source: &str, sets: &[String], format: Format) -> anyhow::Result<E
     let tmp = project.root.join(format!("snapshots/.{stamp}.partial"));
     let result = (|| {
         crate::project::private_dir(&tmp)?;
-        let report = read_source(source, sets, &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"))?;
+        let report = read_source(source, sets, &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
         let (records, n) = records_tsv(&tmp.join(SNAPSHOT))?;
         private_write(&tmp.join(RECORDS), &records)?;
         let files = source_files(&project, &report, source)?;
@@ -185,7 +191,7 @@ pub fn freeze(source: &str, sets: &[String], format: Format) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-fn entity_counts(report: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn entity_counts(report: &serde_json::Value) -> serde_json::Value {
     serde_json::Value::Array(
         report["entities"]
             .as_array()
@@ -202,7 +208,7 @@ fn entity_counts(report: &serde_json::Value) -> serde_json::Value {
 }
 
 #[allow(clippy::too_many_arguments, reason = "one journal entry's fields")]
-fn journal(
+pub(crate) fn journal(
     project: &Project,
     step: Step,
     check: Option<&str>,
@@ -297,6 +303,7 @@ pub fn verify(snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCod
                 &manifest.source_set,
                 &tmp.join(SNAPSHOT),
                 &tmp.join("rejects.jsonl"),
+                &[],
             )?;
             records_tsv(&tmp.join(SNAPSHOT))
         })();
@@ -430,7 +437,7 @@ pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> 
     let tmp = project.root.join(format!("snapshots/.reconcile-{}.partial", std::process::id()));
     let read = (|| {
         crate::project::private_dir(&tmp)?;
-        read_source(to, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"))?;
+        read_source(to, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
         records_tsv(&tmp.join(SNAPSHOT))
     })();
     let _ = std::fs::remove_dir_all(&tmp);

@@ -16,6 +16,7 @@ macro_rules! outln {
 mod archive;
 mod cli;
 mod freeze;
+mod inventory;
 mod migrate;
 mod output;
 mod plugins;
@@ -134,6 +135,7 @@ fn main() -> ExitCode {
         cli::Command::Archive(cmd) => archive::run(cmd),
         cli::Command::Init { folder, name } => init(&folder, name),
         cli::Command::Status { format } => status(format),
+        cli::Command::Inventory { from, from_set, format } => inventory::inventory(&from, &from_set, format),
         cli::Command::Verify { to, snapshot, format } => {
             freeze::verify_destination(&to, snapshot.as_deref(), format)
         }

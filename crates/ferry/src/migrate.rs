@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use ferry_host::control::{RunControl, StopReason};
 use ferry_host::discovery;
+use ferry_host::inventory::InventoryTap;
 use ferry_host::job::{self, JobSpec, RunOptions};
 use ferry_host::loader;
 use ferry_host::pipeline::{self, Endpoint, Migration};
+use ferry_host::stages::Tap;
 use ferry_plugin_abi::ErrorKind;
 
 use crate::UsageError;
@@ -115,6 +117,31 @@ fn install_stop_handler(control: Arc<RunControl>) {
             eprintln!("\nInterrupted: stopping and rolling back (Ctrl-C again to quit at once).");
         });
     }
+}
+
+/// The inventory tap, shared so its profile can be read after the run.
+struct SharedTap(Arc<std::sync::Mutex<InventoryTap>>);
+
+impl Tap for SharedTap {
+    fn observe(&mut self, batch: &ferry_host::stages::StageBatch) {
+        if let Ok(mut t) = self.0.lock() {
+            t.observe(batch);
+        }
+    }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// What a run in a migration folder records in its journal.
@@ -304,7 +331,14 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     });
     let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
     let mut observer = RunObserver::new(rejects, receipts, show_progress);
-    let result = pipeline::run(&migration, &mut observer, &control);
+    let tap = args.inventory.as_ref().map(|_| Arc::new(std::sync::Mutex::new(InventoryTap::default())));
+    let mut taps: Vec<Box<dyn Tap>> =
+        tap.iter().map(|t| Box::new(SharedTap(t.clone())) as Box<dyn Tap>).collect();
+    let result = pipeline::run_with_taps(&migration, &mut observer, &control, &mut taps);
+    if let (Ok(_), Some(path), Some(tap)) = (&result, &args.inventory, &tap) {
+        let profile = tap.lock().map_err(|_| anyhow::anyhow!("the inventory tap panicked"))?.profile();
+        write_private(path, &serde_json::to_string(&profile)?)?;
+    }
     observer.finish();
     let report = match result {
         Ok(r) => r,

@@ -88,7 +88,10 @@ impl Step {
 
     /// Whether this version of Ferry has the step's command.
     pub fn built(self) -> bool {
-        matches!(self, Step::Init | Step::Freeze | Step::DryRun | Step::Migrate | Step::Verify)
+        matches!(
+            self,
+            Step::Init | Step::Inventory | Step::Freeze | Step::DryRun | Step::Migrate | Step::Verify
+        )
     }
 }
 
