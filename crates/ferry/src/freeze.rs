@@ -61,7 +61,8 @@ pub(crate) fn read_source(
 ) -> anyhow::Result<serde_json::Value> {
     let exe = std::env::current_exe().context("cannot find the ferry binary")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["--quiet", "migrate", "--from", source, "--allow-rejects", "--format", "json"]);
+    // Its progress bar and warnings go to our stderr; its JSON report comes back.
+    cmd.args(["migrate", "--from", source, "--allow-rejects", "--format", "json"]);
     cmd.arg("--to").arg(format!("sqlite:{}", archive.display()));
     cmd.arg("--rejects").arg(rejects);
     for s in sets {
