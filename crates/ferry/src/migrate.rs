@@ -329,7 +329,11 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
             job.run.receipts.clone().unwrap_or_else(|| rejects_path.with_file_name("ferry-receipts.jsonl"));
         ReceiptsFile::new(path, &migration.run_id)
     });
-    let show_progress = !quiet && args.format == Format::Text && std::io::stderr().is_terminal();
+    // A run under `ferry freeze`/`inventory`/`verify` reports JSON to its
+    // parent and shows its progress on the terminal they share.
+    let under_workflow = std::env::var_os(crate::freeze::NO_JOURNAL).is_some();
+    let show_progress =
+        !quiet && (args.format == Format::Text || under_workflow) && std::io::stderr().is_terminal();
     let mut observer = RunObserver::new(rejects, receipts, show_progress);
     let tap = args.inventory.as_ref().map(|_| Arc::new(std::sync::Mutex::new(InventoryTap::default())));
     let mut taps: Vec<Box<dyn Tap>> =
