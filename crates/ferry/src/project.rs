@@ -601,7 +601,7 @@ mod tests {
         fs::write(&data, "a\n").unwrap();
         let s = p.status().unwrap();
         assert_eq!(s.steps.iter().find(|s| s.step == Step::Migrate).unwrap().state, State::NotStarted);
-        assert_eq!(s.steps.iter().find(|s| s.step == Step::Inventory).unwrap().state, State::NotBuilt);
+        assert_eq!(s.steps.iter().find(|s| s.step == Step::Check).unwrap().state, State::NotBuilt);
 
         let inputs = p.hash_inputs(std::slice::from_ref(&data)).unwrap();
         assert_eq!(inputs[0].path, "data.csv");
