@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use ferry_host::control::{RunControl, StopReason};
 use ferry_host::discovery;
 use ferry_host::inventory::InventoryTap;
@@ -130,20 +130,6 @@ impl Tap for SharedTap {
     }
 }
 
-/// Writes a new file readable by its owner only.
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
-}
-
 /// What a run in a migration folder records in its journal.
 #[derive(Default)]
 struct Notes {
@@ -203,21 +189,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let counts = notes.report.as_ref().map_or(serde_json::Value::Null, |r| {
-        serde_json::Value::Array(
-            r["entities"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    serde_json::json!({
-                        "entity": e["entity"], "read": e["read"], "written": e["written"],
-                        "rejected": e["rejected"], "skipped": e["skipped"],
-                    })
-                })
-                .collect(),
-        )
-    });
+    let counts = notes.report.as_ref().map_or(serde_json::Value::Null, crate::freeze::entity_counts);
     let passed = matches!(&result, Ok(c) if *c == ExitCode::SUCCESS);
     let outcome = if notes.interrupted {
         Outcome::Interrupted
@@ -341,7 +313,7 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     let result = pipeline::run_with_taps(&migration, &mut observer, &control, &mut taps);
     if let (Ok(_), Some(path), Some(tap)) = (&result, &args.inventory, &tap) {
         let profile = tap.lock().map_err(|_| anyhow::anyhow!("the inventory tap panicked"))?.profile();
-        write_private(path, &serde_json::to_string(&profile)?)?;
+        crate::freeze::private_write(path, &serde_json::to_string(&profile)?)?;
     }
     observer.finish();
     let report = match result {
