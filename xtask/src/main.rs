@@ -5,7 +5,9 @@
 //!   test fixtures go to `target/<profile>/test-plugins`.
 //! - `test`: formatting, clippy, build-plugins, then every test.
 //! - `demo`: build, then migrate the bundled sample into the embedded default
-//!   destination (a SQLite archive) and show what it holds.
+//!   destination (a SQLite archive) and show what it holds; then walk the
+//!   migration workflow on it (init, inventory, freeze, dry run, migrate,
+//!   verify, status).
 //! - `bench`: the benchmarks; figures go to `docs/performance.md`
 //!   (`--peers-only`: the archive's peers alone, printed).
 //! - `gen powerschool …`: write a generated PowerSchool district.

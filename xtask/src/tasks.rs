@@ -188,12 +188,36 @@ pub fn demo() -> Result {
         ],
     )?;
 
+    // 3. The migration workflow on the bundled sample: a migration folder,
+    // its inventory, a freeze, a dry run and a migration from the snapshot
+    // into a CSV sandbox, the sandbox verified against the snapshot, and
+    // the status of every step.
+    let wf = dir.join("workflow");
+    if wf.exists() {
+        std::fs::remove_dir_all(&wf).map_err(|e| format!("cannot clear {}: {e}", wf.display()))?;
+    }
+    ferry(&dir, &["init", "workflow", "--name", "Lakeview sample"])?;
+    let from = format!("csv:{}", sample.display());
+    ferry(&wf, &["inventory", "--from", &from])?;
+    ferry(&wf, &["freeze", "--from", &from])?;
+    let snapshot = std::fs::read_dir(wf.join("snapshots"))
+        .map_err(|e| format!("cannot read the snapshots: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.join("snapshot.sqlite").is_file())
+        .ok_or("the freeze left no snapshot")?;
+    let from_snapshot = format!("sqlite:{}", snapshot.join("snapshot.sqlite").display());
+    ferry(&wf, &["migrate", "--from", &from_snapshot, "--to", "csv:sandbox", "--dry-run"])?;
+    ferry(&wf, &["migrate", "--from", &from_snapshot, "--to", "csv:sandbox"])?;
+    ferry(&wf, &["verify", "--to", "csv:sandbox"])?;
+    ferry(&wf, &["status"])?;
+
     println!(
         "\nArchives: {} and {}",
         csv_dir.join("ferry-archive.sqlite").display(),
         ps_dir.join("ferry-archive.sqlite").display()
     );
     println!("Rejected rows, with file, line and reason: ferry-rejects.jsonl in each folder.");
+    println!("A migration folder, step by step: {} (ferry status there)", wf.display());
     println!(
         "Try: {} archive query {} \"SELECT * FROM student_records LIMIT 5\"",
         built.ferry.display(),
