@@ -120,14 +120,14 @@ struct EntityAcc {
     records: u64,
     fields: Vec<FieldAcc>,
     per_school_year: HashMap<(String, String), u64>,
-    /// First place of each id, and the places of repeats.
-    ids: HashMap<String, Place>,
+    /// Every id seen, and the places of repeats.
+    ids: HashSet<String>,
     repeats: Vec<Place>,
     repeat_count: u64,
     /// Per reference field: each value's first place and count.
     refs: BTreeMap<String, HashMap<String, (Place, u64)>>,
-    /// Students: (first, last, birth date) hashed → first place; look-alikes.
-    people: HashMap<u64, Place>,
+    /// Students: (first, last, birth date) hashed → the first id; look-alikes.
+    people: HashMap<u64, String>,
     alike: Vec<Place>,
     alike_count: u64,
 }
@@ -211,14 +211,12 @@ impl Tap for InventoryTap {
                 let y = year.and_then(|c| text_of(&view.get(c, row))).unwrap_or_default();
                 *acc.per_school_year.entry((s, y)).or_default() += 1;
             }
-            let here = place(&view, row);
-            if acc.ids.contains_key(&here.id) {
+            let id = view.meta().source_id(row);
+            if !acc.ids.insert(id.to_owned()) {
                 acc.repeat_count += 1;
                 if acc.repeats.len() < EXAMPLES {
-                    acc.repeats.push(here.clone());
+                    acc.repeats.push(place(&view, row));
                 }
-            } else {
-                acc.ids.insert(here.id.clone(), here.clone());
             }
             if is_person && let (Some(a), Some(b), Some(c)) = names {
                 let parts: Vec<Option<String>> =
@@ -229,15 +227,15 @@ impl Tap for InventoryTap {
                     parts.hash(&mut h);
                     let key = h.finish();
                     match acc.people.get(&key) {
-                        Some(first) if first.id != here.id => {
+                        Some(first) if first != id => {
                             acc.alike_count += 1;
                             if acc.alike.len() < EXAMPLES {
-                                acc.alike.push(here.clone());
+                                acc.alike.push(place(&view, row));
                             }
                         }
                         Some(_) => {}
                         None => {
-                            acc.people.insert(key, here);
+                            acc.people.insert(key, id.to_owned());
                         }
                     }
                 }
@@ -249,7 +247,7 @@ impl Tap for InventoryTap {
 impl InventoryTap {
     /// The profile of everything observed.
     pub fn profile(&self) -> Profile {
-        let known: HashMap<&str, &HashMap<String, Place>> =
+        let known: HashMap<&str, &HashSet<String>> =
             self.entities.iter().map(|(k, a)| (k.name(), &a.ids)).collect();
         let mut years = HashSet::new();
         let mut out = Vec::new();
@@ -301,7 +299,7 @@ impl InventoryTap {
                 // Only references to an entity the source sent at all.
                 let Some(ids) = known.get(target) else { continue };
                 let mut orphans: Vec<&(Place, u64)> =
-                    values.iter().filter(|(v, _)| !ids.contains_key(*v)).map(|(_, p)| p).collect();
+                    values.iter().filter(|(v, _)| !ids.contains(*v)).map(|(_, p)| p).collect();
                 if orphans.is_empty() {
                     continue;
                 }

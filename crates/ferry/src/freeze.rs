@@ -87,12 +87,19 @@ pub(crate) fn records_tsv(archive: &Path) -> anyhow::Result<(String, u64)> {
     Ok((text, hashes.len() as u64))
 }
 
-pub(crate) fn source_files(
-    project: &Project,
-    report: &serde_json::Value,
-    source: &str,
-) -> anyhow::Result<Vec<Input>> {
-    let _ = report;
+/// The first ids of a list for a terminal, saying how many more there are.
+fn some_ids(ids: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let shown: Vec<&str> = ids.iter().take(SHOWN).map(String::as_str).collect();
+    match ids.len().saturating_sub(SHOWN) {
+        0 => shown.join(", "),
+        more => format!("{} (+{more} more; --format json lists all)", shown.join(", ")),
+    }
+}
+
+/// Every file the source `--from SOURCE` reads: its location, and for a
+/// configuration file the folder it sits in.
+pub(crate) fn source_files(project: &Project, source: &str) -> anyhow::Result<Vec<Input>> {
     let path = source.split_once(':').map(|(_, p)| PathBuf::from(p));
     let mut paths: Vec<PathBuf> = path.into_iter().filter(|p| p.exists()).collect();
     // A configuration file names its data folder: its own folder is read.
@@ -134,7 +141,7 @@ pub fn freeze(source: &str, sets: &[String], format: Format) -> anyhow::Result<E
         let report = read_source(source, sets, &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
         let (records, n) = records_tsv(&tmp.join(SNAPSHOT))?;
         private_write(&tmp.join(RECORDS), &records)?;
-        let files = source_files(&project, &report, source)?;
+        let files = source_files(&project, source)?;
         let manifest = Manifest {
             created_at: started_at.clone(),
             seconds: t0.elapsed().as_secs_f64(),
@@ -282,7 +289,7 @@ pub fn verify(snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCod
     )
     .with_context(|| format!("{} is not a snapshot manifest", mpath.display()))?;
     // Files first: when every file is as it was, nothing needs reading.
-    let now = source_files(&project, &serde_json::Value::Null, &manifest.source)?;
+    let now = source_files(&project, &manifest.source)?;
     let before: BTreeMap<&str, &str> =
         manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
     let after: BTreeMap<&str, &str> = now.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
@@ -370,14 +377,7 @@ pub fn verify(snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCod
                 );
                 for (what, ids) in [("added", &c.added), ("changed", &c.changed), ("removed", &c.removed)] {
                     if !ids.is_empty() {
-                        let shown: Vec<&str> = ids.iter().take(20).map(String::as_str).collect();
-                        let more = ids.len().saturating_sub(shown.len());
-                        let tail = if more > 0 {
-                            format!(" (+{more} more; --format json lists all)")
-                        } else {
-                            String::new()
-                        };
-                        outln!("    {what}: {}{tail}", shown.join(", "));
+                        outln!("    {what}: {}", some_ids(ids));
                     }
                 }
             }
@@ -559,13 +559,7 @@ pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> 
                     [("missing", &r.missing), ("unexpected", &r.unexpected), ("differing", &r.differing)]
                 {
                     if !ids.is_empty() {
-                        let shown: Vec<&str> = ids.iter().take(20).map(String::as_str).collect();
-                        outln!(
-                            "  {} {what}: {}{}",
-                            r.entity,
-                            shown.join(", "),
-                            if ids.len() > 20 { " …" } else { "" }
-                        );
+                        outln!("  {} {what}: {}", r.entity, some_ids(ids));
                     }
                 }
             }

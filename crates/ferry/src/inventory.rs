@@ -168,7 +168,7 @@ pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Resul
         project.write_report(&format!("inventory-{stamp}.json"), &serde_json::to_string_pretty(&full)?)?;
     let md_report =
         project.write_report(&format!("inventory-{stamp}.md"), &markdown(source, &profile, &report))?;
-    let files = source_files(&project, &report, source)?;
+    let files = source_files(&project, source)?;
     journal(
         &project,
         Step::Inventory,
