@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod job;
 pub mod loader;
 pub mod pipeline;
+pub mod plan;
 pub mod stages;
 pub mod time;
 

@@ -57,6 +57,8 @@ pub struct Migration {
     pub dry_run: bool,
     /// What bad values in fields do.
     pub field_policy: FieldPolicyConfig,
+    /// The plan's stages (`--plan`), if any.
+    pub plan: Option<crate::plan::RunPlan>,
 }
 
 /// Who rejected (or warned about) a record.
@@ -150,6 +152,9 @@ pub struct EntityTotals {
     pub warned: u64,
     /// Reject reasons with counts, most frequent first (no values in them).
     pub top_reasons: Vec<(String, u64)>,
+    /// The rules records were skipped by, with counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skip_rules: Vec<(String, u64)>,
 }
 
 impl EntityTotals {
@@ -611,7 +616,7 @@ fn drive(
         let _ = source.close();
         return Err(e.into());
     }
-    let mut stages = stages::standard(m.field_policy.clone(), m.only.clone(), sink_entities);
+    let mut stages = stages::standard(m.field_policy.clone(), m.only.clone(), sink_entities, m.plan.as_ref());
     let mut ledger = Ledger::default();
 
     let result: Result<(), RunError> = std::thread::scope(|scope| {
@@ -694,7 +699,12 @@ fn drive(
                     ledger.diagnostic(observer, Reporter::Host, d, false, false)?;
                 }
                 for (e, n, rule) in &fx.skipped {
-                    ledger.entity(*e).skipped += n;
+                    let t = ledger.entity(*e);
+                    t.skipped += n;
+                    match t.skip_rules.iter_mut().find(|(r, _)| r == rule) {
+                        Some((_, c)) => *c += n,
+                        None => t.skip_rules.push((rule.clone(), *n)),
+                    }
                     tracing::debug!(target: "ferry::run", "{n} {e} records skipped: {rule}");
                 }
                 if let Some(batch) = out {

@@ -7,8 +7,12 @@
 //! 1. [`FieldPolicy`]: what a warning about a bad value does (null, reject,
 //!    keep as text), per entity and field;
 //! 2. [`Cascade`]: children of a rejected parent are rejected, naming it;
-//! 3. [`EntityFilter`] (`--only`): entities the plan leaves out are skipped;
-//! 4. [`EntityFilter`] (the sink): entities the sink does not take are skipped.
+//! 3. the plan's stages (`ferry migrate --plan`, see [`crate::plan`]):
+//!    entities not needed and records outside its filters are skipped
+//!    (with what hangs off them), field mappings and crosswalks change
+//!    values, and new ids are given from a crosswalk file;
+//! 4. [`EntityFilter`] (`--only`): entities the plan leaves out are skipped;
+//! 5. [`EntityFilter`] (the sink): entities the sink does not take are skipped.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -276,7 +280,7 @@ impl Cascade {
     }
 }
 
-fn singular(entity: &str) -> String {
+pub(crate) fn singular(entity: &str) -> String {
     match entity {
         "staff" => "staff member".to_owned(),
         "academic_sessions" => "academic session".to_owned(),
@@ -388,8 +392,12 @@ pub fn standard(
     policy: FieldPolicyConfig,
     only: Option<Vec<EntityKind>>,
     sink_entities: Vec<EntityKind>,
+    plan: Option<&crate::plan::RunPlan>,
 ) -> Vec<Box<dyn Stage>> {
     let mut stages: Vec<Box<dyn Stage>> = vec![Box::new(FieldPolicy::new(policy)), Box::new(Cascade::new())];
+    if let Some(plan) = plan {
+        stages.extend(plan.stages());
+    }
     if let Some(only) = only {
         stages.push(Box::new(EntityFilter::new(only, "left out by --only")));
     }

@@ -38,7 +38,7 @@ mod arrow;
 mod manifest;
 
 pub use arrow::{ArrowArray, ArrowBatch, ArrowSchema};
-pub use manifest::{Capability, ConfigField, Manifest, ManifestError};
+pub use manifest::{Capability, ConfigField, DestinationRules, Manifest, ManifestError};
 
 /// The plugin ABI version this crate defines. abi_stable compares the crate
 /// version (`0.y` must match) when loading; the manifest repeats it so that

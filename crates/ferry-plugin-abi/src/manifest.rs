@@ -40,6 +40,10 @@ pub struct Manifest {
     /// write nothing).
     #[serde(default)]
     pub dry_run: bool,
+    /// For sinks: what the destination needs of the records it receives, so
+    /// that `ferry plan check` finds gaps before anything runs.
+    #[serde(default, skip_serializing_if = "DestinationRules::is_empty")]
+    pub destination: DestinationRules,
     /// The library file beside the manifest (set when packaged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
@@ -50,6 +54,32 @@ pub struct Manifest {
 
 fn yes() -> bool {
     true
+}
+
+/// What a destination requires and accepts, declared in a sink's manifest:
+///
+/// ```toml
+/// [destination]
+/// requires = ["students.student_number", "students.grade_level"]
+/// [destination.accepts]
+/// "students.grade_level" = ["PK", "KG", "01", "02"]
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationRules {
+    /// Fields (`entity.field`) every record of the entity must have.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// For code fields (`entity.field`), the canonical values the
+    /// destination can hold; a field not listed takes its whole code set.
+    #[serde(default)]
+    pub accepts: BTreeMap<String, Vec<String>>,
+}
+
+impl DestinationRules {
+    /// Whether nothing is declared.
+    pub fn is_empty(&self) -> bool {
+        self.requires.is_empty() && self.accepts.is_empty()
+    }
 }
 
 /// What a plugin can be.
@@ -182,6 +212,7 @@ mod tests {
             location: None,
             transactional: true,
             dry_run: false,
+            destination: DestinationRules::default(),
             library: None,
             sha256: None,
         }

@@ -62,9 +62,14 @@ pub enum Command {
     /// the snapshot, per entity, by id: counts and every record's content
     /// hash. Exit 1 on any unexplained difference.
     Verify {
-        /// The destination, as for `ferry migrate --from` (it is read back).
+        /// The destination, as for `ferry migrate --from` (it is read back),
+        /// or a destination the plan names.
         #[arg(long)]
         to: String,
+        /// The plan: the snapshot is read through its rules (filters,
+        /// mappings, crosswalks, ids) before it is compared.
+        #[arg(long)]
+        plan: Option<PathBuf>,
         /// The snapshot folder (default: the newest).
         #[arg(long)]
         snapshot: Option<PathBuf>,
@@ -72,10 +77,53 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The Solution Document (plan.toml): draft it, check it, render it.
+    #[command(subcommand)]
+    Plan(PlanCommand),
     /// The migration of the current folder, step by step: each step's state
     /// (not started, passed, failed, stale), its last run, the freeze window
     /// and the next step.
     Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// `ferry plan`.
+#[derive(Subcommand, Debug)]
+pub enum PlanCommand {
+    /// Draft plan.toml from the latest inventory and the destination's
+    /// manifest: entities and their priority, a crosswalk for every code
+    /// found ("?" where its meaning is not known), the id strategy, filters.
+    /// What is already in the plan, comments included, stays.
+    Init {
+        /// The destination: PLUGIN[:LOCATION], or a name the plan has.
+        #[arg(long)]
+        to: String,
+        /// The name it gets in the plan.
+        #[arg(long, default_value = "sandbox")]
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check the plan against the latest inventory and its destinations:
+    /// codes without a mapping, required fields with no source, unknown
+    /// fields, filters that match nothing, crosswalk targets the destination
+    /// does not accept; each at its line. Exit 1 when anything blocks.
+    Check {
+        /// Check against this destination only.
+        #[arg(long)]
+        to: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Write the Solution Document for people (reports/solution-document-*):
+    /// what moves where, what is dropped and why, each crosswalk, the
+    /// expected counts, the timeline and the open questions.
+    Render {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -217,12 +265,21 @@ pub struct MigrateArgs {
     /// and write the profile, as JSON, to this file.
     #[arg(long, hide = true)]
     pub inventory: Option<PathBuf>,
+    /// Internal (`ferry verify --plan`): with --plan, write no id crosswalk.
+    #[arg(long, hide = true)]
+    pub no_id_crosswalk: bool,
     /// A job file (TOML) with [source], [sink] and [run].
-    #[arg(long, conflicts_with_all = ["from", "to"])]
+    #[arg(long, conflicts_with_all = ["from", "to", "plan"])]
     pub job: Option<PathBuf>,
+    /// Run the plan (the Solution Document): its entities, filters, field
+    /// mappings, crosswalks, field policy and id strategy; `--to` names one
+    /// of its destinations; the source is the migration folder's newest
+    /// snapshot (or the plan's [source]) unless --from is given.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
     /// The source: PLUGIN, PLUGIN:CONFIG.toml, or PLUGIN:LOCATION (the data
     /// itself: `powerschool:export/`).
-    #[arg(long, required_unless_present = "job")]
+    #[arg(long, required_unless_present_any = ["job", "plan"])]
     pub from: Option<String>,
     /// The sink: PLUGIN, PLUGIN:CONFIG.toml or PLUGIN:LOCATION (default: a
     /// SQLite archive, ferry-archive.sqlite in the current folder).

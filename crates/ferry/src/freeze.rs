@@ -426,28 +426,82 @@ fn last_rejects(project: &Project) -> anyhow::Result<std::collections::BTreeSet<
 /// `ferry verify --to DESTINATION`: reads the destination back through its
 /// connector and reconciles it with the snapshot, per entity, by id: counts
 /// and every record's content hash. Exit 1 on any unexplained difference.
-pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
+pub fn verify_destination(
+    to: &str,
+    plan: Option<&Path>,
+    snapshot: Option<&Path>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
     let project = Project::here()?;
     let started_at = ferry_host::time::now();
     let snap = match snapshot {
         Some(s) => s.to_owned(),
         None => latest(&project)?,
     };
-    let frozen_text = std::fs::read_to_string(snap.join(RECORDS))
-        .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?;
     let tmp = project.root.join(format!("snapshots/.reconcile-{}.partial", std::process::id()));
+    let mut inputs = Vec::new();
+    let (read_back, taken) = match plan {
+        Some(p) => {
+            let loaded = crate::plan::Loaded::read(p)?;
+            inputs.push(p.to_owned());
+            let back = match loaded.plan.destinations.get(to) {
+                Some(d) => match (&d.to, &d.plugin, &d.config) {
+                    (Some(t), _, _) => loaded.endpoint(t),
+                    (None, Some(plugin), Some(c)) => format!("{plugin}:{}", loaded.dir().join(c).display()),
+                    _ => bail!(UsageError(format!(
+                        "destination '{to}' gives its settings inline; `ferry verify` reads a destination back through `to = \"PLUGIN:LOCATION\"` or `config = \"FILE\"`"
+                    ))),
+                },
+                None => to.to_owned(),
+            };
+            let plugin = back.split_once(':').map_or(back.as_str(), |(p, _)| p).to_owned();
+            let found = ferry_host::discovery::discover(&ferry_host::discovery::search_dirs());
+            let entities = found.find(&plugin).map(|e| e.manifest.entities.clone());
+            (back, entities)
+        }
+        None => (to.to_owned(), None),
+    };
     let read = (|| {
         crate::project::private_dir(&tmp)?;
-        read_source(to, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
-        records_tsv(&tmp.join(SNAPSHOT))
+        let expected = match plan {
+            // The snapshot through the plan: its filters, mappings, crosswalks and ids.
+            Some(p) => {
+                let snapshot_source = format!("sqlite:{}", snap.join(SNAPSHOT).display());
+                let extra: Vec<&std::ffi::OsStr> =
+                    vec!["--plan".as_ref(), p.as_os_str(), "--no-id-crosswalk".as_ref()];
+                read_source(
+                    &snapshot_source,
+                    &[],
+                    &tmp.join("expected.sqlite"),
+                    &tmp.join("expected-rejects.jsonl"),
+                    &extra,
+                )?;
+                records_tsv(&tmp.join("expected.sqlite"))?.0
+            }
+            None => std::fs::read_to_string(snap.join(RECORDS))
+                .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?,
+        };
+        read_source(&read_back, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
+        Ok::<_, anyhow::Error>((expected, records_tsv(&tmp.join(SNAPSHOT))?))
     })();
     let _ = std::fs::remove_dir_all(&tmp);
-    let (live_text, _) = read?;
+    let (frozen_text, (live_text, _)) = read?;
+    let to = read_back.as_str();
     // Joined by entity and id: a destination read back names its own source system.
     let by_id = |text: &str| -> BTreeMap<(String, String), String> {
         parse_records(text).into_iter().map(|((e, _, id), h)| ((e, id), h)).collect()
     };
-    let (frozen, live) = (by_id(&frozen_text), by_id(&live_text));
+    let (mut frozen, live) = (by_id(&frozen_text), by_id(&live_text));
+    let mut not_taken: BTreeMap<String, u64> = BTreeMap::new();
+    if let Some(taken) = &taken {
+        frozen.retain(|(e, _), _| {
+            let keep = taken.contains(e);
+            if !keep {
+                *not_taken.entry(e.clone()).or_default() += 1;
+            }
+            keep
+        });
+    }
     let rejected = last_rejects(&project)?;
     let mut out: BTreeMap<String, Reconciled> = BTreeMap::new();
     fn at<'m>(m: &'m mut BTreeMap<String, Reconciled>, e: &str) -> &'m mut Reconciled {
@@ -479,7 +533,9 @@ pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> 
         "snapshot": project.relative(&snap),
         "destination": to,
         "reconciled": bad == 0,
+        "plan": plan.map(|p| project.relative(p)),
         "entities": entities,
+        "not_taken_by_the_destination": not_taken,
     });
     let stamp = started_at.replace([':', '-'], "");
     let report =
@@ -520,7 +576,7 @@ pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> 
         Step::Verify,
         None,
         started_at,
-        Vec::new(),
+        project.hash_inputs(&inputs)?,
         counts,
         err.as_ref(),
         Some(report.clone()),

@@ -19,6 +19,7 @@ mod freeze;
 mod inventory;
 mod migrate;
 mod output;
+mod plan;
 mod plugins;
 mod project;
 mod staged;
@@ -42,10 +43,25 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// Writes results to standard output; see [`outln!`].
+/// Set while a command must finish its work after its reader went away
+/// (`ferry migrate` in a migration folder still journals its run).
+pub(crate) static DEFER_BROKEN_PIPE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    static GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if GONE.load(Ordering::Relaxed) {
+        return;
+    }
     if let Err(e) = std::io::stdout().lock().write_fmt(args) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
+            if DEFER_BROKEN_PIPE.load(Ordering::Relaxed) {
+                // The rest of the output goes nowhere; the work completes.
+                GONE.store(true, Ordering::Relaxed);
+                return;
+            }
             std::process::exit(0);
         }
         eprintln!("error: cannot write the output: {e}");
@@ -136,9 +152,14 @@ fn main() -> ExitCode {
         cli::Command::Init { folder, name } => init(&folder, name),
         cli::Command::Status { format } => status(format),
         cli::Command::Inventory { from, from_set, format } => inventory::inventory(&from, &from_set, format),
-        cli::Command::Verify { to, snapshot, format } => {
-            freeze::verify_destination(&to, snapshot.as_deref(), format)
+        cli::Command::Verify { to, plan, snapshot, format } => {
+            freeze::verify_destination(&to, plan.as_deref(), snapshot.as_deref(), format)
         }
+        cli::Command::Plan(cmd) => match cmd {
+            cli::PlanCommand::Init { to, name, format } => plan::init(&to, &name, format),
+            cli::PlanCommand::Check { to, format } => plan::check(to.as_deref(), format),
+            cli::PlanCommand::Render { format } => plan::render(format),
+        },
         cli::Command::Freeze(f) => match (f.command, f.from) {
             (Some(cli::FreezeCommand::Verify { snapshot, format }), _) => {
                 freeze::verify(snapshot.as_deref(), format)

@@ -17,15 +17,113 @@ use ferry_plugin_abi::ErrorKind;
 
 use crate::UsageError;
 use crate::cli::{Format, MigrateArgs};
-use crate::output::{ReceiptsFile, RejectsFile, RunObserver, print_summary};
+use crate::output::{IdsFile, ReceiptsFile, RejectsFile, RunObserver, print_summary};
 use crate::project::{Entry, Outcome, Project, Step};
 
 /// Exit code of a run that completed with rejected records.
 pub const EXIT_REJECTS: u8 = 3;
 
-fn job_from_args(args: &MigrateArgs) -> anyhow::Result<JobSpec> {
+/// What `--plan` adds to a run.
+pub(crate) struct PlanRun {
+    /// The plan's stages.
+    pub stages: ferry_host::plan::RunPlan,
+    /// The id strategy.
+    pub strategy: ferry_host::plan::IdStrategy,
+    /// Where the old ↔ new ids go.
+    pub ids_out: Option<PathBuf>,
+    /// Source and destination overrides the plan gives.
+    pub from_set: Vec<String>,
+    pub to_set: Vec<String>,
+    /// Where the source came from, for the terminal.
+    pub source_note: String,
+}
+
+/// The newest snapshot of the migration folder `dir` is in, as a source.
+fn newest_snapshot(dir: &std::path::Path) -> Option<String> {
+    let project = Project::find(dir)?;
+    let snaps = project.root.join("snapshots");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&snaps)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("manifest.json").is_file() && p.join("snapshot.sqlite").is_file())
+        .collect();
+    found.sort();
+    found.pop().map(|p| format!("sqlite:{}", p.join("snapshot.sqlite").display()))
+}
+
+/// The job a plan describes: its source (the newest snapshot unless
+/// `--from`), the destination `--to` names, its field policy and stages.
+fn plan_job(args: &MigrateArgs, path: &std::path::Path) -> anyhow::Result<(JobSpec, PlanRun)> {
+    let loaded = crate::plan::Loaded::read(path)?;
+    let plan = &loaded.plan;
+    let dir = loaded.dir();
+    let mut from_set = Vec::new();
+    let (from, source_note) = match (&args.from, newest_snapshot(&dir), &plan.source) {
+        (Some(f), _, _) => (f.clone(), format!("--from {f}")),
+        (None, Some(snap), _) => (snap.clone(), format!("the newest snapshot ({snap})")),
+        (None, None, Some(src)) => {
+            from_set.clone_from(&src.set);
+            (loaded.endpoint(&src.from), format!("the plan's [source] ({})", src.from))
+        }
+        (None, None, None) => bail!(UsageError(format!(
+            "{}: no source: take a snapshot (`ferry freeze`), give [source] from = \"PLUGIN:LOCATION\" in the plan, or --from",
+            path.display()
+        ))),
+    };
+    let names: Vec<&String> = plan.destinations.keys().collect();
+    let to = match (&args.to, names.as_slice()) {
+        (Some(t), _) => t.clone(),
+        (None, [one]) => (*one).clone(),
+        (None, _) => bail!(UsageError(format!(
+            "give --to NAME: the plan names the destinations {}",
+            if names.is_empty() {
+                "(none)".into()
+            } else {
+                names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        ))),
+    };
+    let mut to_set = Vec::new();
+    let sink = match plan.destinations.get(&to) {
+        Some(d) => {
+            to_set.clone_from(&d.set);
+            match (&d.to, &d.plugin, &d.config, &d.settings) {
+                (Some(t), _, _, _) => job::parse_endpoint(&loaded.endpoint(t))?,
+                (None, Some(p), Some(c), _) => {
+                    let (config, base_dir) = job::read_config_file(&dir.join(c))?;
+                    job::EndpointSpec { plugin: p.clone(), config, base_dir, location: None }
+                }
+                (None, Some(p), None, settings) => job::EndpointSpec {
+                    plugin: p.clone(),
+                    config: serde_json::to_value(settings.clone().unwrap_or_default())?,
+                    base_dir: dir.clone(),
+                    location: None,
+                },
+                (None, None, _, _) => bail!(UsageError(format!(
+                    "{}: destination '{to}' names no connector (`to` or `plugin`)",
+                    path.display()
+                ))),
+            }
+        }
+        None => job::parse_endpoint(&to)?,
+    };
+    let stages = plan.compile(&dir).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+    let run = RunOptions { field_policy: plan.field_policy.clone(), ..RunOptions::default() };
+    run.field_policy.check().map_err(|e| UsageError(format!("{}: [field_policy] {e}", path.display())))?;
+    let job = JobSpec { source: job::parse_endpoint(&from)?, sink, run };
+    let ids_out = if args.no_id_crosswalk { None } else { plan.ids.write.as_ref().map(|w| dir.join(w)) };
+    Ok((job, PlanRun { stages, strategy: plan.ids.strategy, ids_out, from_set, to_set, source_note }))
+}
+
+fn job_from_args(args: &MigrateArgs) -> anyhow::Result<(JobSpec, Option<PlanRun>)> {
+    let mut plan_run = None;
     let mut job = match (&args.job, &args.from) {
         (Some(path), _) => job::read_job(path)?,
+        (None, _) if args.plan.is_some() => {
+            let (job, p) = plan_job(args, args.plan.as_deref().unwrap_or(std::path::Path::new("plan.toml")))?;
+            plan_run = Some(p);
+            job
+        }
         (None, Some(from)) => JobSpec {
             source: job::parse_endpoint(from)?,
             sink: match &args.to {
@@ -56,7 +154,7 @@ fn job_from_args(args: &MigrateArgs) -> anyhow::Result<JobSpec> {
     if job.run.batch_size == 0 {
         bail!("the batch size must be at least 1");
     }
-    Ok(job)
+    Ok((job, plan_run))
 }
 
 /// A mistake in what was asked (exit 2), keeping its message.
@@ -148,6 +246,9 @@ fn source_inputs(args: &MigrateArgs, job: &JobSpec) -> Vec<PathBuf> {
     if let Some(j) = &args.job {
         out.push(j.clone());
     }
+    if let Some(p) = &args.plan {
+        out.push(p.clone());
+    }
     if let Some((_, rest)) = args.from.as_deref().and_then(|f| f.split_once(':')) {
         let p = PathBuf::from(rest);
         if p.exists() {
@@ -176,6 +277,10 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let started_at = ferry_host::time::now();
     let command: Vec<String> = std::env::args().collect();
     let step = if args.dry_run { Step::DryRun } else { Step::Migrate };
+    if project.is_some() {
+        // A reader that goes away must not keep a committed run out of the journal.
+        crate::DEFER_BROKEN_PIPE.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut notes = Notes::default();
     let result = run_inner(args, quiet, &mut notes);
     let Some(project) = project else { return result };
@@ -226,7 +331,13 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     // First of all: a stop while plugins load must roll back too, not kill.
     let control = Arc::new(RunControl::new());
     install_stop_handler(control.clone());
-    let mut job = job_from_args(&args).map_err(usage)?;
+    let (mut job, plan_run) = job_from_args(&args).map_err(usage)?;
+    if let Some(p) = &plan_run
+        && args.format == Format::Text
+        && !quiet
+    {
+        eprintln!("Running the plan from {}.", p.source_note);
+    }
     let only = job.run.only_entities().map_err(usage)?;
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
@@ -250,10 +361,12 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     job::apply_location(&mut job.source, &source.manifest).map_err(usage)?;
     notes.inputs = source_inputs(&args, &job);
     job::apply_location(&mut job.sink, &sink.manifest).map_err(usage)?;
-    for s in &args.from_set {
+    let (plan_from, plan_to) =
+        plan_run.as_ref().map(|p| (p.from_set.clone(), p.to_set.clone())).unwrap_or_default();
+    for s in plan_from.iter().chain(&args.from_set) {
         job::apply_override(&mut job.source.config, s).map_err(usage)?;
     }
-    for s in &args.to_set {
+    for s in plan_to.iter().chain(&args.to_set) {
         job::apply_override(&mut job.sink.config, s).map_err(usage)?;
     }
     if args.dry_run && !sink.manifest.dry_run {
@@ -286,6 +399,7 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
         run_id: run_id(),
         dry_run: args.dry_run,
         field_policy: job.run.field_policy.clone(),
+        plan: plan_run.as_ref().map(|p| p.stages.clone()),
     };
 
     // A dry run writes nothing, not even a rejects file, unless one is asked for.
@@ -310,6 +424,14 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     let tap = args.inventory.as_ref().map(|_| Arc::new(std::sync::Mutex::new(InventoryTap::default())));
     let mut taps: Vec<Box<dyn Tap>> =
         tap.iter().map(|t| Box::new(SharedTap(t.clone())) as Box<dyn Tap>).collect();
+    if let Some(p) = &plan_run
+        && let Some(out) = &p.ids_out
+        && !args.dry_run
+    {
+        let ids = IdsFile::new(out.clone(), &migration.run_id, p.strategy, p.stages.old_ids());
+        taps.push(Box::new(ids.tap()));
+        observer.ids = Some(ids);
+    }
     let result = pipeline::run_with_taps(&migration, &mut observer, &control, &mut taps);
     if let (Ok(_), Some(path), Some(tap)) = (&result, &args.inventory, &tap) {
         let profile = tap.lock().map_err(|_| anyhow::anyhow!("the inventory tap panicked"))?.profile();
@@ -343,9 +465,13 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     // Committed: the outputs already in place stay.
     let rejects_file = observer.rejects.take().map(RejectsFile::confirm);
     let receipts_file = observer.receipts.take().and_then(ReceiptsFile::confirm);
+    let ids_file = observer.ids.take().and_then(IdsFile::confirm);
     let mut v = serde_json::to_value(&report)?;
     v["rejects_file"] = serde_json::json!(rejects_file.as_ref().map(|r| &r.0));
     v["receipts_file"] = serde_json::json!(receipts_file);
+    if let Some(p) = &ids_file {
+        v["id_crosswalk_file"] = serde_json::json!(p);
+    }
     notes.report = Some(v.clone());
     match args.format {
         Format::Json => {
@@ -355,6 +481,9 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
             print_summary(&report, rejects_file.as_ref().map(|(p, n)| (p.as_path(), *n)));
             if let Some(p) = &receipts_file {
                 outln!("Receipts: {}", p.display());
+            }
+            if let Some(p) = &ids_file {
+                outln!("Id crosswalk (old ↔ new): {}", p.display());
             }
         }
     }

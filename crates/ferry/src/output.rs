@@ -1,7 +1,9 @@
 //! What a run shows and writes: the progress bar, the rejects file and the
 //! summary.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferry_host::pipeline::{Observer, Reporter, RunReport, Totals};
@@ -99,11 +101,102 @@ impl ReceiptsFile {
     }
 }
 
+/// The old ↔ new id crosswalk of a run (`[ids] write` in the plan), CSV
+/// with the columns entity,old_id,new_id: from the records that reached the
+/// destination (strategies `keep` and `crosswalk`) or from its receipts
+/// (`destination`), less what the destination rejected. Put in place with
+/// the rejects file, just before the destination commits.
+pub struct IdsFile {
+    target: PathBuf,
+    run_id: String,
+    strategy: ferry_host::plan::IdStrategy,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+    old: Option<HashMap<(String, String), String>>,
+    rejected: HashSet<(String, String)>,
+    file: Option<Staged>,
+}
+
+/// The tap that lists the records reaching the destination.
+pub struct IdsTap(Arc<Mutex<Vec<(String, String)>>>);
+
+impl ferry_host::stages::Tap for IdsTap {
+    fn observe(&mut self, batch: &ferry_host::stages::StageBatch) {
+        let Ok(view) = ferry_model::FieldsView::new(batch.entity, &batch.records) else { return };
+        if let Ok(mut seen) = self.0.lock() {
+            for row in 0..view.len() {
+                seen.push((batch.entity.name().to_owned(), view.meta().source_id(row).to_owned()));
+            }
+        }
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+impl IdsFile {
+    pub fn new(
+        target: PathBuf,
+        run_id: &str,
+        strategy: ferry_host::plan::IdStrategy,
+        old: Option<HashMap<(String, String), String>>,
+    ) -> IdsFile {
+        IdsFile {
+            target,
+            run_id: run_id.to_owned(),
+            strategy,
+            seen: Arc::default(),
+            old,
+            rejected: HashSet::new(),
+            file: None,
+        }
+    }
+
+    /// The tap feeding it.
+    pub fn tap(&self) -> IdsTap {
+        IdsTap(self.seen.clone())
+    }
+
+    fn install(&mut self, receipts: &[ferry_model::Receipt]) -> anyhow::Result<()> {
+        use ferry_host::plan::IdStrategy;
+        let mut file = Staged::create(&self.target, &self.run_id)?;
+        file.line("entity,old_id,new_id");
+        if self.strategy == IdStrategy::Destination {
+            for r in receipts {
+                file.line(&format!(
+                    "{},{},{}",
+                    r.entity,
+                    csv_cell(&r.source_id),
+                    csv_cell(&r.destination_id)
+                ));
+            }
+        } else {
+            let seen = self.seen.lock().map_err(|_| anyhow::anyhow!("the id tap panicked"))?;
+            for (entity, id) in seen.iter() {
+                if self.rejected.contains(&(entity.clone(), id.clone())) {
+                    continue;
+                }
+                let old = self.old.as_ref().and_then(|m| m.get(&(entity.clone(), id.clone()))).unwrap_or(id);
+                file.line(&format!("{entity},{},{}", csv_cell(old), csv_cell(id)));
+            }
+        }
+        file.install()?;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// The destination committed: the file stays.
+    pub fn confirm(self) -> Option<PathBuf> {
+        self.file.map(Staged::confirm)
+    }
+}
+
 /// Progress bar, rejects file (none in a dry run that was not given one) and
 /// receipts file (none in a dry run).
 pub struct RunObserver {
     pub rejects: Option<RejectsFile>,
     pub receipts: Option<ReceiptsFile>,
+    pub ids: Option<IdsFile>,
     bar: ProgressBar,
 }
 
@@ -120,7 +213,7 @@ impl RunObserver {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        RunObserver { rejects, receipts, bar }
+        RunObserver { rejects, receipts, ids: None, bar }
     }
 
     pub fn finish(&self) {
@@ -134,11 +227,18 @@ impl Observer for RunObserver {
             .rejects
             .as_mut()
             .map_or(Ok(()), RejectsFile::install)
-            .and_then(|()| self.receipts.as_mut().map_or(Ok(()), |r| r.install(receipts)));
+            .and_then(|()| self.receipts.as_mut().map_or(Ok(()), |r| r.install(receipts)))
+            .and_then(|()| self.ids.as_mut().map_or(Ok(()), |r| r.install(receipts)));
         placed.map_err(|e| format!("{e:#}; nothing was committed"))
     }
 
     fn diagnostic(&mut self, by: Reporter, diagnostic: &Diagnostic) {
+        if let Some(ids) = &mut self.ids
+            && by == Reporter::Sink
+            && diagnostic.is_reject()
+        {
+            ids.rejected.insert((diagnostic.entity.clone(), diagnostic.record_id.clone()));
+        }
         if let Some(r) = &mut self.rejects {
             r.write(by, diagnostic);
         }
@@ -202,6 +302,9 @@ pub fn print_summary(report: &RunReport, rejects: Option<(&Path, u64)>) {
         );
         for (reason, n) in &t.top_reasons {
             outln!("    {n:>8} × {reason}");
+        }
+        for (rule, n) in &t.skip_rules {
+            outln!("    {n:>8} skipped: {rule}");
         }
     }
     let (read, written, rejected, skipped, warned) = report.entities.iter().fold((0, 0, 0, 0, 0), |a, l| {

@@ -90,7 +90,13 @@ impl Step {
     pub fn built(self) -> bool {
         matches!(
             self,
-            Step::Init | Step::Inventory | Step::Freeze | Step::DryRun | Step::Migrate | Step::Verify
+            Step::Init
+                | Step::Inventory
+                | Step::Plan
+                | Step::Freeze
+                | Step::DryRun
+                | Step::Migrate
+                | Step::Verify
         )
     }
 }
@@ -343,26 +349,23 @@ fn plan_template(name: &str) -> String {
 # reviews it before any data moves. Edit it by hand; keep it in version
 # control beside the journal.
 #
-# This version of Ferry reads [migration] and [timeline] (shown by
-# `ferry status`). The sections for entities and their priority, field
-# mappings, code crosswalks, filters, the id strategy and named destinations
-# are drafted by `ferry plan init`, which is not built yet.
+# `ferry plan init --to DESTINATION` drafts the rest from the inventory and
+# the destination's manifest: the source, named destinations, the id
+# strategy, filters, the field policy, each entity's priority and a crosswalk
+# for every code found. It adds only what is missing: your edits and
+# comments stay. `ferry plan check` then finds what blocks, line by line.
 
 [migration]
 name = "{name}"
 
-[timeline]
-# The freeze window: both systems read-only (dates as YYYY-MM-DD).
+# The freeze window: both systems read-only (dates as YYYY-MM-DD), the
+# sandbox test and go-live dates, and who owns each step (roles, not names):
 # freeze_start = "2027-06-20"
 # freeze_end = "2027-07-05"
 # sandbox_test = "2027-06-25"
 # go_live = "2027-07-06"
-
-# Who owns each step (roles, not names).
-# [timeline.owners]
-# inventory = "data manager"
-# freeze = "SIS administrator"
-# verify = "data manager"
+# owners = {{ inventory = "data manager", freeze = "SIS administrator", verify = "data manager" }}
+[timeline]
 "#
     )
 }

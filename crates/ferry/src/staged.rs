@@ -245,6 +245,17 @@ impl Staged {
     }
 }
 
+/// Replaces `target` with `text` the way a run's outputs are: locked,
+/// written to a private partial file, flushed and renamed into place, so an
+/// interrupted write leaves the previous file whole.
+pub fn replace_private(target: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = Staged::create(target, &format!("edit-{}", std::process::id()))?;
+    f.line(text.strip_suffix('\n').unwrap_or(text));
+    f.install()?;
+    f.confirm();
+    Ok(())
+}
+
 impl Drop for Staged {
     fn drop(&mut self) {
         if self.confirmed {
