@@ -369,6 +369,29 @@ mod tests {
     }
 
     #[test]
+    fn a_job_file_sets_the_field_policy_per_entity() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = dir.path().join("job.toml");
+        std::fs::write(
+            &job,
+            "[source]\nplugin = \"csv\"\n[run.field_policy]\ndefault = \"reject\"\nstudents = { birth_date = \"keep_as_text\" }\n",
+        )
+        .unwrap();
+        let spec = read_job(&job).unwrap();
+        assert_eq!(spec.run.field_policy.default, crate::stages::FieldAction::Reject);
+        assert_eq!(
+            spec.run.field_policy.entities["students"]["birth_date"],
+            crate::stages::FieldAction::KeepAsText
+        );
+        std::fs::write(
+            &job,
+            "[source]\nplugin = \"csv\"\n[run.field_policy]\nstudents = { birthdate = \"reject\" }\n",
+        )
+        .unwrap();
+        assert!(read_job(&job).unwrap_err().0.contains("unknown field 'birthdate'"));
+    }
+
+    #[test]
     fn job_file_with_inline_and_file_configs() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("src.toml"), "directory = \"in\"\n").unwrap();

@@ -1258,3 +1258,268 @@ impl Stage for NewIds {
         Ok(Some(batch))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ferry_model::{Code, Grade, GradeKind, GradeLevel, Meta, Origin, Record, RecordBuilder, Student};
+
+    use super::*;
+
+    fn plan(text: &str) -> PlanFile {
+        PlanFile::parse(text).unwrap()
+    }
+
+    fn kinds(problems: &[Problem]) -> Vec<(&'static str, String, bool)> {
+        problems.iter().map(|p| (p.kind, p.path.join("."), p.blocking)).collect()
+    }
+
+    fn students(rows: &[(&str, &str, &str)]) -> RecordBatch {
+        let mut b = <Student as Record>::Builder::with_capacity(rows.len());
+        for (i, (id, grade, status)) in rows.iter().enumerate() {
+            let mut meta = Meta::new("t", *id);
+            meta.origin = Some(Origin { file: "students.csv".into(), line: i as u64 + 2, raw: None });
+            b.push(&Student {
+                meta,
+                first_name: "A".into(),
+                last_name: "B".into(),
+                grade_level: Some(Code::normalize(grade)),
+                status: (!status.is_empty()).then(|| (*status).to_owned()),
+                state_id: Some(format!("  st{id} ")),
+                ..Student::default()
+            });
+        }
+        b.finish().unwrap()
+    }
+
+    fn grades(rows: &[(&str, &str, i64)]) -> RecordBatch {
+        let mut b = <Grade as Record>::Builder::with_capacity(rows.len());
+        for (id, student, year) in rows {
+            b.push(&Grade {
+                meta: Meta::new("t", *id),
+                student_id: Some((*student).into()),
+                kind: Some(Code::mapped(GradeKind::Final, "F")),
+                school_year: Some(*year),
+                ..Grade::default()
+            });
+        }
+        b.finish().unwrap()
+    }
+
+    fn run(
+        stages: &mut [Box<dyn Stage>],
+        entity: EntityKind,
+        records: RecordBatch,
+    ) -> (Option<StageBatch>, Effects) {
+        let mut fx = Effects::default();
+        let out =
+            crate::stages::run_stages(stages, StageBatch { entity, records, warnings: vec![] }, &mut fx)
+                .unwrap();
+        (out, fx)
+    }
+
+    fn ids(b: &StageBatch) -> Vec<String> {
+        let v = FieldsView::new(b.entity, &b.records).unwrap();
+        (0..v.len()).map(|r| v.meta().source_id(r).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_plan_alone_names_unknown_fields_bad_targets_and_open_questions() {
+        let p = plan(
+            r#"
+[ids]
+strategy = "crosswalk"
+[entities.studentz]
+priority = "required"
+[entities.students.fields.state_idd]
+transforms = ["trim"]
+[entities.students.fields.state_id]
+transforms = ["shout"]
+[entities.students.fields.birth_date]
+transforms = ["trim"]
+[entities.grades]
+priority = "not_needed"
+[crosswalks.students.grade_level]
+"9" = "09"
+"13" = "Grade9"
+"99" = "?"
+[crosswalks.grades.student_id]
+"1" = "2"
+[field_policy]
+students = { birthdate = "reject" }
+"#,
+        );
+        let k = kinds(&p.check_static());
+        for want in [
+            ("unknown", "entities.studentz", true),
+            ("unknown", "entities.students.fields.state_idd", true),
+            ("unknown", "entities.students.fields.state_id.transforms", true),
+            ("transform", "entities.students.fields.birth_date", true),
+            ("reason", "entities.grades.priority", false),
+            ("not_accepted", "crosswalks.students.grade_level.13", true),
+            ("open_question", "crosswalks.students.grade_level.99", true),
+            ("ids", "crosswalks.grades.student_id", true),
+            ("unknown", "field_policy.students.birthdate", true),
+            ("ids", "ids.strategy", true),
+        ] {
+            assert!(
+                k.iter().any(|x| (x.0, x.1.as_str(), x.2) == (want.0, want.1, want.2)),
+                "{want:?} not in {k:#?}"
+            );
+        }
+        assert!(!k.iter().any(|x| x.1 == "crosswalks.students.grade_level.9"), "a good entry is no problem");
+        assert!(p.compile(Path::new(".")).unwrap_err().contains("open question"));
+        assert!(
+            PlanFile::parse("[entities.students]\npriority = \"maybe\"\n").unwrap_err().contains("line 2")
+        );
+    }
+
+    #[test]
+    fn the_plan_against_the_source_and_destination() {
+        let p = plan(
+            r#"
+[filters]
+school_years = [2026, 1999]
+schools = ["101", "777"]
+[crosswalks.students.grade_level]
+"9" = "09"
+"#,
+        );
+        let mut src = SourceFacts::default();
+        src.records.insert("students".into(), 10);
+        src.records.insert("grades".into(), 5);
+        src.filled.insert(("students".into(), "state_id".into()), 0);
+        src.codes.insert(
+            ("students".into(), "grade_level".into()),
+            vec![
+                ("9".into(), "09".into(), 6),
+                ("X".into(), "Other".into(), 3),
+                ("KG".into(), "KG".into(), 1),
+            ],
+        );
+        src.school_years = vec![2025, 2026];
+        src.schools = vec!["101".into()];
+        let dest = DestinationFacts {
+            name: "sandbox".into(),
+            plugin: "ps".into(),
+            entities: vec!["students".into()],
+            rules: ferry_plugin_abi::DestinationRules {
+                requires: vec!["students.state_id".into()],
+                accepts: [("students.grade_level".to_owned(), vec!["09".to_owned(), "10".to_owned()])].into(),
+            },
+        };
+        let all = p.check_against(Some(&src), Some(&dest));
+        let msg =
+            |kind: &str| all.iter().filter(|x| x.kind == kind).map(|x| x.message.clone()).collect::<Vec<_>>();
+        assert!(msg("unmapped_code").iter().any(|m| m.contains("'X' (3 records)")), "{all:#?}");
+        let nothing = msg("filter_matches_nothing");
+        assert!(
+            nothing.iter().any(|m| m.contains("1999")) && nothing.iter().any(|m| m.contains("'777'")),
+            "{nothing:?}"
+        );
+        assert_eq!(nothing.len(), 2, "{nothing:?}");
+        assert!(msg("required_without_source").iter().any(|m| m.contains("students.state_id")), "{all:#?}");
+        assert!(msg("not_accepted").iter().any(|m| m.contains("'KG' (1 records) becomes 'KG'")), "{all:#?}");
+        assert!(msg("destination").iter().any(|m| m.starts_with("grades (5 records, required)")), "{all:#?}");
+    }
+
+    #[test]
+    fn skips_name_their_rule_and_follow_a_skipped_parent() {
+        let p = plan(
+            r#"
+[filters]
+school_years = [2026]
+active_students_only = true
+[entities.attendance]
+priority = "not_needed"
+reason = "kept in the archive"
+"#,
+        );
+        let mut stages = p.compile(Path::new(".")).unwrap().stages();
+        let (out, fx) = run(
+            &mut stages,
+            EntityKind::Students,
+            students(&[("1", "9", "active"), ("2", "9", "inactive"), ("3", "9", "")]),
+        );
+        assert_eq!(ids(&out.unwrap()), ["1", "3"], "a student with no status is kept");
+        assert_eq!(fx.skipped, [(EntityKind::Students, 1, "[filters] active_students_only".to_owned())]);
+        let (out, fx) = run(
+            &mut stages,
+            EntityKind::Grades,
+            grades(&[("g1", "1", 2026), ("g2", "2", 2026), ("g3", "1", 2025)]),
+        );
+        assert_eq!(ids(&out.unwrap()), ["g1"]);
+        let mut rules: Vec<String> = fx.skipped.iter().map(|s| s.2.clone()).collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            ["[filters] school_years", "its student was skipped ([filters] active_students_only)"]
+        );
+        let mut fx = Effects::default();
+        let b = StageBatch {
+            entity: EntityKind::Attendance,
+            records: RecordBatch::new_empty(EntityKind::Attendance.schema()),
+            warnings: vec![],
+        };
+        let _ = crate::stages::run_stages(&mut stages, b, &mut fx).unwrap();
+        assert!(fx.skipped[0].2.contains("not needed: kept in the archive"), "{:?}", fx.skipped);
+    }
+
+    #[test]
+    fn crosswalks_change_the_canonical_code_and_keep_the_original_and_mappings_change_text() {
+        let p = plan(
+            r#"
+[crosswalks.students.grade_level]
+"99" = "12"
+[entities.students.fields.state_id]
+transforms = ["trim", "upper"]
+[entities.students.fields.middle_name]
+default = "NMN"
+[entities.students.fields.preferred_name]
+concat = ["first_name", "last_name"]
+separator = "-"
+"#,
+        );
+        let mut stages = p.compile(Path::new(".")).unwrap().stages();
+        let (out, _) = run(&mut stages, EntityKind::Students, students(&[("1", "99", ""), ("2", "9", "")]));
+        let out = out.unwrap();
+        let v = FieldsView::new(EntityKind::Students, &out.records).unwrap();
+        let get = |f: &str, r| v.get(v.index(f).unwrap(), r);
+        assert_eq!(get("grade_level", 0), Value::Code { code: "12", original: "99" });
+        assert_eq!(
+            get("grade_level", 1),
+            Value::Code { code: "09", original: "9" },
+            "values not in the crosswalk keep the connector's mapping"
+        );
+        assert_eq!(get("state_id", 0), Value::Text("ST1"));
+        assert_eq!(get("middle_name", 1), Value::Text("NMN"));
+        assert_eq!(get("preferred_name", 0), Value::Text("A-B"));
+        let _ = GradeLevel::Grade12;
+    }
+
+    #[test]
+    fn new_ids_come_from_the_crosswalk_file_and_references_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("ids.csv"),
+            "entity,old_id,new_id\nstudents,1,S-100\nstudents,2,S-200\n",
+        )
+        .unwrap();
+        let p = plan("[ids]\nstrategy = \"crosswalk\"\nfile = \"ids.csv\"\n");
+        let compiled = p.compile(dir.path()).unwrap();
+        let mut stages = compiled.stages();
+        let (out, fx) = run(&mut stages, EntityKind::Students, students(&[("1", "9", ""), ("3", "9", "")]));
+        assert_eq!(ids(&out.unwrap()), ["S-100"]);
+        assert_eq!(fx.rejects.len(), 1);
+        assert_eq!(fx.rejects[0].record_id, "3");
+        assert!(fx.rejects[0].reason.contains("no new id for this record in"), "{}", fx.rejects[0].reason);
+        assert_eq!(fx.rejects[0].line, 3);
+        let (out, fx) = run(&mut stages, EntityKind::Grades, grades(&[("g1", "2", 2026), ("g2", "9", 2026)]));
+        let out = out.unwrap();
+        let v = FieldsView::new(EntityKind::Grades, &out.records).unwrap();
+        assert_eq!(v.get(v.index("student_id").unwrap(), 0), Value::Text("S-200"));
+        assert!(fx.rejects[0].reason.contains("its student '9' has no new id"), "{:?}", fx.rejects);
+        assert_eq!(compiled.old_ids().unwrap()[&("students".to_owned(), "S-100".to_owned())], "1");
+        std::fs::write(dir.path().join("ids.csv"), "entity,old,new\n").unwrap();
+        assert!(p.compile(dir.path()).unwrap_err().contains("line 1: no column 'old_id'"));
+    }
+}

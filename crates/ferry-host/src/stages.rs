@@ -129,8 +129,9 @@ pub enum FieldAction {
 
 /// The field policy: a default and overrides per entity and field (`"*"` for
 /// every field of an entity). Keys and required fields always reject.
+// No `deny_unknown_fields`: serde does not support it beside `flatten` (it
+// refused every per-entity table); `check` names unknown entities and fields.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct FieldPolicyConfig {
     /// The action for fields with no override.
     #[serde(default)]
