@@ -16,6 +16,7 @@
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
 //! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
+//! - `solution`: the whole workflow through the Solution Document (plan init, check, render, `--plan` runs);
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
@@ -34,5 +35,6 @@ mod load_errors;
 mod plugins_cli;
 mod powerschool;
 mod readers;
+mod solution;
 mod third_party;
 mod workflow;

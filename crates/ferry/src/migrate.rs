@@ -333,8 +333,8 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     install_stop_handler(control.clone());
     let (mut job, plan_run) = job_from_args(&args).map_err(usage)?;
     if let Some(p) = &plan_run
-        && args.format == Format::Text
         && !quiet
+        && std::env::var_os(crate::freeze::NO_JOURNAL).is_none()
     {
         eprintln!("Running the plan from {}.", p.source_note);
     }
