@@ -71,6 +71,16 @@ entities = [
 location = "directory"
 dry_run = true
 
+# What PowerSchool's import needs, for `ferry plan check`.
+[destination]
+requires = [
+    "students.student_number", "students.first_name", "students.last_name", "students.birth_date",
+    "students.grade_level", "students.school_id", "school_enrollments.entry_date", "school_enrollments.school_id",
+]
+[destination.accepts]
+"students.grade_level" = ["PR", "IT", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+"school_enrollments.grade_level" = ["PR", "IT", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+
 [config.directory]
 type = "string"
 required = true

@@ -95,7 +95,9 @@ pub fn push_int(out: &mut String, n: i64) {
 /// the source's `original`), for the sink.
 pub fn grade_level_number(code: GradeLevel, original: &str) -> &str {
     use ferry_sdk::model::CodeSet as _;
-    if int(original).is_some() {
+    // A PowerSchool number is written as it came, unless the record's grade
+    // was changed on the way (a plan's crosswalk): then the grade decides.
+    if int(original).is_some() && grade_level_code(original.trim()) == code {
         return original.trim();
     }
     match code {
@@ -207,6 +209,8 @@ mod tests {
         assert_eq!(n(Code::mapped(GradeLevel::Grade09, "09")), "09");
         assert_eq!(n(Code::mapped(GradeLevel::Grade09, "Ninth")), "9");
         assert_eq!(n(Code::mapped(GradeLevel::Kindergarten, "K")), "0");
+        // A crosswalk made the unknown 77 a twelfth grade.
+        assert_eq!(n(Code::mapped(GradeLevel::Grade12, "77")), "12");
     }
 
     #[test]

@@ -68,6 +68,21 @@ fn the_manifest_names_the_location_key_and_supports_dry_runs() {
     assert_eq!(m.location.as_deref(), Some("directory"), "--from powerschool:DIR fills `directory`");
     assert!(m.dry_run);
     assert!(m.transactional, "files appear on commit only");
+    // What the import needs, for `ferry plan check`: fields of the model, and
+    // grade levels of its code set.
+    assert!(m.destination.requires.iter().any(|r| r == "students.student_number"));
+    for r in &m.destination.requires {
+        let (e, f) = r.split_once('.').unwrap();
+        let kind = ferry_sdk::model::EntityKind::from_name(e).unwrap();
+        assert!(kind.fields().iter().any(|d| d.name == f), "{r}");
+    }
+    for (key, values) in &m.destination.accepts {
+        let (e, f) = key.split_once('.').unwrap();
+        let kind = ferry_sdk::model::EntityKind::from_name(e).unwrap();
+        let def = kind.fields().iter().find(|d| d.name == f).unwrap();
+        let ferry_sdk::model::FieldType::Code(all) = def.ty else { panic!("{key} is not a code") };
+        assert!(values.iter().all(|v| all.contains(&v.as_str())), "{key}");
+    }
     let dir = tempfile::tempdir().unwrap();
     let ctx = OpenContext::new(json!({ "directory": "out" }), dir.path()).dry_run();
     let sink = PowerSchoolPlugin::open_sink(&ctx).unwrap();
