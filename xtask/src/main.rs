@@ -6,8 +6,8 @@
 //! - `test`: formatting, clippy, build-plugins, then every test.
 //! - `demo`: build, then migrate the bundled sample into the embedded default
 //!   destination (a SQLite archive) and show what it holds; then walk the
-//!   migration workflow on it (init, inventory, freeze, dry run, migrate,
-//!   verify, status).
+//!   migration workflow on it (init, inventory, plan init/check/render,
+//!   freeze, dry run and migrate of the plan, verify, status).
 //! - `bench`: the benchmarks; figures go to `docs/performance.md`
 //!   (`--peers-only`: the archive's peers alone, printed).
 //! - `gen powerschool …`: write a generated PowerSchool district.

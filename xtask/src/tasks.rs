@@ -189,9 +189,10 @@ pub fn demo() -> Result {
     )?;
 
     // 3. The migration workflow on the bundled sample: a migration folder,
-    // its inventory, a freeze, a dry run and a migration from the snapshot
-    // into a CSV sandbox, the sandbox verified against the snapshot, and
-    // the status of every step.
+    // its inventory, the Solution Document drafted, answered, checked and
+    // rendered, a freeze, a dry run and a migration of the plan from the
+    // snapshot into a CSV sandbox, the sandbox verified against the
+    // snapshot through the plan, and the status of every step.
     let wf = dir.join("workflow");
     if wf.exists() {
         std::fs::remove_dir_all(&wf).map_err(|e| format!("cannot clear {}: {e}", wf.display()))?;
@@ -199,16 +200,14 @@ pub fn demo() -> Result {
     ferry(&dir, &["init", "workflow", "--name", "Lakeview sample"])?;
     let from = format!("csv:{}", sample.display());
     ferry(&wf, &["inventory", "--from", &from])?;
+    ferry(&wf, &["plan", "init", "--to", "csv:sandbox/"])?;
+    answer_open_questions(&wf.join("plan.toml"))?;
+    ferry(&wf, &["plan", "check"])?;
+    ferry(&wf, &["plan", "render"])?;
     ferry(&wf, &["freeze", "--from", &from])?;
-    let snapshot = std::fs::read_dir(wf.join("snapshots"))
-        .map_err(|e| format!("cannot read the snapshots: {e}"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.join("snapshot.sqlite").is_file())
-        .ok_or("the freeze left no snapshot")?;
-    let from_snapshot = format!("sqlite:{}", snapshot.join("snapshot.sqlite").display());
-    ferry(&wf, &["migrate", "--from", &from_snapshot, "--to", "csv:sandbox", "--dry-run"])?;
-    ferry(&wf, &["migrate", "--from", &from_snapshot, "--to", "csv:sandbox"])?;
-    ferry(&wf, &["verify", "--to", "csv:sandbox"])?;
+    ferry(&wf, &["migrate", "--plan", "plan.toml", "--to", "sandbox", "--dry-run"])?;
+    ferry(&wf, &["migrate", "--plan", "plan.toml", "--to", "sandbox"])?;
+    ferry(&wf, &["verify", "--plan", "plan.toml", "--to", "sandbox"])?;
     ferry(&wf, &["status"])?;
 
     println!(
@@ -222,6 +221,30 @@ pub fn demo() -> Result {
         "Try: {} archive query {} \"SELECT * FROM student_records LIMIT 5\"",
         built.ferry.display(),
         ps_dir.join("ferry-archive.sqlite").display()
+    );
+    Ok(())
+}
+
+/// The demo stands in for the people who review the Solution Document: it
+/// answers every open question ("?") of the drafted crosswalks with
+/// `Other` (the value kept as it came), saying so in the plan.
+fn answer_open_questions(plan: &Path) -> Result {
+    let text = std::fs::read_to_string(plan).map_err(|e| format!("cannot read {}: {e}", plan.display()))?;
+    let mut n = 0;
+    let answered: String = text
+        .lines()
+        .map(|l| match l.split_once(" = \"?\"") {
+            Some((key, _)) => {
+                n += 1;
+                format!("{key} = \"Other\" # answered by cargo xtask demo: kept as it came")
+            }
+            None => l.to_owned(),
+        })
+        .map(|l| l + "\n")
+        .collect();
+    std::fs::write(plan, answered).map_err(|e| format!("cannot write {}: {e}", plan.display()))?;
+    println!(
+        "(the demo answered {n} open question(s) of the plan with \"Other\"; a person would decide each)"
     );
     Ok(())
 }

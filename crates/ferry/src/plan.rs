@@ -73,7 +73,9 @@ impl Loaded {
     /// relative to the plan's folder.
     pub fn endpoint(&self, spec: &str) -> String {
         match spec.split_once(':') {
-            Some((id, loc)) if !loc.is_empty() && Path::new(loc).is_relative() => {
+            Some((id, loc))
+                if !loc.is_empty() && Path::new(loc).is_relative() && self.dir() != Path::new(".") =>
+            {
                 let joined = self.dir().join(loc);
                 let mut s = joined.display().to_string();
                 if loc.ends_with('/') && !s.ends_with('/') {

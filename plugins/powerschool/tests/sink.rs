@@ -73,12 +73,12 @@ fn the_manifest_names_the_location_key_and_supports_dry_runs() {
     assert!(m.destination.requires.iter().any(|r| r == "students.student_number"));
     for r in &m.destination.requires {
         let (e, f) = r.split_once('.').unwrap();
-        let kind = ferry_sdk::model::EntityKind::from_name(e).unwrap();
+        let kind = EntityKind::from_name(e).unwrap();
         assert!(kind.fields().iter().any(|d| d.name == f), "{r}");
     }
     for (key, values) in &m.destination.accepts {
         let (e, f) = key.split_once('.').unwrap();
-        let kind = ferry_sdk::model::EntityKind::from_name(e).unwrap();
+        let kind = EntityKind::from_name(e).unwrap();
         let def = kind.fields().iter().find(|d| d.name == f).unwrap();
         let ferry_sdk::model::FieldType::Code(all) = def.ty else { panic!("{key} is not a code") };
         assert!(values.iter().all(|v| all.contains(&v.as_str())), "{key}");
