@@ -217,14 +217,15 @@ pub fn init(to: &str, name: &str, format: Format) -> anyhow::Result<ExitCode> {
         t.insert("from", value(src));
     }
     {
-        let d = table_mut(
-            &mut doc,
-            "destinations",
-            "\n# Destinations by name; `ferry migrate --plan plan.toml --to NAME`.\n",
-        );
+        let d = table_mut(&mut doc, "destinations", "");
         d.set_implicit(true);
         if !d.contains_key(&dest_name) {
-            let t = sub_table(d, &dest_name, false, "\n");
+            let prefix = if d.is_empty() {
+                "\n# Destinations by name: `ferry migrate --plan plan.toml --to NAME`. Another one, say:\n# [destinations.staging]\n# to = \"powerschool:/mnt/import/\"   # or plugin = \"…\" with config = \"FILE\" or settings = { … }\n"
+            } else {
+                "\n"
+            };
+            let t = sub_table(d, &dest_name, false, prefix);
             t.insert("to", value(to));
             drafted.destination = Some(dest_name.clone());
         }
@@ -285,8 +286,16 @@ pub fn init(to: &str, name: &str, format: Format) -> anyhow::Result<ExitCode> {
                     value(format!("destination '{}' ({}) does not take {entity}", dest.name, dest.plugin)),
                 );
             }
-            let required: Vec<&str> =
-                dest.rules.requires.iter().filter_map(|r| r.strip_prefix(&format!("{entity}."))).collect();
+            let required: Vec<String> = dest
+                .rules
+                .requires
+                .iter()
+                .filter_map(|r| r.strip_prefix(&format!("{entity}.")))
+                .map(|f| {
+                    let filled = facts.filled.get(&(entity.clone(), f.to_owned())).copied().unwrap_or(0);
+                    format!("{f} (filled in {filled} of {records})")
+                })
+                .collect();
             if !required.is_empty() {
                 t.decor_mut().set_suffix(format!("\n# The destination requires: {}.", required.join(", ")));
             }
