@@ -24,6 +24,7 @@ struct Loc {
 struct Enrollment {
     loc: Loc,
     student: String,
+    school: String,
     year: Option<i64>,
     entry: Option<Date>,
     exit: Option<Date>,
@@ -206,6 +207,7 @@ impl Tap for ChecksTap {
                     self.enrollments.push(Enrollment {
                         loc,
                         student: v.student_id(i).unwrap_or_default().to_owned(),
+                        school: v.school_id(i).unwrap_or_default().to_owned(),
                         year: v.school_year(i),
                         entry: v.entry_date(i),
                         exit: v.exit_date(i),
@@ -583,6 +585,19 @@ impl ChecksTap {
                 days.insert((school, y), list);
             }
         }
+        // A school without students in a year (its calendar made ahead, say)
+        // takes no attendance.
+        let with_students: HashSet<(&str, i64)> = self
+            .enrollments
+            .iter()
+            .filter_map(|e| {
+                let y = e.year.or_else(|| e.entry.map(|d| Self::year_of(spans, d)))?;
+                Some((e.school.as_str(), y))
+            })
+            .collect();
+        if !self.enrollments.is_empty() {
+            days.retain(|(school, y), _| with_students.contains(&(school.as_str(), *y)));
+        }
         let mut h = self.hits();
         let mut too_few = Vec::new();
         for ((school, y), list) in &mut days {
@@ -617,6 +632,12 @@ impl ChecksTap {
             }
         }
         if !too_few.is_empty() {
+            const SHOWN: usize = 10;
+            let more = too_few.len().saturating_sub(SHOWN);
+            too_few.truncate(SHOWN);
+            if more > 0 {
+                too_few.push(format!("and {more} more"));
+            }
             notes.push(format!(
                 "school days not checked one by one where a school records fewer than {min} attendance events a day on average (a day without any may be a day without absences; [checks.year-end] min_daily_attendance): {}",
                 too_few.join(", ")

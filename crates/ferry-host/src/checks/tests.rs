@@ -19,6 +19,16 @@ fn meta(id: &str, file: &str, line: u64) -> Meta {
     m
 }
 
+trait CloneBatch {
+    fn clone_batch(&self) -> StageBatch;
+}
+
+impl CloneBatch for StageBatch {
+    fn clone_batch(&self) -> StageBatch {
+        StageBatch { entity: self.entity, records: self.records.clone(), warnings: Vec::new() }
+    }
+}
+
 fn batch<R: Record>(records: &[R]) -> StageBatch {
     let mut b = R::Builder::with_capacity(records.len());
     for r in records {
@@ -421,9 +431,20 @@ fn schools_with_few_attendance_records_a_day_are_not_checked_day_by_day() {
     for i in 0..12 {
         events.push(absence(&format!("b{i}"), Some("2"), None, "2024-03-04"));
     }
-    let f = run(config("2024-07-01"), &[sessions(), calendar, batch(&events)]);
+    let enrolled = |id: &str, school: &str| SchoolEnrollment {
+        school_id: Some(school.into()),
+        ..enrollment(id, 2, "S1", 2024, Some("2024-06-10"), Some(ExitKind::EndOfYear))
+    };
+    let enrollments = batch(&[enrolled("E1", "1"), enrolled("E2", "2"), enrolled("E3", "3")]);
+    let f = run(config("2024-07-01"), &[sessions(), calendar.clone_batch(), batch(&events), enrollments]);
     let a = finding(&f, Rule::DaysWithoutAttendance).unwrap();
     assert_eq!(ids(a), ["2:2024-03-05", "3:2024-03-04"], "school 1 is too small to tell; school 3 took none");
     let note = f.notes.iter().find(|n| n.contains("not checked one by one")).unwrap();
     assert!(note.contains("1 (2024: 3.0 a day)"), "{note}");
+
+    // A school without students that year is not expected to take attendance.
+    let enrollments = batch(&[enrolled("E1", "1"), enrolled("E2", "2")]);
+    let f = run(config("2024-07-01"), &[sessions(), calendar, batch(&events), enrollments]);
+    let a = finding(&f, Rule::DaysWithoutAttendance).unwrap();
+    assert_eq!(ids(a), ["2:2024-03-05"]);
 }
