@@ -90,7 +90,13 @@ impl Step {
     pub fn built(self) -> bool {
         matches!(
             self,
-            Step::Init | Step::Inventory | Step::Freeze | Step::DryRun | Step::Migrate | Step::Verify
+            Step::Init
+                | Step::Inventory
+                | Step::Check
+                | Step::Freeze
+                | Step::DryRun
+                | Step::Migrate
+                | Step::Verify
         )
     }
 }
@@ -344,7 +350,7 @@ fn plan_template(name: &str) -> String {
 # control beside the journal.
 #
 # This version of Ferry reads [migration] and [timeline] (shown by
-# `ferry status`). The sections for entities and their priority, field
+# `ferry status`) and [checks] (the readiness checks of `ferry check`). The sections for entities and their priority, field
 # mappings, code crosswalks, filters, the id strategy and named destinations
 # are drafted by `ferry plan init`, which is not built yet.
 
@@ -363,6 +369,27 @@ name = "{name}"
 # inventory = "data manager"
 # freeze = "SIS administrator"
 # verify = "data manager"
+
+# The readiness checks (`ferry check`): which rule sets run, as of when, and
+# each rule on or off, blocking or a warning.
+# [checks]
+# rules = ["year-end", "state-reporting"]
+# [checks.year-end]
+# as_of = "2027-06-15"          # default: today; a school year is closed when all its sessions ended before
+# closed_years = [2027]         # or say which (the year each ends in)
+# stored_grade_kinds = ["transcript"]   # grades that count as stored; add "final" for gradebook finals
+# min_daily_attendance = 5      # schools with fewer attendance records a day are not checked day by day
+# [checks.year-end.rules.days_without_attendance]
+# enabled = true
+# blocking = false              # rules: open_enrollments, sections_without_final_grades,
+#                               # completed_without_grades, days_without_attendance, no_exit_code
+# [checks.state-reporting]
+# required = ["students.state_id", "students.birth_date", "students.sex", "students.grade_level",
+#             "students.school_id", "demographics.hispanic_or_latino", "demographics.races",
+#             "school_enrollments.school_id", "school_enrollments.entry_date",
+#             "school_enrollments.entry_code", "school_enrollments.grade_level"]
+# [checks.state-reporting.rules.required_fields]
+# blocking = true
 "#
     )
 }
@@ -587,7 +614,8 @@ mod tests {
         fs::write(&data, "a\n").unwrap();
         let s = p.status().unwrap();
         assert_eq!(s.steps.iter().find(|s| s.step == Step::Migrate).unwrap().state, State::NotStarted);
-        assert_eq!(s.steps.iter().find(|s| s.step == Step::Check).unwrap().state, State::NotBuilt);
+        assert_eq!(s.steps.iter().find(|s| s.step == Step::Check).unwrap().state, State::NotStarted);
+        assert_eq!(s.steps.iter().find(|s| s.step == Step::Plan).unwrap().state, State::NotBuilt);
 
         let inputs = p.hash_inputs(std::slice::from_ref(&data)).unwrap();
         assert_eq!(inputs[0].path, "data.csv");
