@@ -353,4 +353,23 @@ as_of = "2025-07-01"
         assert!(bad.contains("unknown field `rule`") && bad.contains("line 2"), "{bad}");
         assert_eq!(line_of("a\nrequired = [\"x.y\"]\n", "x.y"), Some(2));
     }
+
+    #[test]
+    fn the_checks_a_new_plan_shows_in_comments_are_real_keys_and_defaults() {
+        let plan = crate::project::plan_template("x");
+        let start = plan.find("# [checks]").unwrap();
+        let uncommented: String = plan[start..]
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let p: PlanForChecks = toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+        let required: Vec<&str> =
+            p.checks.state_reporting.required.as_ref().unwrap().iter().map(String::as_str).collect();
+        assert_eq!(required, ferry_host::checks::DEFAULT_REQUIRED);
+        let config = p.checks.resolve(None, Date::new(2027, 1, 1).unwrap()).unwrap();
+        assert_eq!(config.sets, ["year-end", "state-reporting"]);
+        assert_eq!(config.as_of, Date::new(2027, 6, 15).unwrap());
+        assert!((config.min_daily_attendance - 5.0).abs() < f64::EPSILON);
+    }
 }

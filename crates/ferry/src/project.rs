@@ -341,7 +341,7 @@ fn collect_files(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// The Solution Document a new migration folder starts with.
-fn plan_template(name: &str) -> String {
+pub(crate) fn plan_template(name: &str) -> String {
     let name = name.replace(['"', '\\'], "");
     format!(
         r#"# The Solution Document of this migration: what moves where, what is

@@ -86,6 +86,8 @@ pub struct ChecksTap {
     calendar_schools: BTreeSet<String>,
     /// Required fields: (entity, field) → empties.
     required: BTreeMap<(String, String), Required>,
+    /// Records seen per entity with a required field.
+    required_seen: BTreeMap<String, u64>,
 }
 
 impl ChecksTap {
@@ -117,6 +119,7 @@ impl ChecksTap {
             school_days: Vec::new(),
             calendar_schools: BTreeSet::new(),
             required,
+            required_seen: BTreeMap::new(),
         }
     }
 
@@ -152,6 +155,7 @@ impl ChecksTap {
             return;
         }
         let Ok(view) = FieldsView::new(batch.entity, &batch.records) else { return };
+        *self.required_seen.entry(entity.to_owned()).or_default() += view.len() as u64;
         let fields: Vec<(String, usize)> = self
             .required
             .keys()
@@ -378,7 +382,7 @@ impl ChecksTap {
             Some(list) => list.iter().copied().collect(),
             None => years.iter().copied().filter(|y| Self::year_end(&spans, *y) < cfg.as_of).collect(),
         };
-        if cfg.closed_years.is_none() {
+        if cfg.closed_years.is_none() && self.year_end_rules() {
             notes.push(format!(
                 "closed school years: those whose sessions all ended before {} (set [checks.year-end] as_of or closed_years to change it)",
                 cfg.as_of
@@ -474,6 +478,18 @@ impl ChecksTap {
                         found.push((None, self.days_without_attendance(&spans, &closed, &mut notes)));
                     }
                     Rule::RequiredFields => {
+                        let unread: BTreeSet<&str> = self
+                            .required
+                            .keys()
+                            .map(|(e, _)| e.as_str())
+                            .filter(|e| !self.required_seen.contains_key(*e))
+                            .collect();
+                        if !unread.is_empty() {
+                            notes.push(format!(
+                                "no record of {} was read, so their required fields were not checked: does the source export them?",
+                                unread.into_iter().collect::<Vec<_>>().join(", ")
+                            ));
+                        }
                         for ((entity, field), r) in &self.required {
                             let mut h = self.hits();
                             h.count = r.count;

@@ -372,6 +372,15 @@ fn required_fields_left_empty_are_counted_by_field_with_examples() {
     assert_eq!((birth.count, ids(birth)), (1, vec!["3"]));
     assert_eq!(f.rules.len(), 1);
     assert_eq!(f.rules[0].count, 3);
+    assert!(f.notes.is_empty(), "{:?}", f.notes);
+
+    // An entity the source never sent cannot be checked: a note says so.
+    let mut c = ChecksConfig::default();
+    c.state_reporting.required = Some(vec!["demographics.races".into()]);
+    let c = c.resolve(Some(&["state-reporting".to_owned()]), d("2025-01-01")).unwrap();
+    let f = run(c, &[batch(&[student("1", 2, None, None)])]);
+    assert!(f.findings.is_empty());
+    assert!(f.notes.iter().any(|n| n.contains("no record of demographics was read")), "{:?}", f.notes);
     let json = serde_json::to_string(&f).unwrap();
     for pii in ["Marisol", "Quintanilla", "2011-04-05"] {
         assert!(!json.contains(pii), "{pii} in {json}");
