@@ -259,6 +259,14 @@ pub fn check(
         }
     };
     let (blocking, warnings) = (findings.blocking(), findings.warnings());
+    let mut notes = findings.notes.clone();
+    let rejected: u64 =
+        report["entities"].as_array().into_iter().flatten().filter_map(|e| e["rejected"].as_u64()).sum();
+    if rejected > 0 {
+        notes.push(format!(
+            "{rejected} record(s) could not be read and were not checked (`ferry migrate --from {source} --dry-run` lists them with file, line and reason)"
+        ));
+    }
     let mut r = CheckReport {
         source: source.clone(),
         started_at: started_at.clone(),
@@ -270,7 +278,7 @@ pub fn check(
         warnings,
         rules: findings.rules.clone(),
         findings: findings.findings.clone(),
-        notes: findings.notes.clone(),
+        notes,
         read: entity_counts(&report),
         reports: Vec::new(),
     };

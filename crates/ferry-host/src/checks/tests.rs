@@ -312,6 +312,7 @@ fn school_days_without_attendance_from_the_calendar() {
         day("1", "2024-03-04", 10, true),
         day("1", "2024-03-05", 11, true),
         day("1", "2024-03-06", 12, true),
+        day("1", "2024-03-07", 14, true),
         day("1", "2024-03-09", 13, false),
         day("2", "2024-03-04", 20, true),
     ]);
@@ -323,7 +324,10 @@ fn school_days_without_attendance_from_the_calendar() {
     ]);
     let mut every_school = config("2024-07-01");
     every_school.min_daily_attendance = 0.0;
-    let f = run(every_school, &[sessions(), batch(&[section("X", 2, "1:3300")]), calendar, attendance]);
+    // A section-only event before its section is known, and one after.
+    let later = batch(&[absence("a4", None, Some("X"), "2024-03-07")]);
+    let f =
+        run(every_school, &[sessions(), calendar, attendance, batch(&[section("X", 2, "1:3300")]), later]);
     let a = finding(&f, Rule::DaysWithoutAttendance).unwrap();
     assert_eq!(ids(a), ["1:2024-03-05"]);
     assert_eq!((a.examples[0].file.as_str(), a.examples[0].line), ("calendar_day.txt", 11));
