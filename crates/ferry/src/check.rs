@@ -285,7 +285,8 @@ pub fn check(
     let stamp = started_at.replace([':', '-'], "");
     // The Markdown first, so the JSON can name both.
     let md = project.write_report(&format!("check-{stamp}.md"), &markdown(&r))?;
-    let json_name = format!("check-{stamp}.json");
+    // The JSON takes the Markdown's name (with its `-2` when two runs share a second).
+    let json_name = md.trim_start_matches("reports/").trim_end_matches(".md").to_owned() + ".json";
     r.reports = vec![format!("reports/{json_name}"), md.clone()];
     let json = project.write_report(&json_name, &serde_json::to_string_pretty(&r)?)?;
     if json != r.reports[0] {
