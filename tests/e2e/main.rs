@@ -16,6 +16,7 @@
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
 //! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
+//! - `checks`: `ferry check`, the readiness checks, on a generated district;
 //! - `solution`: the whole workflow through the Solution Document (plan init, check, render, `--plan` runs);
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
 
@@ -25,6 +26,7 @@ mod support;
 
 mod accounting;
 mod archive;
+mod checks;
 mod commit;
 mod core2;
 mod csv_to_csv;

@@ -1,6 +1,6 @@
 //! The whole migration workflow on a generated district (issue 10's "done
 //! when"): init → inventory → plan init → the plan edited → plan check
-//! (a broken plan named at its line) → freeze → a source row changed and
+//! (a broken plan named at its line) → check → freeze → a source row changed and
 //! named by freeze verify → migrate from the snapshot to a sandbox (dry run,
 //! then for real) → verify → status; and a wrong crosswalk entry that verify
 //! names the records of.
@@ -139,6 +139,25 @@ fn the_whole_migration_from_inventory_to_verify() {
         assert!(md.contains(want), "{want:?} not in:\n{md}");
     }
 
+    // Readiness: the generated district was never closed out; the checks
+    // block, and the plan records what the district accepts for the sandbox.
+    let check = run(&dir, &["check", "--format", "json"]);
+    assert_eq!(check.code, Some(1), "{}", check.stderr);
+    assert!(check.json()["blocking"].as_u64().unwrap() > 0);
+    let mut plan = plan;
+    plan.push_str(
+        "\n[checks.year-end.rules.no_exit_code]\nblocking = false # accepted for the sandbox test\n\
+         [checks.year-end.rules.open_enrollments]\nblocking = false\n\
+         [checks.year-end.rules.sections_without_final_grades]\nblocking = false\n\
+         [checks.year-end.rules.completed_without_grades]\nblocking = false\n\
+         [checks.state-reporting]\nrequired = [\"students.grade_level\", \"students.school_id\"]\n",
+    );
+    std::fs::write(&plan_path, &plan).unwrap();
+    let check = run(&dir, &["check", "--format", "json"]);
+    check.ok();
+    assert_eq!(check.json()["outcome"], "passed", "{}", check.stdout);
+    run(&dir, &["plan", "check"]).ok();
+
     // Freeze; a write during the freeze window is caught, and undone.
     run(&dir, &["freeze", "--from", from]).ok();
     let (changed, old) = set_cell(&students_txt, 5, "Grade_Level", "3");
@@ -198,7 +217,7 @@ fn the_whole_migration_from_inventory_to_verify() {
     assert_eq!(v.json()["reconciled"], true, "{}", v.stdout);
 
     let status = run(&dir, &["status", "--format", "json"]).json();
-    for s in ["init", "inventory", "plan", "freeze", "dry-run", "migrate", "verify"] {
+    for s in ["init", "inventory", "plan", "check", "freeze", "dry-run", "migrate", "verify"] {
         assert_eq!(step(&status, s)["state"], "passed", "{s}: {status}");
     }
     assert_eq!(step(&status, "freeze")["last_check"][1], "passed");

@@ -43,7 +43,7 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
     assert_eq!(s["name"], "Lakeview to NewSIS");
     assert_eq!(step(&s, "init")["state"], "passed");
     assert_eq!(step(&s, "migrate")["state"], "not-started");
-    assert_eq!(step(&s, "check")["state"], "not-built", "a step without a command says so");
+    assert_eq!(step(&s, "plan")["state"], "not-started");
     assert_eq!(s["next"], "inventory", "the first step that is built and not passed");
 
     std::fs::write(

@@ -203,6 +203,21 @@ pub fn demo() -> Result {
     ferry(&wf, &["plan", "init", "--to", "csv:sandbox/"])?;
     answer_open_questions(&wf.join("plan.toml"))?;
     ferry(&wf, &["plan", "check"])?;
+    // The sample was never closed out, and has no state ids or sexes: the
+    // readiness checks block (exit 1) and say what to fix in the old system.
+    // The demo then records in the plan what it accepts for a sandbox test.
+    let mut c = Command::new(&built.ferry);
+    c.current_dir(&wf).arg("check");
+    println!("$ cd {:?} && {:?} check", wf, built.ferry);
+    let blocked = c.status().map_err(|e| format!("cannot run ferry check: {e}"))?;
+    if blocked.code() != Some(1) {
+        return Err(
+            format!("ferry check on the sample should block (exit 1), it ended with {blocked}").into()
+        );
+    }
+    accept_for_the_sandbox(&wf.join("plan.toml"))?;
+    ferry(&wf, &["check"])?;
+    ferry(&wf, &["plan", "check"])?;
     ferry(&wf, &["plan", "render"])?;
     ferry(&wf, &["freeze", "--from", &from])?;
     ferry(&wf, &["migrate", "--plan", "plan.toml", "--to", "sandbox", "--dry-run"])?;
@@ -245,6 +260,25 @@ fn answer_open_questions(plan: &Path) -> Result {
     std::fs::write(plan, answered).map_err(|e| format!("cannot write {}: {e}", plan.display()))?;
     println!(
         "(the demo answered {n} open question(s) of the plan with \"Other\"; a person would decide each)"
+    );
+    Ok(())
+}
+
+/// What the demo accepts of the sample for a sandbox test, in the plan's
+/// `[checks]`: open enrollments and missing exit codes as warnings, and a state that
+/// needs only grade levels and schools.
+fn accept_for_the_sandbox(plan: &Path) -> Result {
+    let mut text =
+        std::fs::read_to_string(plan).map_err(|e| format!("cannot read {}: {e}", plan.display()))?;
+    text.push_str(
+        "\n# Added by cargo xtask demo: what the sandbox test accepts of the sample.\n\
+         [checks.year-end.rules.no_exit_code]\nblocking = false\n\
+         [checks.year-end.rules.open_enrollments]\nblocking = false\n\
+         [checks.state-reporting]\nrequired = [\"students.grade_level\", \"students.school_id\"]\n",
+    );
+    std::fs::write(plan, text).map_err(|e| format!("cannot write {}: {e}", plan.display()))?;
+    println!(
+        "(the demo made open enrollments and missing exit codes warnings and asked only for grade levels and schools, in plan.toml [checks])"
     );
     Ok(())
 }

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ferry_model::{EntityKind, FieldType, FieldsView, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stages::{StageBatch, Tap};
 
@@ -23,7 +23,7 @@ use crate::stages::{StageBatch, Tap};
 const EXAMPLES: usize = 20;
 
 /// Where a record was read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     /// Its id.
     pub id: String,

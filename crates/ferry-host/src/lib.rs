@@ -9,6 +9,7 @@
 //! - per entity, `read = written + rejected + skipped`, or the run fails.
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod control;
 pub mod discovery;
 pub mod inventory;

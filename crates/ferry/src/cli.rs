@@ -54,6 +54,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Readiness checks (finalize the previous year): rule sets run on the
+    /// source, read once in a dry run. `year-end`: enrollments still open in
+    /// a closed school year, sections without stored final grades, completed
+    /// courses without stored grades, school days without attendance,
+    /// students with no exit code; `state-reporting`: required fields left
+    /// empty. Rules are switched on and off and tuned in plan.toml
+    /// ([checks]). Findings name records by id, file and line; reports go to
+    /// reports/ (JSON, Markdown). Exit 1 when a finding blocks.
+    Check {
+        /// The source, as for `ferry migrate --from` (default: the plan's
+        /// [source] from).
+        #[arg(long)]
+        from: Option<String>,
+        /// The rule sets to run, comma separated: year-end, state-reporting
+        /// (default: the plan's [checks] rules, else both).
+        #[arg(long, value_delimiter = ',')]
+        rules: Vec<String>,
+        /// Set a source config key: KEY=VALUE.
+        #[arg(long = "from-set", value_name = "KEY=VALUE")]
+        from_set: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Freeze the source: read it once into snapshots/<time>/ (a consolidated
     /// copy, a manifest of its files' SHA-256 and counts, every record's
     /// content hash); `ferry freeze verify` names what changed since.
@@ -268,6 +292,13 @@ pub struct MigrateArgs {
     /// Internal (`ferry verify --plan`): with --plan, write no id crosswalk.
     #[arg(long, hide = true)]
     pub no_id_crosswalk: bool,
+    /// Internal (`ferry check`): run the readiness checks of this rules
+    /// file (JSON) on every batch reaching the sink…
+    #[arg(long, hide = true, requires = "checks_out")]
+    pub checks: Option<PathBuf>,
+    /// …and write their findings, as JSON, to this file.
+    #[arg(long, hide = true, requires = "checks")]
+    pub checks_out: Option<PathBuf>,
     /// A job file (TOML) with [source], [sink] and [run].
     #[arg(long, conflicts_with_all = ["from", "to", "plan"])]
     pub job: Option<PathBuf>,

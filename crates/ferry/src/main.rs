@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 mod archive;
+mod check;
 mod cli;
 mod freeze;
 mod inventory;
@@ -152,6 +153,9 @@ fn main() -> ExitCode {
         cli::Command::Init { folder, name } => init(&folder, name),
         cli::Command::Status { format } => status(format),
         cli::Command::Inventory { from, from_set, format } => inventory::inventory(&from, &from_set, format),
+        cli::Command::Check { from, rules, from_set, format } => {
+            check::check(from.as_deref(), &rules, &from_set, format)
+        }
         cli::Command::Verify { to, plan, snapshot, format } => {
             freeze::verify_destination(&to, plan.as_deref(), snapshot.as_deref(), format)
         }

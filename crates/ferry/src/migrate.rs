@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::bail;
+use ferry_host::checks::{ChecksTap, RuleConfig};
 use ferry_host::control::{RunControl, StopReason};
 use ferry_host::discovery;
 use ferry_host::inventory::InventoryTap;
@@ -217,10 +218,11 @@ fn install_stop_handler(control: Arc<RunControl>) {
     }
 }
 
-/// The inventory tap, shared so its profile can be read after the run.
-struct SharedTap(Arc<std::sync::Mutex<InventoryTap>>);
+/// A tap shared with this function, which reads what it collected after the
+/// run (the inventory's profile, the checks' findings).
+struct SharedTap<T>(Arc<std::sync::Mutex<T>>);
 
-impl Tap for SharedTap {
+impl<T: Tap> Tap for SharedTap<T> {
     fn observe(&mut self, batch: &ferry_host::stages::StageBatch) {
         if let Ok(mut t) = self.0.lock() {
             t.observe(batch);
@@ -422,8 +424,19 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
         !quiet && (args.format == Format::Text || under_workflow) && std::io::stderr().is_terminal();
     let mut observer = RunObserver::new(rejects, receipts, show_progress);
     let tap = args.inventory.as_ref().map(|_| Arc::new(std::sync::Mutex::new(InventoryTap::default())));
+    let checks = match &args.checks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the rules {}: {e}", path.display()))?;
+            let config: RuleConfig = serde_json::from_str(&text)
+                .map_err(|e| usage(anyhow::anyhow!("{}: not a rules file: {e}", path.display())))?;
+            Some(Arc::new(std::sync::Mutex::new(ChecksTap::new(config))))
+        }
+        None => None,
+    };
     let mut taps: Vec<Box<dyn Tap>> =
         tap.iter().map(|t| Box::new(SharedTap(t.clone())) as Box<dyn Tap>).collect();
+    taps.extend(checks.iter().map(|t| Box::new(SharedTap(t.clone())) as Box<dyn Tap>));
     if let Some(p) = &plan_run
         && let Some(out) = &p.ids_out
         && !args.dry_run
@@ -436,6 +449,10 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     if let (Ok(_), Some(path), Some(tap)) = (&result, &args.inventory, &tap) {
         let profile = tap.lock().map_err(|_| anyhow::anyhow!("the inventory tap panicked"))?.profile();
         crate::freeze::private_write(path, &serde_json::to_string(&profile)?)?;
+    }
+    if let (Ok(_), Some(path), Some(tap)) = (&result, &args.checks_out, &checks) {
+        let findings = tap.lock().map_err(|_| anyhow::anyhow!("the checks tap panicked"))?.findings();
+        crate::freeze::private_write(path, &serde_json::to_string(&findings)?)?;
     }
     observer.finish();
     let report = match result {

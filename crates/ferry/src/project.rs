@@ -93,6 +93,7 @@ impl Step {
             Step::Init
                 | Step::Inventory
                 | Step::Plan
+                | Step::Check
                 | Step::Freeze
                 | Step::DryRun
                 | Step::Migrate
@@ -341,7 +342,7 @@ fn collect_files(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// The Solution Document a new migration folder starts with.
-fn plan_template(name: &str) -> String {
+pub(crate) fn plan_template(name: &str) -> String {
     let name = name.replace(['"', '\\'], "");
     format!(
         r#"# The Solution Document of this migration: what moves where, what is
@@ -354,6 +355,7 @@ fn plan_template(name: &str) -> String {
 # strategy, filters, the field policy, each entity's priority and a crosswalk
 # for every code found. It adds only what is missing: your edits and
 # comments stay. `ferry plan check` then finds what blocks, line by line.
+# The readiness checks of `ferry check` are tuned in its checks table (see the end).
 
 [migration]
 name = "{name}"
@@ -366,6 +368,27 @@ name = "{name}"
 # go_live = "2027-07-06"
 # owners = {{ inventory = "data manager", freeze = "SIS administrator", verify = "data manager" }}
 [timeline]
+
+# The readiness checks (`ferry check`): which rule sets run, as of when, and
+# each rule on or off, blocking or a warning.
+# [checks]
+# rules = ["year-end", "state-reporting"]
+# [checks.year-end]
+# as_of = "2027-06-15"          # default: today; a school year is closed when all its sessions ended before
+# closed_years = [2027]         # or say which (the year each ends in)
+# stored_grade_kinds = ["transcript"]   # grades that count as stored; add "final" for gradebook finals
+# min_daily_attendance = 5      # schools with fewer attendance records a day are not checked day by day
+# [checks.year-end.rules.days_without_attendance]
+# enabled = true
+# blocking = false              # rules: open_enrollments, sections_without_final_grades,
+#                               # completed_without_grades, days_without_attendance, no_exit_code
+# [checks.state-reporting]
+# required = ["students.state_id", "students.birth_date", "students.sex", "students.grade_level",
+#             "students.school_id", "demographics.hispanic_or_latino", "demographics.races",
+#             "school_enrollments.school_id", "school_enrollments.entry_date",
+#             "school_enrollments.entry_code", "school_enrollments.grade_level"]
+# [checks.state-reporting.rules.required_fields]
+# blocking = true
 "#
     )
 }
@@ -590,7 +613,9 @@ mod tests {
         fs::write(&data, "a\n").unwrap();
         let s = p.status().unwrap();
         assert_eq!(s.steps.iter().find(|s| s.step == Step::Migrate).unwrap().state, State::NotStarted);
-        assert_eq!(s.steps.iter().find(|s| s.step == Step::Check).unwrap().state, State::NotBuilt);
+        assert_eq!(s.steps.iter().find(|s| s.step == Step::Check).unwrap().state, State::NotStarted);
+        assert_eq!(s.steps.iter().find(|s| s.step == Step::Plan).unwrap().state, State::NotStarted);
+        assert!(s.steps.iter().all(|s| s.state != State::NotBuilt), "every step has its command");
 
         let inputs = p.hash_inputs(std::slice::from_ref(&data)).unwrap();
         assert_eq!(inputs[0].path, "data.csv");
