@@ -211,9 +211,7 @@ pub fn demo() -> Result {
     println!("$ cd {:?} && {:?} check", wf, built.ferry);
     let blocked = c.status().map_err(|e| format!("cannot run ferry check: {e}"))?;
     if blocked.code() != Some(1) {
-        return Err(
-            format!("ferry check on the sample should block (exit 1), it ended with {blocked}").into()
-        );
+        return Err(format!("ferry check on the sample should block (exit 1), it ended with {blocked}"));
     }
     accept_for_the_sandbox(&wf.join("plan.toml"))?;
     ferry(&wf, &["check"])?;
