@@ -16,6 +16,7 @@ macro_rules! outln {
 mod archive;
 mod cli;
 mod freeze;
+mod html;
 mod inventory;
 mod migrate;
 mod output;
