@@ -16,6 +16,9 @@
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
 //! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
+//! - `browser`: every HTML report in headless Chromium (no console errors, no requests, the
+//!   headline figures of the JSON report, a screenshot and PDFs kept), through `cdp`, a small
+//!   DevTools protocol client over `--remote-debugging-pipe`;
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
@@ -24,6 +27,10 @@ mod support;
 
 mod accounting;
 mod archive;
+#[cfg(unix)]
+mod browser;
+#[cfg(unix)]
+mod cdp;
 mod commit;
 mod core2;
 mod csv_to_csv;
