@@ -70,7 +70,7 @@ pub fn browser() -> Option<Browser> {
 /// uncaught exception, no log error, no request but itself; nothing dark
 /// or too wide in print) and shows every expected figure (its
 /// `data-figure` key and value, present in the rendered text). Saves
-/// `NAME.png`, `NAME-a4.pdf`, `NAME-letter.pdf` and the page as `NAME.html`
+/// `NAME.png`, `NAME-print.png`, `NAME-a4.pdf`, `NAME-letter.pdf` and the page as `NAME.html`
 /// under [`artifacts_dir`].
 #[track_caller]
 pub fn assert_report(b: &mut Browser, name: &str, html: &Path, expected: &[(&str, String)]) -> Rendered {
@@ -83,7 +83,7 @@ pub fn assert_report(b: &mut Browser, name: &str, html: &Path, expected: &[(&str
     assert_eq!(page.requests, std::slice::from_ref(&page.url), "{name}: only the file itself is loaded");
     let wrong = page.figure_mismatches(expected);
     assert!(wrong.is_empty(), "{name}: {wrong:#?}\nfigures on the page: {:?}", page.figures);
-    assert_eq!(page.artifacts.len(), 3, "{name}: a screenshot and two PDFs");
+    assert_eq!(page.artifacts.len(), 4, "{name}: two screenshots and two PDFs");
     // The page itself beside them, to open by hand.
     let _ = std::fs::copy(html, dir.join(format!("{name}.html")));
     page

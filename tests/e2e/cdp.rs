@@ -6,7 +6,8 @@
 //! report test needs: the console errors, uncaught exceptions, log errors
 //! and network requests it saw ([`Rendered::problems`]), the page's text and
 //! its `data-figure` values; with an artifact name it also saves a full-page
-//! screenshot and the page printed to PDF (A4 and US Letter).
+//! screenshot, one under the print stylesheet, and the page printed to PDF
+//! (A4 and US Letter).
 //!
 //! Every call has a timeout, so a hung browser fails the test instead of
 //! hanging it, and dropping the [`Browser`] closes it (killing its process
@@ -27,6 +28,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// The viewport pages are rendered in (CSS pixels).
 const WIDTH: u64 = 1100;
 const HEIGHT: u64 = 900;
+/// An A4 page's printable width at 96 CSS pixels an inch, less margins.
+const PRINT_WIDTH: u64 = 700;
 
 /// Chromium, if installed: `$FERRY_CHROMIUM`, `/usr/bin/chromium`, or
 /// `chromium`, `chromium-browser`, `google-chrome` on the `PATH`.
@@ -281,7 +284,8 @@ impl Browser {
     }
 
     /// Loads `file` in a new tab and checks it; with `artifacts` = (folder,
-    /// name), saves `name.png`, `name-a4.pdf` and `name-letter.pdf` there.
+    /// name), saves `name.png`, `name-print.png`, `name-a4.pdf` and
+    /// `name-letter.pdf` there.
     pub fn open(&mut self, file: &Path, artifacts: Option<(&Path, &str)>) -> Result<Rendered, String> {
         let abs = file.canonicalize().map_err(|e| format!("cannot find {}: {e}", file.display()))?;
         let url = format!("file://{}", percent_encode_path(&abs.to_string_lossy()));
@@ -297,7 +301,7 @@ impl Browser {
     }
 
     fn check(&mut self, s: &str, url: &str, artifacts: Option<(&Path, &str)>) -> Result<Rendered, String> {
-        for domain in ["Page.enable", "Runtime.enable", "Log.enable", "Network.enable"] {
+        for domain in ["Inspector.enable", "Page.enable", "Runtime.enable", "Log.enable", "Network.enable"] {
             self.call(Some(s), domain, json!({}))?;
         }
         self.call(
@@ -341,12 +345,23 @@ impl Browser {
         self.call(
             Some(s),
             "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 700, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": false }),
+            json!({ "width": PRINT_WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": false }),
         )?;
         let print = self.eval(s, PRINT_CHECK)?;
         out.print_problems =
             print.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect();
         if let Some((dir, name)) = artifacts {
+            // The print stylesheet as it looks, on a page's width.
+            let metrics = self.call(Some(s), "Page.getLayoutMetrics", json!({}))?;
+            let height = metrics["cssContentSize"]["height"].as_f64().unwrap_or(HEIGHT as f64);
+            let scale = (15000.0 / height).min(1.0);
+            let shot = self.call(
+                Some(s),
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true,
+                        "clip": { "x": 0, "y": 0, "width": PRINT_WIDTH, "height": height, "scale": scale } }),
+            )?;
+            out.artifacts.push(save(dir, &format!("{name}-print.png"), &shot["data"], b"\x89PNG")?);
             for (paper, w, h) in [("a4", 8.27, 11.69), ("letter", 8.5, 11.0)] {
                 let pdf = self.call(
                     Some(s),
