@@ -139,6 +139,14 @@ fn every_report_renders_cleanly_in_headless_chromium() {
         .map(str::to_owned)
         .collect();
     assert!(names.len() > 10);
+    // One student twice: a repeated id for the inventory, rejects for the runs.
+    let again = students.lines().rfind(|l| !l.trim().is_empty()).unwrap().to_owned();
+    let ending = if students.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut text = students.clone();
+    if !text.ends_with('\n') {
+        text.push_str(ending);
+    }
+    std::fs::write(export.join("students.txt"), text + &again + ending).unwrap();
     let no_names = |what: &str, page: &Rendered| {
         for n in &names {
             assert!(!page.text.contains(n.as_str()), "{what} shows the name {n}");
@@ -152,6 +160,7 @@ fn every_report_renders_cleanly_in_headless_chromium() {
     let p = inv.json();
     let anomalies: u64 =
         p["entities"].as_array().unwrap().iter().map(|e| sum(&e["anomalies"], "count")).sum();
+    assert!(anomalies > 0 && sum(&p["read"], "rejected") > 0, "{}", p["read"]);
     let html = dir.join(p["reports"][2].as_str().unwrap());
     let page = assert_report(
         &mut b,
@@ -175,6 +184,28 @@ fn every_report_renders_cleanly_in_headless_chromium() {
         "the district has records per school and year"
     );
     assert!(page.text.contains("records per school and school year"), "and they are charted");
+    assert!(page.text.contains("Anomaly: repeated id"), "anomalies are listed by id, file and line");
+
+    // A dry run of the live source, whose bad rows are rejected: the reasons are listed.
+    let live = ferry(
+        &dir,
+        &[plugins_dir()],
+        &["migrate", "--from", from, "--to", "csv:sandbox", "--dry-run", "--format", "json"],
+    );
+    live.ok();
+    let report = live.json();
+    assert!(sum(&report["entities"], "rejected") > 0, "{report}");
+    let entry = jsonl(&dir.join("journal.jsonl")).pop().unwrap();
+    let page = assert_report(
+        &mut b,
+        "dry-run-rejects",
+        &html_of(&dir, entry["report"].as_str().unwrap()),
+        &run_figures(&report),
+    );
+    let reason =
+        report["entities"].as_array().unwrap().iter().find_map(|e| e["top_reasons"][0][0].as_str()).unwrap();
+    assert!(page.text.contains(reason), "the reject reasons are listed: {reason}");
+    no_names("the dry run of the live source", &page);
 
     let frozen = ferry(&dir, &[plugins_dir()], &["freeze", "--from", from, "--format", "json"]);
     frozen.ok();

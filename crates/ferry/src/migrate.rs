@@ -335,7 +335,11 @@ fn run_page(r: &serde_json::Value, files: &[(&str, &str)]) -> String {
     if reasons.is_empty() {
         page.para("Nothing was rejected.");
     } else {
-        page.note("The most frequent reasons per entity; every rejected record, with its file, line and reason, is in the rejects file.");
+        page.note(if r["rejects_file"].is_string() {
+            "The most frequent reasons per entity; every rejected record, with its file, line and reason, is in the rejects file."
+        } else {
+            "The most frequent reasons per entity. A dry run writes no rejects file; give it --rejects FILE to list every rejected record with its file, line and reason."
+        });
         page.table(&["entity", "reason", "records"], &reasons);
     }
     let tables: Vec<Vec<String>> = r["source_tables"]
