@@ -602,10 +602,7 @@ pub fn verify_destination(to: &str, snapshot: Option<&Path>, format: Format) -> 
         &project.relative(&snap),
         &started_at,
         &entities,
-        &[
-            ("JSON", crate::inventory::file_name(&report)),
-            ("Markdown", crate::inventory::file_name(&md_report)),
-        ],
+        &[("JSON", crate::html::file_name(&report)), ("Markdown", crate::html::file_name(&md_report))],
     );
     let html_report = project.write_report(&format!("verify-{stamp}.html"), &page)?;
     let counts = serde_json::json!({ "entities": entities.len(), "entities_differing": bad });

@@ -70,6 +70,12 @@ fn key(k: &str) -> String {
     k.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
+/// The file name of a report's path (`reports/x.json` → `x.json`): the
+/// target of a link to it from a page beside it ([`Page::links`]).
+pub fn file_name(rel: &str) -> &str {
+    rel.rsplit(['/', '\\']).next().unwrap_or(rel)
+}
+
 /// A percentage for display (`-` of nothing).
 pub fn percent(n: u64, of: u64) -> String {
     if of == 0 {
@@ -509,6 +515,7 @@ mod tests {
         );
         let html = p.finish();
         assert!(html.contains("<a href=\"inventory-1.json\">json</a>"));
+        assert_eq!(file_name("reports/verify-1.md"), "verify-1.md");
         for bad in ["href=\"https", "href=\"//", "href=\"file", "href=\"javascript"] {
             assert!(!html.contains(bad), "{bad}: {html}");
         }

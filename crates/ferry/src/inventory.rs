@@ -134,12 +134,6 @@ fn markdown(source: &str, profile: &Value, report: &Value) -> String {
     md
 }
 
-/// The file name of a report path (`reports/x.json` → `x.json`), for a
-/// link from a page beside it.
-pub(crate) fn file_name(rel: &str) -> &str {
-    rel.rsplit('/').next().unwrap_or(rel)
-}
-
 /// The profile as a standalone HTML page: headline figures, records per
 /// entity, and per entity its fill rates, code distributions, records per
 /// school and school year, and anomalies by id, file and line.
@@ -325,7 +319,7 @@ pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Resul
         &started_at,
         &profile,
         &report,
-        &[("JSON", file_name(&json_report)), ("Markdown", file_name(&md_report))],
+        &[("JSON", crate::html::file_name(&json_report)), ("Markdown", crate::html::file_name(&md_report))],
     );
     let html_report = project.write_report(&format!("inventory-{stamp}.html"), &page)?;
     let files = source_files(&project, source)?;

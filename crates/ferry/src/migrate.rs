@@ -185,7 +185,7 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             let id = r["run_id"].as_str().unwrap_or("run").replace(['/', '\\', ':'], "_");
             let json = project
                 .write_report(&format!("{}-{id}.json", step.name()), &serde_json::to_string_pretty(r)?)?;
-            let page = run_page(r, &[("JSON", crate::inventory::file_name(&json))]);
+            let page = run_page(r, &[("JSON", crate::html::file_name(&json))]);
             let html = project.write_report(&format!("{}-{id}.html", step.name()), &page)?;
             if text_output {
                 outln!("Report: {json}; open in a browser: {html}");
