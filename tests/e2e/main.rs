@@ -18,6 +18,9 @@
 //! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
 //! - `checks`: `ferry check`, the readiness checks, on a generated district;
 //! - `solution`: the whole workflow through the Solution Document (plan init, check, render, `--plan` runs);
+//! - `browser`: every HTML report in headless Chromium (no console errors, no requests, the
+//!   headline figures of the JSON report, a screenshot and PDFs kept), through `cdp`, a small
+//!   DevTools protocol client over `--remote-debugging-pipe`;
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
@@ -26,6 +29,10 @@ mod support;
 
 mod accounting;
 mod archive;
+#[cfg(unix)]
+mod browser;
+#[cfg(unix)]
+mod cdp;
 mod checks;
 mod commit;
 mod core2;

@@ -297,7 +297,8 @@ entry = "entry_date"
     let entry = field(&enrollments, "entry_date");
     assert_eq!((entry["min"].as_str(), entry["max"].as_str()), (Some("2023-08-22"), Some("2024-08-21")));
 
-    // Names and birth dates never appear in the reports.
+    // Names and birth dates never appear in the reports (JSON, Markdown, HTML).
+    assert!(p["reports"][2].as_str().unwrap().ends_with(".html"), "{}", p["reports"]);
     for r in p["reports"].as_array().unwrap() {
         let text = read(&dir.join(r.as_str().unwrap()));
         for pii in ["Quintanilla", "Marisol", "Okafor", "2011-04-05"] {

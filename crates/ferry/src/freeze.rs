@@ -423,6 +423,90 @@ fn last_rejects(project: &Project) -> anyhow::Result<std::collections::BTreeSet<
     Ok(out)
 }
 
+/// The reconciliation as a standalone HTML page: the verdict, the totals,
+/// the counts per entity, and every mismatch by id.
+fn reconciliation_page(
+    to: &str,
+    snapshot: &str,
+    when: &str,
+    entities: &[Reconciled],
+    files: &[(&str, &str)],
+) -> String {
+    let bad: Vec<&Reconciled> = entities
+        .iter()
+        .filter(|r| !r.missing.is_empty() || !r.unexpected.is_empty() || !r.differing.is_empty())
+        .collect();
+    let sum = |f: &dyn Fn(&Reconciled) -> u64| entities.iter().map(f).sum::<u64>();
+    let mut page = crate::html::Page::new(&format!("Reconciliation of {to} with {snapshot}"));
+    page.meta(&[("Destination", to), ("Snapshot", snapshot), ("Verified", when)]);
+    if bad.is_empty() {
+        page.verdict(
+            "reconciled",
+            true,
+            "Reconciled: every record of the snapshot is in the destination as it was (or was rejected by the last migration).",
+        );
+    } else {
+        page.verdict(
+            "reconciled",
+            false,
+            &format!(
+                "NOT reconciled: {} of {} entities differ from the snapshot.",
+                bad.len(),
+                entities.len()
+            ),
+        );
+    }
+    page.figures(&[
+        ("entities", "Entities", entities.len() as u64),
+        ("snapshot", "Records in the snapshot", sum(&|r| r.snapshot)),
+        ("destination", "Records in the destination", sum(&|r| r.destination)),
+        ("rejected", "Rejected by the last migration", sum(&|r| r.rejected)),
+        ("missing", "Missing", sum(&|r| r.missing.len() as u64)),
+        ("unexpected", "Unexpected", sum(&|r| r.unexpected.len() as u64)),
+        ("differing", "Differing", sum(&|r| r.differing.len() as u64)),
+    ]);
+    page.links("The same reconciliation as data", files);
+    page.note(
+        "Records are joined by entity and id and compared by content hash. Missing: in the snapshot, not in the destination, and not rejected by the last migration. Unexpected: in the destination only. Differing: in both, saying something else.",
+    );
+    page.heading("Counts per entity");
+    let rows: Vec<Vec<String>> = entities
+        .iter()
+        .map(|r| {
+            vec![
+                r.entity.clone(),
+                r.snapshot.to_string(),
+                r.destination.to_string(),
+                r.rejected.to_string(),
+                r.missing.len().to_string(),
+                r.unexpected.len().to_string(),
+                r.differing.len().to_string(),
+            ]
+        })
+        .collect();
+    page.table(
+        &["entity", "snapshot", "destination", "rejected", "missing", "unexpected", "differing"],
+        &rows,
+    );
+    let bars: Vec<(&str, u64)> = entities.iter().map(|r| (r.entity.as_str(), r.snapshot)).collect();
+    page.bar_chart("Records in the snapshot per entity", &bars);
+    page.heading("Mismatches by id");
+    if bad.is_empty() {
+        page.para("None.");
+    }
+    for r in bad {
+        page.subheading(&r.entity);
+        for (what, ids) in
+            [("Missing", &r.missing), ("Unexpected", &r.unexpected), ("Differing", &r.differing)]
+        {
+            if !ids.is_empty() {
+                page.ids(what, ids);
+            }
+        }
+    }
+    page.finish()
+}
+
 /// `ferry verify --to DESTINATION`: reads the destination back through its
 /// connector and reconciles it with the snapshot, per entity, by id: counts
 /// and every record's content hash. Exit 1 on any unexplained difference.
@@ -569,6 +653,14 @@ pub fn verify_destination(
         }
     }
     let md_report = project.write_report(&format!("verify-{stamp}.md"), &md)?;
+    let page = reconciliation_page(
+        to,
+        &project.relative(&snap),
+        &started_at,
+        &entities,
+        &[("JSON", crate::html::file_name(&report)), ("Markdown", crate::html::file_name(&md_report))],
+    );
+    let html_report = project.write_report(&format!("verify-{stamp}.html"), &page)?;
     let counts = serde_json::json!({ "entities": entities.len(), "entities_differing": bad });
     let err = (bad > 0).then(|| anyhow::anyhow!("{bad} entities differ from the snapshot"));
     journal(
@@ -584,7 +676,7 @@ pub fn verify_destination(
     match format {
         Format::Json => {
             let mut json = json;
-            json["reports"] = serde_json::json!([report, md_report]);
+            json["reports"] = serde_json::json!([report, md_report, html_report]);
             outln!("{json}");
         }
         Format::Text => {
@@ -620,6 +712,7 @@ pub fn verify_destination(
                 }
             }
             outln!("Reports: {report}, {md_report}");
+            outln!("Open in a browser: {html_report}");
             if bad == 0 {
                 outln!(
                     "Reconciled: every record of the snapshot is in the destination as it was (or was rejected)."

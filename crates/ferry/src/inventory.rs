@@ -2,7 +2,8 @@
 //! once through its connector in a dry run (nothing is written anywhere),
 //! every batch profiled by the host's inventory tap
 //! (`ferry_host::inventory`), then the profile written to `reports/` as
-//! JSON and Markdown and summed up on the terminal. Names, birth dates and
+//! JSON, Markdown and a standalone HTML page with charts (`crate::html`),
+//! and summed up on the terminal. Names, birth dates and
 //! contact details never appear: personal fields are profiled by fill rate
 //! only, and anomalies name records by id, file and line.
 
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 use crate::cli::Format;
 use crate::freeze::{entity_counts, journal, read_source, source_files};
+use crate::html::Page;
 use crate::project::{Project, Step};
 
 fn pct(n: u64, of: u64) -> String {
@@ -132,6 +134,150 @@ fn markdown(source: &str, profile: &Value, report: &Value) -> String {
     md
 }
 
+/// The profile as a standalone HTML page: headline figures, records per
+/// entity, and per entity its fill rates, code distributions, records per
+/// school and school year, and anomalies by id, file and line.
+fn html(source: &str, taken: &str, profile: &Value, report: &Value, files: &[(&str, &str)]) -> String {
+    let entities = profile["entities"].as_array().cloned().unwrap_or_default();
+    let rejected = |e: &str| {
+        report["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["entity"] == e)
+            .map_or(0, |x| x["rejected"].as_u64().unwrap_or(0))
+    };
+    let records = |e: &Value| e["records"].as_u64().unwrap_or(0);
+    let anomalies = |e: &Value| e["anomalies"].as_array().cloned().unwrap_or_default();
+    let years: Vec<&str> =
+        profile["school_years"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let name = |e: &Value| e["entity"].as_str().unwrap_or_default().to_owned();
+
+    let mut page = Page::new(&format!("Inventory of {source}"));
+    page.meta(&[("Source", source), ("Taken", taken)]);
+    let total_rejected: u64 = entities.iter().map(|e| rejected(&name(e))).sum();
+    let anomaly_records: u64 =
+        entities.iter().flat_map(anomalies).map(|a| a["count"].as_u64().unwrap_or(0)).sum();
+    page.figures(&[
+        ("entities", "Entities", entities.len() as u64),
+        ("records", "Records", entities.iter().map(records).sum()),
+        ("rejected", "Rejected on reading", total_rejected),
+        ("anomalies", "Records in anomalies", anomaly_records),
+        ("school-years", "School years", years.len() as u64),
+    ]);
+    page.para(&format!(
+        "School years present: {}.",
+        if years.is_empty() { "none recorded".to_owned() } else { years.join(", ") }
+    ));
+    page.links("The same inventory as data", files);
+    page.note(
+        "Names, birth dates and contact details are never shown: personal fields are profiled by fill rate only, and anomalies name records by id, file and line.",
+    );
+
+    page.heading("Entities");
+    let rows: Vec<Vec<String>> = entities
+        .iter()
+        .map(|e| {
+            let fields = e["fields"].as_array().cloned().unwrap_or_default();
+            let used = fields.iter().filter(|f| f["filled"].as_u64().unwrap_or(0) > 0).count();
+            vec![
+                name(e),
+                records(e).to_string(),
+                rejected(&name(e)).to_string(),
+                format!("{used} of {}", fields.len()),
+                anomalies(e).len().to_string(),
+            ]
+        })
+        .collect();
+    page.table(&["entity", "records", "rejected on reading", "fields filled", "anomalies"], &rows);
+    let per_entity: Vec<(String, u64)> = entities.iter().map(|e| (name(e), records(e))).collect();
+    page.bar_chart("Records per entity", &per_entity);
+
+    for e in &entities {
+        let entity = name(e);
+        let n = records(e);
+        page.heading(&format!("{entity} ({n} records)"));
+        let fields = e["fields"].as_array().cloned().unwrap_or_default();
+        let fill: Vec<(String, u64)> = fields
+            .iter()
+            .map(|f| (f["field"].as_str().unwrap_or("").to_owned(), f["filled"].as_u64().unwrap_or(0)))
+            .collect();
+        page.fill_chart(&format!("{entity}: fill rate per field"), n, &fill);
+        let rows: Vec<Vec<String>> = fields
+            .iter()
+            .map(|f| {
+                let values = if let Some(codes) = f["codes"].as_array() {
+                    format!("{} distinct codes (chart below)", codes.len())
+                } else if let (Some(a), Some(b)) = (f["min"].as_str(), f["max"].as_str()) {
+                    format!("{a} to {b}")
+                } else if f["pii"] == true {
+                    "personal: not shown".to_owned()
+                } else {
+                    String::new()
+                };
+                vec![
+                    f["field"].as_str().unwrap_or("").to_owned(),
+                    f["ty"].as_str().unwrap_or("").to_owned(),
+                    f["filled"].as_u64().unwrap_or(0).to_string(),
+                    crate::html::percent(f["filled"].as_u64().unwrap_or(0), n),
+                    values,
+                ]
+            })
+            .collect();
+        page.table(&["field", "type", "filled", "fill rate", "values"], &rows);
+        for f in &fields {
+            let Some(codes) = f["codes"].as_array().filter(|c| !c.is_empty()) else { continue };
+            let field = f["field"].as_str().unwrap_or("");
+            let bars: Vec<(String, u64)> = codes
+                .iter()
+                .map(|c| {
+                    let (o, code) = (c["original"].as_str().unwrap_or(""), c["code"].as_str().unwrap_or(""));
+                    let label = if o == code { o.to_owned() } else { format!("{o} → {code}") };
+                    (label, c["count"].as_u64().unwrap_or(0))
+                })
+                .collect();
+            page.bar_chart(&format!("{entity}.{field}: code distribution (as given → canonical)"), &bars);
+        }
+        if let Some(per) = e["per_school_year"].as_array().filter(|p| !p.is_empty()) {
+            let bars: Vec<(String, u64)> = per
+                .iter()
+                .map(|p| {
+                    let school = p[0].as_str().filter(|s| !s.is_empty()).unwrap_or("(no school)");
+                    let year = p[1].as_str().filter(|s| !s.is_empty()).unwrap_or("(no year)");
+                    (format!("{school} · {year}"), p[2].as_u64().unwrap_or(0))
+                })
+                .collect();
+            page.bar_chart(&format!("{entity}: records per school and school year"), &bars);
+        }
+        for a in anomalies(e) {
+            let field =
+                a["field"].as_str().filter(|f| !f.is_empty()).map(|f| format!(" ({f})")).unwrap_or_default();
+            page.subheading(&format!(
+                "Anomaly: {}{field}: {} record(s)",
+                a["kind"].as_str().unwrap_or(""),
+                a["count"]
+            ));
+            let rows: Vec<Vec<String>> = a["examples"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| {
+                    vec![
+                        x["id"].as_str().unwrap_or("").to_owned(),
+                        x["file"].as_str().unwrap_or("").to_owned(),
+                        x["line"].to_string(),
+                    ]
+                })
+                .collect();
+            if rows.len() as u64 != a["count"].as_u64().unwrap_or(0) {
+                page.note(&format!("The first {} of them:", rows.len()));
+            }
+            page.table(&["id", "file", "line"], &rows);
+        }
+    }
+    page.finish()
+}
+
 /// `ferry inventory`.
 pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Result<ExitCode> {
     let project = Project::here()?;
@@ -168,6 +314,14 @@ pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Resul
         project.write_report(&format!("inventory-{stamp}.json"), &serde_json::to_string_pretty(&full)?)?;
     let md_report =
         project.write_report(&format!("inventory-{stamp}.md"), &markdown(source, &profile, &report))?;
+    let page = html(
+        source,
+        &started_at,
+        &profile,
+        &report,
+        &[("JSON", crate::html::file_name(&json_report)), ("Markdown", crate::html::file_name(&md_report))],
+    );
+    let html_report = project.write_report(&format!("inventory-{stamp}.html"), &page)?;
     let files = source_files(&project, source)?;
     journal(
         &project,
@@ -181,7 +335,7 @@ pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Resul
     )?;
     match format {
         Format::Json => {
-            full["reports"] = serde_json::json!([json_report, md_report]);
+            full["reports"] = serde_json::json!([json_report, md_report, html_report]);
             outln!("{full}");
         }
         Format::Text => {
@@ -210,7 +364,8 @@ pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Resul
                     if anomalies.is_empty() { "-".to_owned() } else { anomalies.join("; ") }
                 );
             }
-            outln!("Reports: {json_report}, {md_report} (the HTML page is not built yet)");
+            outln!("Reports: {json_report}, {md_report}");
+            outln!("Open in a browser: {html_report}");
         }
     }
     Ok(ExitCode::SUCCESS)

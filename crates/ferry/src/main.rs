@@ -17,6 +17,7 @@ mod archive;
 mod check;
 mod cli;
 mod freeze;
+mod html;
 mod inventory;
 mod migrate;
 mod output;

@@ -283,16 +283,21 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         // A reader that goes away must not keep a committed run out of the journal.
         crate::DEFER_BROKEN_PIPE.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+    let text_output = args.format == Format::Text;
     let mut notes = Notes::default();
     let result = run_inner(args, quiet, &mut notes);
     let Some(project) = project else { return result };
     let report = match &notes.report {
         Some(r) => {
             let id = r["run_id"].as_str().unwrap_or("run").replace(['/', '\\', ':'], "_");
-            Some(
-                project
-                    .write_report(&format!("{}-{id}.json", step.name()), &serde_json::to_string_pretty(r)?)?,
-            )
+            let json = project
+                .write_report(&format!("{}-{id}.json", step.name()), &serde_json::to_string_pretty(r)?)?;
+            let page = run_page(r, &[("JSON", crate::html::file_name(&json))]);
+            let html = project.write_report(&format!("{}-{id}.html", step.name()), &page)?;
+            if text_output {
+                outln!("Report: {json}; open in a browser: {html}");
+            }
+            Some(json)
         }
         None => None,
     };
@@ -327,6 +332,143 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         check: None,
     })?;
     result
+}
+
+/// A run report (JSON, as `--format json` prints it) as a standalone HTML
+/// page: per entity, what was read and what the destination did (or, in a
+/// dry run, would do) with it: created, updated, unchanged, deleted,
+/// skipped by a rule of the plan, rejected; then the reject reasons.
+fn run_page(r: &serde_json::Value, files: &[(&str, &str)]) -> String {
+    use serde_json::Value;
+    let dry = r["dry_run"] == true;
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    let entities = r["entities"].as_array().cloned().unwrap_or_default();
+    let plans = r["plan"].as_array().cloned().unwrap_or_default();
+    let plan_of = |e: &str| plans.iter().find(|p| p["entity"] == e);
+    let total = |k: &str| entities.iter().map(|e| n(&e[k])).sum::<u64>();
+    let plan_total = |k: &str| plans.iter().map(|p| n(&p[k])).sum::<u64>();
+    let (source, sink) = (s(&r["source"]), s(&r["sink"]));
+    let title =
+        if dry { format!("Dry run: {source} → {sink}") } else { format!("Migration: {source} → {sink}") };
+    let mut page = crate::html::Page::new(&title);
+    let seconds = format!("{:.1} s", r["seconds"].as_f64().unwrap_or(0.0));
+    let rejects = r["rejects_file"].as_str().unwrap_or("none written");
+    let (run, started, location) = (s(&r["run_id"]), s(&r["started_at"]), s(&r["location"]));
+    page.meta(&[
+        ("Run", run.as_str()),
+        ("Started", started.as_str()),
+        ("Took", seconds.as_str()),
+        ("Destination", location.as_str()),
+        ("Rejects file", rejects),
+    ]);
+    if dry {
+        page.note("A dry run: everything was read, validated and planned, and nothing was written.");
+    }
+    let mut figures = vec![("read", "Records read", total("read"))];
+    if dry {
+        figures.push(("written", "Would be accepted", total("written")));
+    } else {
+        figures.push(("written", "Written", total("written")));
+    }
+    if !plans.is_empty() {
+        let verb = |would: &'static str, did: &'static str| if dry { would } else { did };
+        figures.push(("create", verb("Would be created", "Created"), plan_total("create")));
+        figures.push(("update", verb("Would be updated", "Updated"), plan_total("update")));
+        figures.push(("unchanged", "Unchanged", plan_total("unchanged")));
+        if plan_total("delete") > 0 {
+            figures.push(("delete", verb("Would be deleted", "Deleted"), plan_total("delete")));
+        }
+    }
+    figures.push(("skipped", "Skipped by a rule of the plan", total("skipped")));
+    figures.push(("rejected", "Rejected", total("rejected")));
+    page.figures(&figures);
+    page.links("The same report as data", files);
+    page.note("Every record read is accepted, skipped by a rule of the plan, or rejected with a reason: read = accepted + skipped + rejected, per entity.");
+
+    page.heading("Per entity");
+    let mut headers = vec!["entity", "read", if dry { "would accept" } else { "written" }];
+    if !plans.is_empty() {
+        headers.extend(if dry {
+            ["would create", "would update", "unchanged", "would delete"]
+        } else {
+            ["created", "updated", "unchanged", "deleted"]
+        });
+    }
+    headers.extend(["skipped", "rejected", "warned"]);
+    let rows: Vec<Vec<String>> = entities
+        .iter()
+        .map(|e| {
+            let name = s(&e["entity"]);
+            let mut row = vec![name.clone(), n(&e["read"]).to_string(), n(&e["written"]).to_string()];
+            if !plans.is_empty() {
+                let p = plan_of(&name);
+                for k in ["create", "update", "unchanged", "delete"] {
+                    row.push(p.map_or_else(|| "-".to_owned(), |p| n(&p[k]).to_string()));
+                }
+            }
+            for k in ["skipped", "rejected", "warned"] {
+                row.push(n(&e[k]).to_string());
+            }
+            row
+        })
+        .collect();
+    page.table(&headers, &rows);
+    let read: Vec<(String, u64)> = entities.iter().map(|e| (s(&e["entity"]), n(&e["read"]))).collect();
+    page.bar_chart("Records read per entity", &read);
+    let rejected: Vec<(String, u64)> = entities
+        .iter()
+        .filter(|e| n(&e["rejected"]) > 0)
+        .map(|e| (s(&e["entity"]), n(&e["rejected"])))
+        .collect();
+    if !rejected.is_empty() {
+        page.bar_chart("Records rejected per entity", &rejected);
+    }
+
+    page.heading("Reject reasons");
+    let reasons: Vec<Vec<String>> = entities
+        .iter()
+        .flat_map(|e| {
+            let name = s(&e["entity"]);
+            e["top_reasons"].as_array().cloned().unwrap_or_default().into_iter().map(move |x| {
+                vec![
+                    name.clone(),
+                    x[0].as_str().unwrap_or("").to_owned(),
+                    x[1].as_u64().unwrap_or(0).to_string(),
+                ]
+            })
+        })
+        .collect();
+    if reasons.is_empty() {
+        page.para("Nothing was rejected.");
+    } else {
+        page.note(if r["rejects_file"].is_string() {
+            "The most frequent reasons per entity; every rejected record, with its file, line and reason, is in the rejects file."
+        } else {
+            "The most frequent reasons per entity. A dry run writes no rejects file; give it --rejects FILE to list every rejected record with its file, line and reason."
+        });
+        page.table(&["entity", "reason", "records"], &reasons);
+    }
+    let tables: Vec<Vec<String>> = r["source_tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| vec![s(&t["table"]), n(&t["read"]).to_string(), n(&t["written"]).to_string()])
+        .collect();
+    if !tables.is_empty() {
+        page.heading("Source tables kept as they came");
+        page.table(&["table", "rows read", "rows written"], &tables);
+    }
+    let lines: Vec<String> = ["notices", "notes"]
+        .iter()
+        .flat_map(|k| r[*k].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    if !lines.is_empty() {
+        page.heading("Notes");
+        page.list(&lines);
+    }
+    page.finish()
 }
 
 fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Result<ExitCode> {
