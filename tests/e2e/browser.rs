@@ -376,3 +376,74 @@ fn a_hung_browser_fails_in_time_and_is_killed() {
     drop(b);
     assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the hung browser was killed and reaped");
 }
+
+#[test]
+fn the_solution_document_and_the_readiness_checks_render_cleanly() {
+    let Some(mut b) = browser() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    ferry(tmp.path(), &[plugins_dir()], &["init", "mig", "--name", "Lakeview to NewSIS"]).ok();
+    let dir = tmp.path().join("mig");
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 30, seed: 12, ..PsGenOptions::default() }, &export)
+        .unwrap();
+    let run = |args: &[&str]| ferry(&dir, &[plugins_dir()], args);
+    run(&["inventory", "--from", "powerschool:export/ferry-source.toml"]).ok();
+    run(&["plan", "init", "--to", "csv:sandbox/"]).ok();
+    let plan_path = dir.join("plan.toml");
+    // One open question left unanswered, and an entity dropped.
+    let plan = read(&plan_path).replace(
+        "[entities.calendar_days]\npriority = \"required\"",
+        "[entities.calendar_days]\npriority = \"not_needed\"\nreason = \"the new SIS builds its own calendar\"",
+    );
+    std::fs::write(&plan_path, plan).unwrap();
+    let render = run(&["plan", "render", "--format", "json"]);
+    render.ok();
+    let doc = render.json();
+    let html = dir.join(doc["reports"][1].as_str().unwrap());
+    let open = doc["open_questions"].as_array().unwrap().len();
+    assert!(open > 0, "the generated district has codes nobody mapped: {doc}");
+    let moving = doc["entities"].as_array().unwrap().iter().filter(|e| e["priority"] != "not_needed").count();
+    let entries: usize =
+        doc["crosswalks"].as_array().unwrap().iter().map(|c| c[1].as_array().unwrap().len()).sum();
+    let page = assert_report(
+        &mut b,
+        "solution-document",
+        &html,
+        &[
+            ("open-questions", open.to_string()),
+            ("entities", moving.to_string()),
+            ("dropped", "1".into()),
+            ("crosswalk-entries", entries.to_string()),
+        ],
+    );
+    assert!(page.text.contains("calendar_days: the new SIS builds its own calendar"), "{}", page.text);
+    assert!(page.text.contains("OPEN QUESTION"), "{}", page.text);
+
+    let check = run(&["check", "--format", "json"]);
+    assert_eq!(check.code, Some(1), "the generated district was never closed out: {}", check.stderr);
+    let report = check.json();
+    let html = dir.join(report["reports"][2].as_str().unwrap());
+    let blocking_findings =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "blocking").count();
+    let page = assert_report(
+        &mut b,
+        "check",
+        &html,
+        &[
+            ("blocking", report["blocking"].to_string()),
+            ("warnings", report["warnings"].to_string()),
+            ("blocking-findings", blocking_findings.to_string()),
+        ],
+    );
+    let first = &report["findings"][0]["examples"][0]["id"];
+    assert!(page.text.contains(first.as_str().unwrap()), "the examples are listed by id: {}", page.text);
+    // No student's name on either page.
+    let students = read(&export.join("students.txt"));
+    let header: Vec<&str> = students.lines().next().unwrap().split('\t').collect();
+    let last = header.iter().position(|h| *h == "Last_Name").unwrap();
+    for row in students.lines().skip(1).take(10) {
+        let name = row.split('\t').nth(last).unwrap();
+        assert!(!page.text.contains(name), "a student's name on the check page");
+    }
+}

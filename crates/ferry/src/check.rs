@@ -96,6 +96,87 @@ fn label(f: &Finding) -> &'static str {
     }
 }
 
+/// The report as a standalone HTML page: the verdict, the counts, each
+/// rule's result, and every finding with what to do and its examples by id,
+/// file and line (never a value).
+fn html(r: &CheckReport, files: &[(&str, &str)]) -> String {
+    let years: Vec<String> = r.closed_years.iter().map(i64::to_string).collect();
+    let mut page = crate::html::Page::new(&format!("Readiness checks of {}", r.source));
+    page.meta(&[
+        ("Source", &r.source),
+        ("Run", &r.started_at),
+        ("Rule sets", &r.rule_sets.join(", ")),
+        ("As of", &r.as_of.to_string()),
+        ("Closed school years", &if years.is_empty() { "none".to_owned() } else { years.join(", ") }),
+    ]);
+    let ok = r.blocking == 0;
+    page.verdict(
+        "outcome",
+        ok,
+        if ok { "Ready: no finding blocks the migration." } else { "Blocked: fix the blocking findings in the old system (or tune the rules in the plan), then check again." },
+    );
+    let failing = r.findings.iter().filter(|f| f.severity == Severity::Blocking).count() as u64;
+    page.figures(&[
+        ("blocking", "Records found by blocking rules", r.blocking),
+        ("warnings", "Records found by warning rules", r.warnings),
+        ("rules", "Rules run", r.rules.iter().filter(|x| x.enabled).count() as u64),
+        ("blocking-findings", "Blocking findings", failing),
+    ]);
+    page.links("The same report as data", files);
+    page.heading("Rules");
+    let rows: Vec<Vec<String>> = r
+        .rules
+        .iter()
+        .map(|x| {
+            vec![
+                x.rule.clone(),
+                if !x.enabled {
+                    "off".into()
+                } else if x.blocking {
+                    "blocking".into()
+                } else {
+                    "warning".into()
+                },
+                if x.enabled { x.count.to_string() } else { "-".into() },
+            ]
+        })
+        .collect();
+    page.table(&["rule", "kind", "found"], &rows);
+    let bars: Vec<(String, u64)> =
+        r.findings.iter().map(|f| (format!("{} ({})", f.rule, f.entity), f.count)).collect();
+    if !bars.is_empty() {
+        page.bar_chart("Records found, per finding", &bars);
+    }
+    page.heading("Findings");
+    if r.findings.is_empty() {
+        page.para("Nothing found.");
+    }
+    for f in &r.findings {
+        let field = f.field.as_deref().map(|x| format!(" ({x})")).unwrap_or_default();
+        page.subheading(&format!("{} {}: {} {}{field}", label(f), f.rule, f.count, f.entity));
+        page.para(&f.explanation);
+        page.para(&format!("What to do: {}", f.action));
+        let examples: Vec<String> = f
+            .examples
+            .iter()
+            .map(|p| {
+                if p.file.is_empty() {
+                    p.id.clone()
+                } else {
+                    format!("{} ({} line {})", p.id, p.file, p.line)
+                }
+            })
+            .collect();
+        page.ids("For example", &examples);
+    }
+    if !r.notes.is_empty() {
+        page.heading("Notes");
+        page.list(&r.notes);
+    }
+    page.note("Findings name records by id, file and line only: no names, birth dates or contact details.");
+    page.finish()
+}
+
 /// The report as Markdown.
 fn markdown(r: &CheckReport) -> String {
     let mut md = format!("# Readiness checks of {}\n\n", r.source);
@@ -169,7 +250,7 @@ fn print_text(r: &CheckReport) {
     }
     outln!();
     outln!(
-        "Outcome: {} ({} blocking, {} warning). Reports: {} (the HTML page is not built yet)",
+        "Outcome: {} ({} blocking, {} warning). Reports: {}",
         r.outcome,
         r.blocking,
         r.warnings,
@@ -287,12 +368,16 @@ pub fn check(
     let md = project.write_report(&format!("check-{stamp}.md"), &markdown(&r))?;
     // The JSON takes the Markdown's name (with its `-2` when two runs share a second).
     let json_name = md.trim_start_matches("reports/").trim_end_matches(".md").to_owned() + ".json";
-    r.reports = vec![format!("reports/{json_name}"), md.clone()];
+    let html_name = json_name.trim_end_matches(".json").to_owned() + ".html";
+    r.reports = vec![format!("reports/{json_name}"), md.clone(), format!("reports/{html_name}")];
     let json = project.write_report(&json_name, &serde_json::to_string_pretty(&r)?)?;
     if json != r.reports[0] {
         // Two runs in one second: the name taken says where it went.
         r.reports[0] = json.clone();
     }
+    let page =
+        html(&r, &[("JSON", crate::html::file_name(&json)), ("Markdown", crate::html::file_name(&md))]);
+    r.reports[2] = project.write_report(&html_name, &page)?;
     let counts = serde_json::json!({
         "rules": ferry_host::checks::counts(&findings),
         "blocking": blocking,

@@ -630,7 +630,7 @@ fn document(project: &Project, loaded: &Loaded) -> anyhow::Result<Document> {
         .crosswalks
         .iter()
         .flat_map(|(e, fields)| {
-            fields.iter().map(move |(f, m)| {
+            fields.iter().filter(|(_, m)| !m.is_empty()).map(move |(f, m)| {
                 (format!("{e}.{f}"), m.iter().map(|(a, b)| (a.clone(), b.clone(), b == OPEN)).collect())
             })
         })
@@ -758,21 +758,125 @@ fn markdown(d: &Document) -> String {
     md
 }
 
-/// `ferry plan render`: the Solution Document as Markdown in reports/.
+/// The Solution Document as a standalone page, for a meeting (it prints).
+fn html(d: &Document, markdown_file: &str) -> String {
+    let mut page = crate::html::Page::new(&format!("Solution Document: {}", d.name));
+    let dests: Vec<String> = d.destinations.iter().map(|(n, to)| format!("{n} ({to})")).collect();
+    page.meta(&[
+        ("Source", d.source.as_deref().unwrap_or("(not set in [source])")),
+        ("Destinations", &dests.join(", ")),
+        ("Ids", &d.ids),
+    ]);
+    let moving = d.entities.iter().filter(|e| e.priority != Priority::NotNeeded.name()).count() as u64;
+    page.verdict(
+        "open-questions",
+        d.open_questions.is_empty(),
+        if d.open_questions.is_empty() {
+            "No open question: the plan is ready to run."
+        } else {
+            "Open questions remain: the plan does not run until they are answered."
+        },
+    );
+    page.figures(&[
+        ("entities", "Entities that move", moving),
+        ("dropped", "Entities dropped", d.dropped.len() as u64),
+        ("crosswalk-entries", "Crosswalk entries", d.crosswalks.iter().map(|(_, e)| e.len() as u64).sum()),
+        ("open-questions", "Open questions", d.open_questions.len() as u64),
+    ]);
+    page.links("The same document as text", &[("Markdown", markdown_file)]);
+    page.heading("What moves where");
+    let dash = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let rows: Vec<Vec<String>> = d
+        .entities
+        .iter()
+        .map(|e| {
+            vec![
+                e.entity.clone(),
+                e.priority.replace('_', " "),
+                dash(e.records),
+                dash(e.expected.map(|x| x.0)),
+                dash(e.expected.map(|x| x.1)),
+                dash(e.expected.map(|x| x.2)),
+            ]
+        })
+        .collect();
+    page.table(
+        &["entity", "priority", "records in the source", "expected written", "rejected", "skipped"],
+        &rows,
+    );
+    let bars: Vec<(String, u64)> =
+        d.entities.iter().filter_map(|e| Some((e.entity.clone(), e.records?))).collect();
+    if !bars.is_empty() {
+        page.bar_chart("Records in the source, per entity", &bars);
+    }
+    page.note("Expected counts come from the latest dry run in this folder (none: -).");
+    page.heading("What is dropped, and why");
+    let mut dropped: Vec<String> = d.dropped.iter().map(|(e, why)| format!("{e}: {why}")).collect();
+    dropped.extend(
+        d.filters
+            .iter()
+            .map(|f| format!("Filter: {f}; the other records are skipped, with what belongs to them.")),
+    );
+    if dropped.is_empty() {
+        page.para("Nothing: every entity moves, with no filter.");
+    } else {
+        page.list(&dropped);
+    }
+    if !d.mappings.is_empty() {
+        page.heading("Field mappings");
+        let rows: Vec<Vec<String>> = d
+            .mappings
+            .iter()
+            .map(|(a, b, c, how, _)| vec![a.clone(), b.clone(), c.clone(), how.clone()])
+            .collect();
+        page.table(&["source field", "canonical field", "destination field", "transforms"], &rows);
+    }
+    page.heading("Crosswalks");
+    for (field, entries) in &d.crosswalks {
+        page.subheading(field);
+        let rows: Vec<Vec<String>> = entries
+            .iter()
+            .map(|(a, b, open)| vec![a.clone(), if *open { "OPEN QUESTION".to_owned() } else { b.clone() }])
+            .collect();
+        page.table(&["source value", "becomes"], &rows);
+    }
+    page.heading("Timeline");
+    let mut when: Vec<String> = d.timeline.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    when.extend(d.owners.iter().map(|(s, r)| format!("{s} is owned by: {r}")));
+    if when.is_empty() {
+        page.para("No dates set ([timeline] in plan.toml).");
+    } else {
+        page.list(&when);
+    }
+    page.heading("Open questions");
+    if d.open_questions.is_empty() {
+        page.para("None: ferry plan check finds nothing that blocks.");
+    } else {
+        let qs: Vec<String> =
+            d.open_questions.iter().map(|(l, q)| format!("plan.toml line {l}: {q}")).collect();
+        page.list(&qs);
+    }
+    page.finish()
+}
+
+/// `ferry plan render`: the Solution Document as Markdown and a standalone
+/// HTML page in reports/.
 pub fn render(format: Format) -> anyhow::Result<ExitCode> {
     let project = Project::here()?;
     let loaded = project_plan(&project)?;
     let doc = document(&project, &loaded)?;
     let stamp = ferry_host::time::now().replace([':', '-'], "");
     let md = project.write_report(&format!("solution-document-{stamp}.md"), &markdown(&doc))?;
+    let page = project
+        .write_report(&format!("solution-document-{stamp}.html"), &html(&doc, crate::html::file_name(&md)))?;
     match format {
         Format::Json => {
             let mut v = serde_json::to_value(&doc)?;
-            v["reports"] = serde_json::json!([md]);
+            v["reports"] = serde_json::json!([md, page]);
             outln!("{v}");
         }
         Format::Text => {
-            outln!("Solution Document: {md} ({} open question(s))", doc.open_questions.len());
+            outln!("Solution Document: {md} and {page} ({} open question(s))", doc.open_questions.len());
         }
     }
     Ok(ExitCode::SUCCESS)
