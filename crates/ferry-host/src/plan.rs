@@ -1405,6 +1405,7 @@ schools = ["101", "777"]
             rules: ferry_plugin_abi::DestinationRules {
                 requires: vec!["students.state_id".into()],
                 accepts: [("students.grade_level".to_owned(), vec!["09".to_owned(), "10".to_owned()])].into(),
+                ..Default::default()
             },
         };
         let all = p.check_against(Some(&src), Some(&dest));

@@ -60,12 +60,17 @@ fn yes() -> bool {
 ///
 /// ```toml
 /// [destination]
+/// entities = ["orgs", "students"]   # when the sink writes fewer than `entities`
 /// requires = ["students.student_number", "students.grade_level"]
 /// [destination.accepts]
 /// "students.grade_level" = ["PK", "KG", "01", "02"]
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DestinationRules {
+    /// The entities the sink writes, when fewer than the manifest's
+    /// `entities` (which a plugin that is source and sink lists for both).
+    #[serde(default)]
+    pub entities: Vec<String>,
     /// Fields (`entity.field`) every record of the entity must have.
     #[serde(default)]
     pub requires: Vec<String>,
@@ -78,7 +83,7 @@ pub struct DestinationRules {
 impl DestinationRules {
     /// Whether nothing is declared.
     pub fn is_empty(&self) -> bool {
-        self.requires.is_empty() && self.accepts.is_empty()
+        self.entities.is_empty() && self.requires.is_empty() && self.accepts.is_empty()
     }
 }
 

@@ -540,7 +540,12 @@ pub fn verify_destination(
             };
             let plugin = back.split_once(':').map_or(back.as_str(), |(p, _)| p).to_owned();
             let found = ferry_host::discovery::discover(&ferry_host::discovery::search_dirs());
-            let entities = found.find(&plugin).map(|e| e.manifest.entities.clone());
+            // What the destination's sink writes (its manifest's `[destination]`
+            // list when the plugin writes fewer entities than it reads).
+            let entities = found.find(&plugin).map(|e| {
+                let d = &e.manifest.destination.entities;
+                if d.is_empty() { e.manifest.entities.clone() } else { d.clone() }
+            });
             (back, entities)
         }
         None => (to.to_owned(), None),

@@ -131,7 +131,11 @@ fn destination_facts(loaded: &Loaded, name: &str) -> anyhow::Result<DestinationF
     Ok(DestinationFacts {
         name: name.to_owned(),
         plugin,
-        entities: entry.manifest.entities.clone(),
+        entities: if entry.manifest.destination.entities.is_empty() {
+            entry.manifest.entities.clone()
+        } else {
+            entry.manifest.destination.entities.clone()
+        },
         rules: entry.manifest.destination.clone(),
     })
 }

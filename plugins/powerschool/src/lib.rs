@@ -73,6 +73,10 @@ dry_run = true
 
 # What PowerSchool's import needs, for `ferry plan check`.
 [destination]
+entities = [
+    "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
+    "courses", "sections", "section_staff", "school_enrollments", "section_enrollments", "grades", "attendance",
+]
 requires = [
     "students.student_number", "students.first_name", "students.last_name", "students.birth_date",
     "students.grade_level", "students.school_id", "school_enrollments.entry_date", "school_enrollments.school_id",

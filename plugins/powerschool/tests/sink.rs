@@ -87,6 +87,7 @@ fn the_manifest_names_the_location_key_and_supports_dry_runs() {
     let ctx = OpenContext::new(json!({ "directory": "out" }), dir.path()).dry_run();
     let sink = PowerSchoolPlugin::open_sink(&ctx).unwrap();
     let takes: Vec<&str> = sink.entities().iter().map(|e| e.name()).collect();
+    assert_eq!(takes, m.destination.entities, "plan check knows what the sink writes");
     assert!(
         takes.iter().all(|e| m.entities.iter().any(|x| x == e)),
         "the sink takes only entities its manifest lists"
