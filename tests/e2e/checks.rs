@@ -199,8 +199,11 @@ fn check_finds_what_the_year_and_the_state_leave_undone_by_id_and_line_only() {
     let iso = format!("{y}-{m:02}-{d:02}");
     let reports: Vec<String> =
         after["reports"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect();
-    assert_eq!(reports.len(), 2);
-    assert!(reports[0].ends_with(".json") && reports[1].ends_with(".md"), "{reports:?}");
+    assert_eq!(reports.len(), 3);
+    assert!(
+        reports[0].ends_with(".json") && reports[1].ends_with(".md") && reports[2].ends_with(".html"),
+        "{reports:?}"
+    );
     for r in &reports {
         let text = read(&dir.join(r));
         for pii in names.iter().chain([&dob, &iso]) {
