@@ -23,7 +23,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use ferry_gen::PsGenOptions;
 use serde_json::Value;
 
 use crate::cdp::{Browser, Rendered, find_chromium};
@@ -117,16 +116,7 @@ fn html_of(dir: &Path, json_report: &str) -> PathBuf {
 #[test]
 fn every_report_renders_cleanly_in_headless_chromium() {
     let Some(mut b) = browser() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    ferry(tmp.path(), &[plugins_dir()], &["init", "mig"]).ok();
-    let dir = tmp.path().join("mig");
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(
-        &PsGenOptions { students: 40, seed: 10, quirks: true, ..PsGenOptions::default() },
-        &export,
-    )
-    .unwrap();
+    let MigrationFolder { tmp: _tmp, dir, export } = migration_folder(None, 40, 10, true);
     // Names the reports must never show.
     let students = read(&export.join("students.txt"));
     let header: Vec<&str> = students.lines().next().unwrap().split('\t').collect();
@@ -380,13 +370,8 @@ fn a_hung_browser_fails_in_time_and_is_killed() {
 #[test]
 fn the_solution_document_and_the_readiness_checks_render_cleanly() {
     let Some(mut b) = browser() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    ferry(tmp.path(), &[plugins_dir()], &["init", "mig", "--name", "Lakeview to NewSIS"]).ok();
-    let dir = tmp.path().join("mig");
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 30, seed: 12, ..PsGenOptions::default() }, &export)
-        .unwrap();
+    let MigrationFolder { tmp: _tmp, dir, export } =
+        migration_folder(Some("Lakeview to NewSIS"), 30, 12, false);
     let run = |args: &[&str]| ferry(&dir, &[plugins_dir()], args);
     run(&["inventory", "--from", "powerschool:export/ferry-source.toml"]).ok();
     run(&["plan", "init", "--to", "csv:sandbox/"]).ok();

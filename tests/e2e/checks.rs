@@ -5,8 +5,6 @@
 
 use std::path::Path;
 
-use ferry_gen::PsGenOptions;
-
 use crate::support::*;
 
 /// A tab-separated export file: its header and rows, and whether its lines
@@ -78,14 +76,7 @@ fn check(dir: &Path, args: &[&str]) -> Run {
 
 #[test]
 fn check_finds_what_the_year_and_the_state_leave_undone_by_id_and_line_only() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    ferry(root, &[plugins_dir()], &["init", "mig"]).ok();
-    let dir = root.join("mig");
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 40, seed: 11, ..PsGenOptions::default() }, &export)
-        .unwrap();
+    let MigrationFolder { tmp: _tmp, dir, export } = migration_folder(None, 40, 11, false);
     std::fs::write(dir.join("plan.toml"), PLAN).unwrap();
 
     // The district as generated: the source comes from the plan's [source].

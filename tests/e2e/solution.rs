@@ -7,18 +7,7 @@
 
 use std::path::Path;
 
-use ferry_gen::PsGenOptions;
-
 use crate::support::*;
-
-fn step<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap_or_else(|| panic!("{status}"))
-}
 
 fn run(dir: &Path, args: &[&str]) -> Run {
     ferry(dir, &[plugins_dir()], args)
@@ -49,14 +38,8 @@ fn set_cell(file: &Path, row: usize, column: &str, value: &str) -> (String, Stri
 
 #[test]
 fn the_whole_migration_from_inventory_to_verify() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    run(root, &["init", "mig", "--name", "Lakeview to NewSIS"]).ok();
-    let dir = root.join("mig");
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 40, seed: 11, ..PsGenOptions::default() }, &export)
-        .unwrap();
+    let MigrationFolder { tmp: _tmp, dir, export } =
+        migration_folder(Some("Lakeview to NewSIS"), 40, 11, false);
     // A grade level nobody knows the meaning of.
     let students_txt = export.join("students.txt");
     let (odd_student, _) = set_cell(&students_txt, 3, "Grade_Level", "77");

@@ -157,3 +157,48 @@ pub fn assert_balanced(report: &serde_json::Value) {
 pub fn total(report: &serde_json::Value, count: &str) -> u64 {
     report["entities"].as_array().unwrap().iter().map(|e| e[count].as_u64().unwrap()).sum()
 }
+
+/// A migration folder made by `ferry init` in a temporary folder, with a
+/// generated PowerSchool district in its `export/` (read with
+/// `powerschool:export/ferry-source.toml`).
+pub struct MigrationFolder {
+    /// Removed on drop.
+    pub tmp: tempfile::TempDir,
+    /// The migration folder.
+    pub dir: PathBuf,
+    /// The district's export files.
+    pub export: PathBuf,
+}
+
+/// `ferry init mig [--name NAME]`, then a district of `students` from `seed`.
+pub fn migration_folder(name: Option<&str>, students: u32, seed: u64, quirks: bool) -> MigrationFolder {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = vec!["init", "mig"];
+    if let Some(n) = name {
+        args.extend(["--name", n]);
+    }
+    ferry(tmp.path(), &[plugins_dir()], &args).ok();
+    let dir = tmp.path().join("mig");
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    let opts = ferry_gen::PsGenOptions { students, seed, quirks, ..ferry_gen::PsGenOptions::default() };
+    ferry_gen::powerschool(&opts, &export).unwrap();
+    MigrationFolder { tmp, dir, export }
+}
+
+/// `ferry status --format json` in `dir`.
+pub fn status(dir: &Path) -> serde_json::Value {
+    let run = ferry(dir, &[plugins_dir()], &["status", "--format", "json"]);
+    run.ok();
+    run.json()
+}
+
+/// One step of a status.
+pub fn step<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("{status}"))
+}

@@ -1,26 +1,9 @@
 //! The migration folder (issue 10, first steps): `ferry init`, the journal
 //! that `migrate` records itself in, and `ferry status`.
 
-use std::path::Path;
-
 use ferry_gen::PsGenOptions;
 
 use crate::support::*;
-
-fn step<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    status["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap_or_else(|| panic!("{status}"))
-}
-
-fn status(dir: &Path) -> serde_json::Value {
-    let run = ferry(dir, &[plugins_dir()], &["status", "--format", "json"]);
-    run.ok();
-    run.json()
-}
 
 #[test]
 fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
@@ -111,14 +94,7 @@ fn init_then_runs_are_journaled_and_status_follows_their_inputs() {
 
 #[test]
 fn freeze_snapshots_the_source_and_verify_names_what_changed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    ferry(root, &[plugins_dir()], &["init", "mig"]).ok();
-    let dir = root.join("mig");
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 30, seed: 4, ..PsGenOptions::default() }, &export)
-        .unwrap();
+    let MigrationFolder { tmp: _tmp, dir, export } = migration_folder(None, 30, 4, false);
     let from = "powerschool:export/ferry-source.toml";
 
     let frozen = ferry(&dir, &[plugins_dir()], &["freeze", "--from", from, "--format", "json"]);

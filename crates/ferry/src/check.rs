@@ -406,19 +406,7 @@ fn record(
     error: Option<String>,
     report: Option<String>,
 ) -> anyhow::Result<()> {
-    project.record(&Entry {
-        step: Step::Check,
-        started_at,
-        finished_at: ferry_host::time::now(),
-        command: std::env::args().collect(),
-        inputs,
-        counts,
-        outcome,
-        error,
-        report,
-        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
-        check: None,
-    })
+    project.record(&Entry { inputs, counts, error, report, ..Entry::ended(Step::Check, started_at, outcome) })
 }
 
 #[cfg(test)]

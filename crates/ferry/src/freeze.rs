@@ -226,18 +226,14 @@ pub(crate) fn journal(
     error: Option<&anyhow::Error>,
     report: Option<String>,
 ) -> anyhow::Result<()> {
+    let outcome = if error.is_some() { Outcome::Failed } else { Outcome::Passed };
     project.record(&Entry {
-        step,
-        started_at,
-        finished_at: ferry_host::time::now(),
-        command: std::env::args().collect(),
         inputs,
         counts,
-        outcome: if error.is_some() { Outcome::Failed } else { Outcome::Passed },
         error: error.map(|e| format!("{e:#}")),
         report,
-        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
         check: check.map(str::to_owned),
+        ..Entry::ended(step, started_at, outcome)
     })
 }
 

@@ -111,19 +111,7 @@ fn init(folder: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCo
     });
     let started_at = ferry_host::time::now();
     let p = project::Project::init(folder, &name)?;
-    p.record(&project::Entry {
-        step: project::Step::Init,
-        started_at,
-        finished_at: ferry_host::time::now(),
-        command: std::env::args().collect(),
-        inputs: Vec::new(),
-        counts: serde_json::Value::Null,
-        outcome: project::Outcome::Passed,
-        error: None,
-        report: None,
-        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
-        check: None,
-    })?;
+    p.record(&project::Entry::ended(project::Step::Init, started_at, project::Outcome::Passed))?;
     outln!(
         "Migration folder {} created: {} (the Solution Document), snapshots/, reports/, {}.",
         p.root.display(),

@@ -319,17 +319,12 @@ pub fn run(args: MigrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     };
     let inputs = project.hash_inputs(&notes.inputs)?;
     project.record(&Entry {
-        step,
-        started_at,
-        finished_at: ferry_host::time::now(),
         command,
         inputs,
         counts,
-        outcome,
         error,
         report,
-        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
-        check: None,
+        ..Entry::ended(step, started_at, outcome)
     })?;
     result
 }

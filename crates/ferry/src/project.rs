@@ -155,6 +155,27 @@ pub struct Entry {
     pub check: Option<String>,
 }
 
+impl Entry {
+    /// An entry of `step` that started at `started_at` and ends now with
+    /// `outcome`, for this command line and this Ferry; the rest empty, to
+    /// fill in with struct update syntax.
+    pub fn ended(step: Step, started_at: String, outcome: Outcome) -> Entry {
+        Entry {
+            step,
+            started_at,
+            finished_at: ferry_host::time::now(),
+            command: std::env::args().collect(),
+            inputs: Vec::new(),
+            counts: serde_json::Value::Null,
+            outcome,
+            error: None,
+            report: None,
+            ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+            check: None,
+        }
+    }
+}
+
 /// Opens `path` to write, owner-only whatever the umask.
 fn private_file(path: &Path, append: bool) -> std::io::Result<fs::File> {
     let mut o = OpenOptions::new();
