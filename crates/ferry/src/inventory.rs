@@ -18,14 +18,16 @@ use crate::freeze::{entity_counts, journal, read_source, source_files};
 use crate::html::Page;
 use crate::project::{Project, Step};
 
-fn pct(n: u64, of: u64) -> String {
-    if of == 0 {
-        "-".into()
-    } else {
-        #[allow(clippy::cast_precision_loss, reason = "a percentage for display")]
-        let p = n as f64 * 100.0 / of as f64;
-        format!("{p:.0}%")
-    }
+use crate::html::percent as pct;
+
+/// The records of `entity` the run rejected on reading.
+fn rejected_of(report: &Value, entity: &str) -> u64 {
+    report["entities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x["entity"] == entity)
+        .map_or(0, |x| x["rejected"].as_u64().unwrap_or(0))
 }
 
 /// The profile as Markdown.
@@ -39,14 +41,7 @@ fn markdown(source: &str, profile: &Value, report: &Value) -> String {
         if years.is_empty() { "none recorded".into() } else { years.join(", ") }
     );
     md.push_str("| entity | records | rejected on reading | anomalies |\n|---|---:|---:|---:|\n");
-    let rejected = |e: &str| {
-        report["entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|x| x["entity"] == e)
-            .map_or(0, |x| x["rejected"].as_u64().unwrap_or(0))
-    };
+    let rejected = |e: &str| rejected_of(report, e);
     let entities = profile["entities"].as_array().cloned().unwrap_or_default();
     for e in &entities {
         let name = e["entity"].as_str().unwrap_or_default();
@@ -139,14 +134,7 @@ fn markdown(source: &str, profile: &Value, report: &Value) -> String {
 /// school and school year, and anomalies by id, file and line.
 fn html(source: &str, taken: &str, profile: &Value, report: &Value, files: &[(&str, &str)]) -> String {
     let entities = profile["entities"].as_array().cloned().unwrap_or_default();
-    let rejected = |e: &str| {
-        report["entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|x| x["entity"] == e)
-            .map_or(0, |x| x["rejected"].as_u64().unwrap_or(0))
-    };
+    let rejected = |e: &str| rejected_of(report, e);
     let records = |e: &Value| e["records"].as_u64().unwrap_or(0);
     let anomalies = |e: &Value| e["anomalies"].as_array().cloned().unwrap_or_default();
     let years: Vec<&str> =
@@ -345,12 +333,7 @@ pub fn inventory(source: &str, sets: &[String], format: Format) -> anyhow::Resul
                 let fields = e["fields"].as_array().cloned().unwrap_or_default();
                 let used = fields.iter().filter(|f| f["filled"].as_u64().unwrap_or(0) > 0).count();
                 let name = e["entity"].as_str().unwrap_or_default();
-                let rejected = report["entities"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|x| x["entity"] == name)
-                    .map_or(0, |x| x["rejected"].as_u64().unwrap_or(0));
+                let rejected = rejected_of(&report, name);
                 let anomalies: Vec<String> = e["anomalies"]
                     .as_array()
                     .into_iter()
