@@ -14,6 +14,7 @@
 pub mod problem;
 pub mod read;
 pub mod spec;
+pub mod validate;
 
 pub use problem::{ColumnRef, Problem, Severity};
 pub use read::{FileMode, FileReader, Header, Manifest, OpenError, OwnedRow, Package, ReadError, Row};
