@@ -131,7 +131,7 @@ pub enum WriteError {
 
 enum Out {
     Folder { dir: PathBuf, file: Option<(PathBuf, BufWriter<File>)> },
-    Zip { zip: Option<zip::ZipWriter<BufWriter<File>>> },
+    Zip { zip: Option<Box<zip::ZipWriter<BufWriter<File>>>> },
 }
 
 struct Current {
@@ -200,7 +200,7 @@ impl PackageWriter {
             }
             Layout::Zip => {
                 let f = create_private_file(&temp).map_err(io_at(&temp))?;
-                Out::Zip { zip: Some(zip::ZipWriter::new(BufWriter::new(f))) }
+                Out::Zip { zip: Some(Box::new(zip::ZipWriter::new(BufWriter::new(f)))) }
             }
         };
         Ok(PackageWriter {
