@@ -211,10 +211,11 @@ impl Validator {
             }
         }
         match m.get("manifest.version") {
-            None => self.problems.push(err(
-                0,
+            None => self.problems.push(Problem::file(
+                &file,
+                Severity::Error,
                 "manifest-version",
-                "the manifest has no manifest.version row (it must be 1.0)".into(),
+                "the manifest has no manifest.version row (it must be 1.0)",
             )),
             Some(p) if p.value == spec::MANIFEST_VERSION => {}
             Some(p) if p.value == "1" || p.value == "1.00" => self.problems.push(warn(
@@ -229,8 +230,9 @@ impl Validator {
             )),
         }
         match m.get("oneroster.version") {
-            None => self.problems.push(err(
-                0,
+            None => self.problems.push(Problem::file(
+                &file,
+                Severity::Error,
                 "oneroster-version",
                 format!("the manifest has no oneroster.version row (checked as {})", self.version),
             )),
@@ -362,28 +364,19 @@ impl Validator {
                 continue;
             }
             if pkg.file(s.name).is_some() {
-                self.problems.push(
-                    Problem::file(
-                        &file,
-                        Severity::Error,
-                        "manifest-file-unlisted",
-                        format!(
-                            "{}.csv is in the package, but the manifest has no file.{} row",
-                            s.name, s.name
-                        ),
-                    )
-                    .at_line(0),
-                );
+                self.problems.push(Problem::file(
+                    &file,
+                    Severity::Error,
+                    "manifest-file-unlisted",
+                    format!("{}.csv is in the package, but the manifest has no file.{} row", s.name, s.name),
+                ));
             } else {
-                self.problems.push(
-                    Problem::file(
-                        &file,
-                        Severity::Warning,
-                        "manifest-row-missing",
-                        format!("the manifest has no file.{} row (write file.{},absent)", s.name, s.name),
-                    )
-                    .at_line(0),
-                );
+                self.problems.push(Problem::file(
+                    &file,
+                    Severity::Warning,
+                    "manifest-row-missing",
+                    format!("the manifest has no file.{} row (write file.{},absent)", s.name, s.name),
+                ));
             }
         }
     }
