@@ -42,8 +42,11 @@ fn validate(dir: &Path, pkg: &Path, extra: &[&str]) -> (Option<i32>, Value) {
     (run.code, run.json())
 }
 
-/// The problems of a code, as (file, line, column index, column name).
-fn found(report: &Value, code: &str) -> Vec<(String, Option<u64>, Option<u64>, Option<String>)> {
+/// Where a problem is: file, line, column index, column name.
+type At = (String, Option<u64>, Option<u64>, Option<String>);
+
+/// The problems of a code, where they are.
+fn found(report: &Value, code: &str) -> Vec<At> {
     report["problems"]
         .as_array()
         .unwrap()
