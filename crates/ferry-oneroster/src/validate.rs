@@ -595,7 +595,13 @@ impl Validator {
                 );
             }
         }
-        self.ids.insert(spec.name, ids.into_keys().collect());
+        // Kept only when another file may reference this one.
+        let referenced = spec::files(self.version).iter().any(|f| {
+            f.name != spec.name && f.columns.iter().any(|c| c.data_type.target() == Some(spec.name))
+        });
+        if referenced {
+            self.ids.insert(spec.name, ids.into_keys().collect());
+        }
         (rows, columns)
     }
 }
