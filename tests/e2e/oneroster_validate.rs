@@ -337,3 +337,26 @@ fn a_zip_with_an_enclosing_folder_loads_with_a_warning() {
     assert_eq!(found(&r, "row-width").len(), 2);
     assert_eq!(r["files"].as_array().unwrap().len(), 8);
 }
+
+#[test]
+fn the_terminal_shows_ten_problems_a_code_and_json_all() {
+    let (dir, pkg) = copy_sample();
+    let path = pkg.join("enrollments.csv");
+    let text = fs::read_to_string(&path).unwrap().replace(",student,", ",Student,");
+    fs::write(&path, text).unwrap();
+    let (code, r) = validate(dir.path(), &pkg, &[]);
+    assert_eq!(code, Some(1));
+    let cased = found(&r, "enum-case");
+    assert_eq!(cased.len(), 20);
+    assert!(
+        cased
+            .iter()
+            .all(|(f, _, c, n)| f == "enrollments.csv" && *c == Some(7) && n.as_deref() == Some("role"))
+    );
+    let run = ferry(dir.path(), &[], &["validate", "oneroster", pkg.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.contains("error enum-case (20):"), "{}", run.stdout);
+    assert_eq!(run.stdout.matches("enrollments.csv:").count(), 10, "{}", run.stdout);
+    assert!(run.stdout.contains("… and 10 more"), "{}", run.stdout);
+    assert!(run.stdout.contains("10 problem(s) not shown: --format json lists all."), "{}", run.stdout);
+}
