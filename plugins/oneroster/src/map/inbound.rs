@@ -6,7 +6,7 @@ use ferry_sdk::FieldIssue;
 use ferry_sdk::model::{
     AcademicSession, Code, CodeSet, Contact, Course, Date, Demographics, GradeLevel, Meta, Operation, Org,
     OrgKind, Origin, Record, Relationship, Section, SectionEnrollment, SectionRole, SectionStaff,
-    SessionKind, Sex, Staff, StaffAssignment, StaffRole, Student, StudentContact, Value,
+    SessionKind, Sex, Staff, StaffAssignment, StaffRole, Student, StudentContact,
 };
 use ferry_sdk::text::{Dialect, ValueParser};
 
@@ -969,7 +969,7 @@ pub fn demographics(ctx: &Ctx, row: &dyn OrRow, student: bool) -> Result<Mapped<
 /// Sets a field from text through the model's own rules (tests).
 #[cfg(test)]
 pub(crate) fn set_text<R: Record>(r: &mut R, field: &str, v: &str) {
-    r.set(field, Value::Text(v)).unwrap();
+    r.set(field, ferry_sdk::model::Value::Text(v)).unwrap();
 }
 
 /// The users of a package by id: what each one is (for agents and
