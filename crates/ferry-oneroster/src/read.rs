@@ -1003,19 +1003,25 @@ impl FileReader {
                 csv::StringRecord::from_byte_record_lossy(e.into_byte_record())
             }
         };
-        if self.record.len() != self.header.columns.len() {
+        let (got, want) = (self.record.len(), self.header.columns.len());
+        if got != want {
+            // The column is the first one past the shorter of the two.
+            let index = got.min(want) + 1;
+            let name = match self.header.columns.get(index - 1) {
+                Some(c) => c.name.clone(),
+                None => "(beyond the header)".to_owned(),
+            };
+            let what =
+                if got > want { "extra fields past the last column" } else { "columns left without a field" };
             self.problems.push(
                 Problem::file(
                     &self.file,
                     Severity::Error,
                     "row-width",
-                    format!(
-                        "the row has {} fields; the header has {} columns",
-                        self.record.len(),
-                        self.header.columns.len()
-                    ),
+                    format!("the row has {got} fields; the header has {want} columns ({what})"),
                 )
-                .at_line(self.line),
+                .at_line(self.line)
+                .at_column(name, index),
             );
         }
         self.rows += 1;

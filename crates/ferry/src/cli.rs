@@ -29,6 +29,9 @@ pub enum Command {
     /// Read a Ferry archive (the SQLite backup of the old system).
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// Check an interchange package against its specification.
+    #[command(subcommand)]
+    Validate(ValidateCommand),
     /// Start a migration folder: the Solution Document (plan.toml),
     /// snapshots/, reports/ and the journal every later command run in it
     /// records itself in.
@@ -194,6 +197,39 @@ pub enum TableFormat {
     Csv,
     /// A JSON array of objects.
     Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ValidateCommand {
+    /// Check a OneRoster 1.1 or 1.2 CSV package (a .zip or a folder): file
+    /// names, the manifest against the files present, headers (names, case,
+    /// order, duplicates, metadata.* on the right), required fields,
+    /// enumerations, id format, dates, booleans, references between files,
+    /// duplicate sourcedIds, bulk and delta rules, empty files. Every problem
+    /// names its file, line and column; values of personal columns are never
+    /// printed. Exit 0 when valid (warnings allowed), 1 when any error, 2 when
+    /// the path is not a package.
+    Oneroster {
+        /// The package: a .zip, or a folder of CSV files.
+        package: PathBuf,
+        /// Output format (json lists every problem).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Check against this version instead of the manifest's.
+        #[arg(long, value_enum)]
+        version: Option<OneRosterVersion>,
+    },
+}
+
+/// A OneRoster version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OneRosterVersion {
+    /// OneRoster 1.1.
+    #[value(name = "1.1")]
+    V1_1,
+    /// OneRoster 1.2 (1.2.1; the 1.2.0 users layout is accepted).
+    #[value(name = "1.2")]
+    V1_2,
 }
 
 #[derive(Subcommand, Debug)]

@@ -25,6 +25,7 @@ mod plan;
 mod plugins;
 mod project;
 mod staged;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -151,6 +152,7 @@ fn main() -> ExitCode {
         cli::Command::Plugins(cmd) => plugins::run(cmd),
         cli::Command::Migrate(args) => migrate::run(*args, cli.quiet),
         cli::Command::Archive(cmd) => archive::run(cmd),
+        cli::Command::Validate(cmd) => validate::run(cmd),
         cli::Command::Init { folder, name } => init(&folder, name),
         cli::Command::Status { format } => status(format),
         cli::Command::Inventory { from, from_set, format } => inventory::inventory(&from, &from_set, format),
