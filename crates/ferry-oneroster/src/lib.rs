@@ -15,7 +15,10 @@ pub mod problem;
 pub mod read;
 pub mod spec;
 pub mod validate;
+pub mod write;
 
 pub use problem::{ColumnRef, Problem, Severity};
 pub use read::{FileMode, FileReader, Header, Manifest, OpenError, OwnedRow, Package, ReadError, Row};
 pub use spec::Version;
+pub use validate::{Report, validate, validate_path};
+pub use write::{FileRows, Layout, PackageWriter, WriteError, WriteOptions, write_package};

@@ -1009,7 +1009,7 @@ impl FileReader {
             let index = got.min(want) + 1;
             let name = match self.header.columns.get(index - 1) {
                 Some(c) => c.name.clone(),
-                None => "(beyond the header)".to_owned(),
+                None => "beyond the header".to_owned(),
             };
             let what =
                 if got > want { "extra fields past the last column" } else { "columns left without a field" };
