@@ -51,13 +51,25 @@ pub(crate) struct Store {
     assignments: Vec<StaffAssignment>,
 }
 
-/// The package placed: rows per file (stem), in the order written.
+/// The package placed: rows per file (stem), in the order written, each
+/// with the record it came from (as a reject, should the row be refused).
 #[derive(Debug, Default)]
 pub(crate) struct Placed {
     pub(crate) files: Vec<(&'static str, Vec<OutRow>)>,
+    owners: Vec<(&'static str, Vec<Reject>)>,
 }
 
 impl Placed {
+    fn push(&mut self, stem: &'static str, row: OutRow, kind: EntityKind, meta: &Meta) {
+        self.file(stem).push(row);
+        let owner = Reject::new(kind, "").of(meta);
+        if let Some(i) = self.owners.iter().position(|(s, _)| *s == stem) {
+            self.owners[i].1.push(owner);
+        } else {
+            self.owners.push((stem, vec![owner]));
+        }
+    }
+
     fn file(&mut self, stem: &'static str) -> &mut Vec<OutRow> {
         if let Some(i) = self.files.iter().position(|(s, _)| *s == stem) {
             return &mut self.files[i].1;
@@ -74,9 +86,10 @@ pub(crate) struct OneRosterSink {
     version: Version,
     delta: bool,
     dry_run: bool,
-    run_id: String,
     store: Store,
     placed: Option<Placed>,
+    /// The package written at prepare, put in place at commit.
+    writer: Option<ferry_oneroster::PackageWriter>,
     /// Records written per entity and rejected late, for the plan.
     counts: HashMap<EntityKind, (u64, u64)>,
 }
@@ -129,9 +142,9 @@ impl OneRosterSink {
             version,
             delta: cfg.delta,
             dry_run: ctx.dry_run,
-            run_id: ctx.run_id.clone(),
             store: Store::default(),
             placed: None,
+            writer: None,
             counts: HashMap::new(),
         })
     }
@@ -216,6 +229,10 @@ impl Sink for OneRosterSink {
                 ..EntityPlan::default()
             })
             .collect();
+        if !self.dry_run {
+            self.writer =
+                Some(crate::package::write(&placed, self.version, self.delta, &self.target, self.zip)?);
+        }
         self.placed = Some(placed);
         Ok(Prepared { rejects, plan, ..Prepared::default() })
     }
@@ -225,8 +242,9 @@ impl Sink for OneRosterSink {
             return Err(Error::internal("a dry run is never committed"));
         }
         let placed = self.placed.take().ok_or_else(|| Error::internal("commit before prepare"))?;
+        let writer = self.writer.take().ok_or_else(|| Error::internal("commit before prepare"))?;
         let rows: usize = placed.files.iter().map(|(_, r)| r.len()).sum();
-        crate::package::write(&placed, self.version, self.delta, &self.target, self.zip, &self.run_id)?;
+        writer.finish().map_err(|e| Error::io(format!("{}: {e}", self.target.display())))?;
         tracing::info!(
             files = placed.files.len(),
             rows,
@@ -246,6 +264,8 @@ impl Sink for OneRosterSink {
 
     fn abort(&mut self) -> Result<(), Error> {
         self.placed = None;
+        // Dropping the writer removes its temporary; the target stays as it was.
+        self.writer = None;
         Ok(())
     }
 }
@@ -295,7 +315,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
                     );
                 }
                 orgs_placed.insert(o.meta.source.id.clone());
-                p.file("orgs").push(row);
+                p.push("orgs", row, EntityKind::Orgs, &o.meta);
             }
             Err(e) => rejects.push(late(EntityKind::Orgs, &o.meta, &e)),
         }
@@ -320,7 +340,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
                     );
                 }
                 sessions_placed.insert(x.meta.source.id.clone());
-                p.file("academicSessions").push(row);
+                p.push("academicSessions", row, EntityKind::AcademicSessions, &x.meta);
             }
             Err(e) => rejects.push(late(EntityKind::AcademicSessions, &x.meta, &e)),
         }
@@ -348,7 +368,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
                     row.meta("metadata.ferry.school_year_id", y);
                 }
                 courses.insert(c.meta.source.id.as_str(), c);
-                p.file("courses").push(row);
+                p.push("courses", row, EntityKind::Courses, &c.meta);
             }
             Err(e) => rejects.push(late(EntityKind::Courses, &c.meta, &e)),
         }
@@ -397,7 +417,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         match outbound::class(x, Some(course.title.as_str()), delta) {
             Ok(row) => {
                 let school = row.get("schoolSourcedId").unwrap_or_default().to_owned();
-                p.file("classes").push(row);
+                p.push("classes", row, EntityKind::Sections, &x.meta);
                 sections.insert(x.meta.source.id.clone(), school);
             }
             Err(e) => rejects.push(late(EntityKind::Sections, &x.meta, &e)),
@@ -599,13 +619,13 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
                         rejects.push(late(entity, meta, "OneRoster 1.1 gives a user one role, and another record of the package has this id"));
                         continue;
                     }
-                    None => p.file("users").push(row),
+                    None => p.push("users", row, entity, meta),
                 }
                 if v == Version::V1_2 {
                     for r in &roles {
                         let row = outbound::role(id, r, delta, meta.op == Operation::Delete);
                         if !p.file("roles").iter().any(|x| x.id == row.id) {
-                            p.file("roles").push(row);
+                            p.push("roles", row, entity, meta);
                         }
                     }
                 }
@@ -653,7 +673,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         };
         let mut row = outbound::student_enrollment(e, school, delta);
         set_cell(&mut row, "userSourcedId", user);
-        p.file("enrollments").push(row);
+        p.push("enrollments", row, EntityKind::SectionEnrollments, &e.meta);
     }
     for e in s.section_staff.iter().filter(|e| live(&e.meta)) {
         let (Some(sec), Some(st)) = (e.section_id.as_deref(), e.staff_id.as_deref()) else { continue };
@@ -677,7 +697,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         };
         let mut row = outbound::staff_enrollment(e, school, v, delta);
         set_cell(&mut row, "userSourcedId", user);
-        p.file("enrollments").push(row);
+        p.push("enrollments", row, EntityKind::SectionStaff, &e.meta);
     }
 
     // demographics: one row per user, from the demographics record and the student's birth date and sex.
@@ -706,7 +726,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         }
         let uid = user_id.get(&(Kind::Student, id)).cloned().unwrap_or_else(|| id.to_owned());
         let row = outbound::demographics(&uid, d, Some(st), v, delta);
-        p.file("demographics").push(row);
+        p.push("demographics", row, EntityKind::Demographics, d.map_or(&st.meta, |d| &d.meta));
         done.insert(id);
     }
     for (person, d) in &demo {
@@ -717,18 +737,78 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
             .iter()
             .find_map(|k| user_id.get(&(*k, *person)).cloned())
             .unwrap_or_else(|| (*person).to_owned());
-        p.file("demographics").push(outbound::demographics(&uid, Some(d), None, v, delta));
+        p.push(
+            "demographics",
+            outbound::demographics(&uid, Some(d), None, v, delta),
+            EntityKind::Demographics,
+            &d.meta,
+        );
     }
     let order =
         ["orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments", "demographics"];
-    p.files.retain(|(_, rows)| !rows.is_empty());
-    p.files.sort_by_key(|(stem, _)| order.iter().position(|o| o == stem));
-    for (stem, rows) in &mut p.files {
+    let files = std::mem::take(&mut p.files);
+    let mut owners = std::mem::take(&mut p.owners);
+    let mut paired: Vec<(&'static str, Vec<(OutRow, Reject)>)> = files
+        .into_iter()
+        .map(|(stem, rows)| {
+            let o = owners
+                .iter_mut()
+                .find(|(s, _)| *s == stem)
+                .map(|(_, o)| std::mem::take(o))
+                .unwrap_or_default();
+            (stem, rows.into_iter().zip(o).collect())
+        })
+        .collect();
+    paired.sort_by_key(|(stem, _)| order.iter().position(|o| o == stem));
+    for (stem, rows) in &mut paired {
         if *stem == "demographics" || *stem == "users" {
-            rows.sort_by(|a, b| a.id.cmp(&b.id));
+            rows.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        }
+        // What the package writer would refuse: a required column empty, a
+        // carriage return in a value.
+        rows.retain(|(row, owner)| match refused(v, delta, stem, row) {
+            Some(reason) => {
+                let mut r = owner.clone();
+                r.reason = reason;
+                rejects.push(r);
+                false
+            }
+            None => true,
+        });
+    }
+    paired.retain(|(_, rows)| !rows.is_empty());
+    p.files =
+        paired.into_iter().map(|(stem, rows)| (stem, rows.into_iter().map(|(r, _)| r).collect())).collect();
+    (p, rejects)
+}
+
+/// Why the package writer would refuse `row` of file `stem`, if it would.
+fn refused(v: Version, delta: bool, stem: &str, row: &OutRow) -> Option<String> {
+    let version = match v {
+        Version::V1_1 => ferry_oneroster::Version::V1_1,
+        Version::V1_2 => ferry_oneroster::Version::V1_2,
+    };
+    let spec = ferry_oneroster::spec::file(version, stem)?;
+    for c in spec.columns.iter().filter(|c| !c.may_be_absent) {
+        let required = match c.required {
+            ferry_oneroster::spec::Required::Yes => true,
+            ferry_oneroster::spec::Required::Delta => delta,
+            ferry_oneroster::spec::Required::No => false,
+        };
+        if required && row.get(c.name).is_none_or(str::is_empty) {
+            return Some(format!(
+                "{stem}.{}: OneRoster requires a value, and the record has none for it",
+                c.name
+            ));
         }
     }
-    (p, rejects)
+    let cr = row
+        .cells
+        .iter()
+        .map(|(c, v)| (*c, v.as_str()))
+        .chain(row.metadata.iter().map(|(c, v)| (c.as_str(), v.as_str())))
+        .find(|(_, v)| v.contains('\r'));
+    cr.map(|(c, _)| format!("{stem}.{c}: a carriage return in the value, which OneRoster CSV does not allow"))
 }
 
 fn push_unique(v: &mut Vec<String>, s: &str) {
