@@ -101,7 +101,8 @@ fn a_delta_package_applied_to_an_archive_updates_and_deletes_the_right_records()
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     bulk_package(&dir.join("bulk"));
-    ferry(dir, &[plugins_dir()], &["migrate", "--from", "oneroster:bulk", "--to", "sqlite:archive.sqlite"]).ok();
+    ferry(dir, &[plugins_dir()], &["migrate", "--from", "oneroster:bulk", "--to", "sqlite:archive.sqlite"])
+        .ok();
     let db = dir.join("archive.sqlite");
     assert_eq!(query(&db, "SELECT count(*) FROM students"), [["3"]]);
 
@@ -155,7 +156,8 @@ fn a_powerschool_district_becomes_a_package_that_validates() {
     let dir = tmp.path();
     let export = dir.join("export");
     std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 40, seed: 11, ..PsGenOptions::default() }, &export).unwrap();
+    ferry_gen::powerschool(&PsGenOptions { students: 40, seed: 11, ..PsGenOptions::default() }, &export)
+        .unwrap();
     let from = "powerschool:export/ferry-source.toml";
     let run = ferry(
         dir,
@@ -175,7 +177,16 @@ fn a_powerschool_district_becomes_a_package_that_validates() {
     let run = ferry(
         dir,
         &[plugins_dir()],
-        &["migrate", "--from", from, "--to", "oneroster:out11", "--to-set", "version=\"1.1\"", "--allow-rejects"],
+        &[
+            "migrate",
+            "--from",
+            from,
+            "--to",
+            "oneroster:out11",
+            "--to-set",
+            "version=\"1.1\"",
+            "--allow-rejects",
+        ],
     );
     run.ok();
     assert!(dir.join("out11/manifest.csv").is_file());
@@ -189,9 +200,22 @@ fn oneroster_to_canonical_to_oneroster_keeps_what_oneroster_holds() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let from = format!("oneroster:{}", sample());
-    ferry(dir, &[plugins_dir()], &["migrate", "--from", &from, "--to", "oneroster:out", "--to-set", "version=\"1.1\""]).ok();
+    ferry(
+        dir,
+        &[plugins_dir()],
+        &["migrate", "--from", &from, "--to", "oneroster:out", "--to-set", "version=\"1.1\""],
+    )
+    .ok();
     let src = samples().join("oneroster/lms-toolkit-1.1");
-    for file in ["orgs.csv", "academicSessions.csv", "courses.csv", "classes.csv", "enrollments.csv", "demographics.csv", "users.csv"] {
+    for file in [
+        "orgs.csv",
+        "academicSessions.csv",
+        "courses.csv",
+        "classes.csv",
+        "enrollments.csv",
+        "demographics.csv",
+        "users.csv",
+    ] {
         let rows = |p: &Path| -> Vec<String> {
             let mut r: Vec<String> = read(p)
                 .lines()
