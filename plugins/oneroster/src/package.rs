@@ -7,7 +7,9 @@ use ferry_oneroster::write::{Layout, PackageWriter, WriteOptions};
 use ferry_oneroster::{FileMode, Version as OrVersion};
 use ferry_sdk::Error;
 
-use crate::map::Version;
+use ferry_oneroster::spec::DataType;
+
+use crate::map::{Version, encode_id};
 use crate::sink::Placed;
 
 /// Writes `placed` into a writer for `target` (a zip file or a folder);
@@ -31,15 +33,32 @@ pub(crate) fn write(
     };
     let e = |err: ferry_oneroster::write::WriteError| Error::io(format!("{}: {err}", target.display()));
     let mut w = PackageWriter::create(target, options).map_err(e)?;
+    let v = match version {
+        Version::V1_1 => OrVersion::V1_1,
+        Version::V1_2 => OrVersion::V1_2,
+    };
     for (stem, rows) in &placed.files {
+        let spec = ferry_oneroster::spec::file(v, stem);
+        let kind = |col: &str| spec.and_then(|s| s.column(col)).map(|c| c.data_type);
         let mut ext: Vec<&str> =
             rows.iter().flat_map(|r| r.metadata.iter().map(|(c, _)| c.as_str())).collect();
         ext.sort_unstable();
         ext.dedup();
         w.begin_file(stem, &ext).map_err(e)?;
         for r in rows {
-            let cells = r.cells.iter().map(|(c, v)| (*c, v.as_str()));
-            let meta = r.metadata.iter().map(|(c, v)| (c.as_str(), v.as_str()));
+            let cells = r.cells.iter().map(|(c, v)| {
+                let value = match kind(c) {
+                    Some(DataType::Guid | DataType::GuidRef(_)) => encode_id(v).into_owned(),
+                    Some(DataType::GuidRefList(_)) => crate::map::list(v)
+                        .iter()
+                        .map(|x| encode_id(x).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => v.clone(),
+                };
+                (*c, value)
+            });
+            let meta = r.metadata.iter().map(|(c, v)| (c.as_str(), v.clone()));
             w.write_row(cells.chain(meta)).map_err(e)?;
         }
     }

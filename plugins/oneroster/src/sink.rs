@@ -20,7 +20,7 @@ use ferry_sdk::{
 
 use crate::map::inbound::{FIELD_PREFIX, ext};
 use crate::map::outbound::{self, PersonRef, RoleOut};
-use crate::map::{OutRow, Version, valid_sourced_id};
+use crate::map::{OutRow, Version, encode_id, valid_sourced_id};
 
 #[derive(Deserialize)]
 #[serde(crate = "ferry_sdk::serde", deny_unknown_fields)]
@@ -157,9 +157,10 @@ fn keep<R: Record>(
 ) -> Result<u64, Error> {
     let mut n = 0;
     for r in batch.records::<R>()? {
-        if !valid_sourced_id(&r.meta().source.id) {
+        let id = &r.meta().source.id;
+        if id.is_empty() || encode_id(id).len() >= 256 {
             rejects.push(
-                Reject::new(R::KIND, "the source id is not a valid OneRoster sourcedId (under 256 characters of 0-9 a-z A-Z . - _ / @)")
+                Reject::new(R::KIND, "the source id is too long for a OneRoster sourcedId (255 characters at most, once characters other than 0-9 a-z A-Z . - _ / are encoded)")
                     .of(r.meta())
                     .field("source_id"),
             );

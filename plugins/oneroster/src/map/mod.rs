@@ -141,6 +141,25 @@ pub fn valid_sourced_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'@'))
 }
 
+/// An id as a OneRoster sourcedId: a valid id as it is; any other has each
+/// byte outside `0-9 a-z A-Z . - _ /` written `@HH` (hex), `@` included, so
+/// that different ids stay different (PowerSchool's `2400:101` becomes
+/// `2400@3A101`). The caller checks the length.
+pub fn encode_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if valid_sourced_id(id) {
+        return std::borrow::Cow::Borrowed(id);
+    }
+    let mut out = String::with_capacity(id.len() + 8);
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("@{b:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A list field: comma-separated items, trimmed, empties dropped.
 pub fn list(s: &str) -> Vec<String> {
     s.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
