@@ -884,9 +884,10 @@ pub fn enrollment(ctx: &Ctx, row: &dyn OrRow, class_school: Option<&str>) -> Res
     }
     let known = ["teacher", "administrator", "proctor", "aide"];
     if !known.contains(&folded.as_str()) && !folded.starts_with("ext:") {
-        return Err(format!(
+        return Err(
             "column \"role\": not a OneRoster enrollment role (administrator, proctor, student, teacher)"
-        ));
+                .to_owned(),
+        );
     }
     let mut r = SectionStaff::default();
     meta(ctx, row, id, &mut r, &mut c, false);

@@ -74,7 +74,7 @@ fn a_dry_run_writes_nothing_and_what_cannot_be_placed_is_rejected() {
         ..Section::default()
     };
     let bad_id = Section {
-        meta: Meta::new("x", &"k".repeat(300)),
+        meta: Meta::new("x", "k".repeat(300)),
         course_id: Some("c1".into()),
         ..Section::default()
     };
