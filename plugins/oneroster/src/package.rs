@@ -44,7 +44,21 @@ pub(crate) fn write(
             rows.iter().flat_map(|r| r.metadata.iter().map(|(c, _)| c.as_str())).collect();
         ext.sort_unstable();
         ext.dedup();
-        w.begin_file(stem, &ext).map_err(e)?;
+        // Readers match headers ignoring case: columns that differ only in
+        // case (a student's LastFirst, a teacher's LASTFIRST) get a number.
+        let mut names: Vec<String> = Vec::with_capacity(ext.len());
+        for c in &ext {
+            let mut name = (*c).to_owned();
+            let mut n = 1;
+            while names.iter().any(|x| x.eq_ignore_ascii_case(&name)) {
+                n += 1;
+                name = format!("{c}#{n}");
+            }
+            names.push(name);
+        }
+        let column = |c: &str| ext.binary_search(&c).map_or_else(|_| c.to_owned(), |i| names[i].clone());
+        let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
+        w.begin_file(stem, &names_ref).map_err(e)?;
         for r in rows {
             let cells = r.cells.iter().map(|(c, v)| {
                 let value = match kind(c) {
@@ -56,9 +70,9 @@ pub(crate) fn write(
                         .join(","),
                     _ => v.clone(),
                 };
-                (*c, value)
+                ((*c).to_owned(), value)
             });
-            let meta = r.metadata.iter().map(|(c, v)| (c.as_str(), v.clone()));
+            let meta = r.metadata.iter().map(|(c, v)| (column(c), v.clone()));
             w.write_row(cells.chain(meta)).map_err(e)?;
         }
     }

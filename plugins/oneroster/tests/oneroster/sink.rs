@@ -73,11 +73,8 @@ fn a_dry_run_writes_nothing_and_what_cannot_be_placed_is_rejected() {
         school_id: Some("s1".into()),
         ..Section::default()
     };
-    let bad_id = Section {
-        meta: Meta::new("x", "k".repeat(300)),
-        course_id: Some("c1".into()),
-        ..Section::default()
-    };
+    let bad_id =
+        Section { meta: Meta::new("x", "k".repeat(300)), course_id: Some("c1".into()), ..Section::default() };
     input.push(&[orphan, no_terms, bad_id]).unwrap();
     let target = dir.path().join("out.zip");
     let o = write_to(&target, "1.2", &input, true);
