@@ -164,8 +164,11 @@ fn a_powerschool_district_becomes_a_package_that_validates() {
     let dir = tmp.path();
     let export = dir.join("export");
     std::fs::create_dir_all(&export).unwrap();
-    ferry_gen::powerschool(&PsGenOptions { students: 40, seed: 11, quirks: true, ..PsGenOptions::default() }, &export)
-        .unwrap();
+    ferry_gen::powerschool(
+        &PsGenOptions { students: 40, seed: 11, quirks: true, ..PsGenOptions::default() },
+        &export,
+    )
+    .unwrap();
     let from = "powerschool:export/ferry-source.toml";
     let run = ferry(
         dir,

@@ -468,6 +468,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
     let mut agents: HashMap<String, Vec<String>> = HashMap::new();
     let mut contact_orgs: HashMap<String, Vec<String>> = HashMap::new();
     let mut contact_rel: HashMap<String, ferry_sdk::model::Relationship> = HashMap::new();
+    let mut relationships: HashMap<String, Vec<String>> = HashMap::new();
     for l in s.links.iter().filter(|l| live(&l.meta)) {
         let (Some(st), Some(ct)) = (l.student_id.as_deref(), l.contact_id.as_deref()) else { continue };
         let (Some(su), Some(cu)) = (user_id.get(&(Kind::Student, st)), user_id.get(&(Kind::Contact, ct)))
@@ -482,8 +483,16 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
             push_unique(contact_orgs.entry(cu.clone()).or_default(), &school);
         }
         if let Some(rel) = &l.relationship {
-            contact_rel.entry(cu).or_insert(rel.code);
+            contact_rel.entry(cu.clone()).or_insert(rel.code);
         }
+        // What OneRoster cannot hold of the relationship, on the contact's row.
+        let mut parts = vec![format!("student={su}")];
+        for f in StudentContact::fields().iter().filter(|f| !matches!(f.name, "student_id" | "contact_id")) {
+            if let Some(v) = l.get(f.name).and_then(outbound::format_value) {
+                parts.push(format!("{}={}", f.name, v.replace(['|', ';'], " ")));
+            }
+        }
+        relationships.entry(cu).or_default().push(parts.join(";"));
     }
     let mut assignments: HashMap<&str, Vec<&StaffAssignment>> = HashMap::new();
     for a in s.assignments.iter().filter(|a| live(&a.meta)) {
@@ -601,6 +610,11 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         let agent_list = agents.get(id).cloned().unwrap_or_default();
         match outbound::user(&person, &roles, &agent_list, v, delta) {
             Ok(mut row) => {
+                if *kind == Kind::Contact
+                    && let Some(r) = relationships.get(id)
+                {
+                    row.meta(format!("{FIELD_PREFIX}relationships"), r.join("|"));
+                }
                 if row.id != *id {
                     row.cells.retain(|(c, _)| *c != "sourcedId");
                     row.cells.insert(0, ("sourcedId", id.clone()));
