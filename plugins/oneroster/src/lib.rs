@@ -24,12 +24,14 @@ dry_run = true
 entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
     "courses", "sections", "section_staff", "section_enrollments", "staff_assignments",
+    "line_item_categories", "line_items", "line_item_results",
 ]
 
 [destination]
 entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
     "courses", "sections", "section_staff", "section_enrollments", "staff_assignments",
+    "line_item_categories", "line_items", "line_item_results",
 ]
 requires = [
     "orgs.kind", "courses.org_id", "sections.school_id", "sections.session_ids",

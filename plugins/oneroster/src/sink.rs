@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use ferry_sdk::model::{
-    AcademicSession, Contact, Course, Demographics, EntityKind, Meta, Operation, Org, OrgKind, Record,
-    Section, SectionEnrollment, SectionStaff, Staff, StaffAssignment, Student, StudentContact,
+    AcademicSession, Contact, Course, Demographics, EntityKind, LineItem, LineItemCategory, LineItemResult,
+    Meta, Operation, Org, OrgKind, Record, Section, SectionEnrollment, SectionStaff, Staff, StaffAssignment,
+    Student, StudentContact,
 };
 use ferry_sdk::serde::Deserialize;
 use ferry_sdk::{
@@ -49,6 +50,9 @@ pub(crate) struct Store {
     section_staff: Vec<SectionStaff>,
     enrollments: Vec<SectionEnrollment>,
     assignments: Vec<StaffAssignment>,
+    categories: Vec<LineItemCategory>,
+    line_items: Vec<LineItem>,
+    results: Vec<LineItemResult>,
 }
 
 /// The package placed: rows per file (stem), in the order written, each
@@ -94,7 +98,7 @@ pub(crate) struct OneRosterSink {
     counts: HashMap<EntityKind, (u64, u64)>,
 }
 
-const ENTITIES: [EntityKind; 12] = [
+const ENTITIES: [EntityKind; 15] = [
     EntityKind::Orgs,
     EntityKind::AcademicSessions,
     EntityKind::Students,
@@ -107,6 +111,9 @@ const ENTITIES: [EntityKind; 12] = [
     EntityKind::SectionStaff,
     EntityKind::SectionEnrollments,
     EntityKind::StaffAssignments,
+    EntityKind::LineItemCategories,
+    EntityKind::LineItems,
+    EntityKind::LineItemResults,
 ];
 
 impl OneRosterSink {
@@ -204,6 +211,9 @@ impl Sink for OneRosterSink {
                 s.assignments.extend(batch.records::<StaffAssignment>()?);
                 batch.len() as u64
             }
+            EntityKind::LineItemCategories => keep(&batch, &mut s.categories, &mut rejects)?,
+            EntityKind::LineItems => keep(&batch, &mut s.line_items, &mut rejects)?,
+            EntityKind::LineItemResults => keep(&batch, &mut s.results, &mut rejects)?,
             other => {
                 return Err(Error::internal(format!(
                     "the oneroster sink was given {other}, which it does not take"
@@ -377,6 +387,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
 
     // classes
     let mut sections: HashMap<String, String> = HashMap::new(); // section → school
+    let mut class_sessions: HashMap<String, Vec<String>> = HashMap::new();
     for x in s.sections.iter().filter(|x| live(&x.meta)) {
         let Some(course) = x.course_id.as_deref().and_then(|c| courses.get(c)) else {
             rejects.push(late(
@@ -418,6 +429,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         match outbound::class(x, Some(course.title.as_str()), delta) {
             Ok(row) => {
                 let school = row.get("schoolSourcedId").unwrap_or_default().to_owned();
+                class_sessions.insert(x.meta.source.id.clone(), x.session_ids.clone());
                 p.push("classes", row, EntityKind::Sections, &x.meta);
                 sections.insert(x.meta.source.id.clone(), school);
             }
@@ -713,6 +725,76 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
         let mut row = outbound::staff_enrollment(e, school, v, delta);
         set_cell(&mut row, "userSourcedId", user);
         p.push("enrollments", row, EntityKind::SectionStaff, &e.meta);
+    }
+
+    // gradebook
+    let mut categories: HashSet<&str> = HashSet::new();
+    for c in s.categories.iter().filter(|c| live(&c.meta)) {
+        p.push(
+            "categories",
+            crate::map::gradebook::category_out(c, v, delta),
+            EntityKind::LineItemCategories,
+            &c.meta,
+        );
+        categories.insert(c.meta.source.id.as_str());
+    }
+    let mut items: HashMap<&str, String> = HashMap::new(); // line item → its class
+    for li in s.line_items.iter().filter(|x| live(&x.meta)) {
+        let Some(sec) = li.section_id.as_deref().filter(|x| sections.contains_key(*x)) else {
+            rejects.push(late(
+                EntityKind::LineItems,
+                &li.meta,
+                "its section was not written, and a line item needs its class",
+            ));
+            continue;
+        };
+        if !li.category_id.as_deref().is_some_and(|c| categories.contains(c)) {
+            rejects.push(late(EntityKind::LineItems, &li.meta, "its category was not sent (or was rejected), and OneRoster requires one (lineItems.categorySourcedId)"));
+            continue;
+        }
+        let session = class_sessions.get(sec).and_then(|t| t.first()).map(String::as_str);
+        let row = crate::map::gradebook::line_item_out(li, &sections[sec], session, v, delta);
+        if let Some(t) = li.session_id.as_deref()
+            && !sessions_placed.contains(t)
+        {
+            rejects.push(late(
+                EntityKind::LineItems,
+                &li.meta,
+                "its session was not written, and a line item needs its grading period",
+            ));
+            continue;
+        }
+        p.push("lineItems", row, EntityKind::LineItems, &li.meta);
+        items.insert(li.meta.source.id.as_str(), sec.to_owned());
+    }
+    for r in s.results.iter().filter(|x| live(&x.meta)) {
+        let Some(class) = r.line_item_id.as_deref().and_then(|li| items.get(li)) else {
+            rejects.push(late(
+                EntityKind::LineItemResults,
+                &r.meta,
+                "its line item was not written, and a result needs one",
+            ));
+            continue;
+        };
+        let Some(user) =
+            r.student_id.as_deref().and_then(|st| user_id.get(&(Kind::Student, st))).filter(|_| {
+                r.student_id.as_ref().is_some_and(|st| placed_users.contains(&(Kind::Student, st.clone())))
+            })
+        else {
+            rejects.push(late(
+                EntityKind::LineItemResults,
+                &r.meta,
+                "its student was not written, and a result needs its user",
+            ));
+            continue;
+        };
+        match crate::map::gradebook::result_out(r, Some(class), v, delta) {
+            Ok(mut row) => {
+                set_cell(&mut row, "studentSourcedId", user);
+                p.push("results", row, EntityKind::LineItemResults, &r.meta);
+            }
+            Err(e) => rejects.push(late(EntityKind::LineItemResults, &r.meta, &e)),
+        }
     }
 
     // demographics: one row per user, from the demographics record and the student's birth date and sex.

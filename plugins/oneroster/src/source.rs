@@ -68,10 +68,13 @@ enum Step {
     SectionStaff,
     SectionEnrollments,
     StaffAssignments,
+    Categories,
+    LineItems,
+    Results,
 }
 
 impl Step {
-    const ALL: [Step; 12] = [
+    const ALL: [Step; 15] = [
         Step::Orgs,
         Step::Sessions,
         Step::Students,
@@ -84,6 +87,9 @@ impl Step {
         Step::SectionStaff,
         Step::SectionEnrollments,
         Step::StaffAssignments,
+        Step::Categories,
+        Step::LineItems,
+        Step::Results,
     ];
 
     fn entity(self) -> EntityKind {
@@ -100,6 +106,9 @@ impl Step {
             Step::SectionStaff => EntityKind::SectionStaff,
             Step::SectionEnrollments => EntityKind::SectionEnrollments,
             Step::StaffAssignments => EntityKind::StaffAssignments,
+            Step::Categories => EntityKind::LineItemCategories,
+            Step::LineItems => EntityKind::LineItems,
+            Step::Results => EntityKind::LineItemResults,
         }
     }
 
@@ -116,18 +125,18 @@ impl Step {
             Step::Courses => "courses",
             Step::Classes => "classes",
             Step::SectionStaff | Step::SectionEnrollments => "enrollments",
+            Step::Categories => "categories",
+            Step::LineItems => "lineItems",
+            Step::Results => "results",
         }
     }
 }
 
 /// Files of the package this connector does not read yet, with why.
 const NOT_READ: &[(&str, &str)] = &[
-    ("categories", "the gradebook (categories, lineItems, results, scoreScales) is not mapped yet"),
-    ("lineItems", "the gradebook (categories, lineItems, results, scoreScales) is not mapped yet"),
-    ("results", "the gradebook (categories, lineItems, results, scoreScales) is not mapped yet"),
-    ("scoreScales", "the gradebook (categories, lineItems, results, scoreScales) is not mapped yet"),
-    ("lineItemScoreScales", "the gradebook is not mapped yet"),
-    ("resultScoreScales", "the gradebook is not mapped yet"),
+    ("scoreScales", "score scales have no place in the model"),
+    ("lineItemScoreScales", "score scales have no place in the model"),
+    ("resultScoreScales", "score scales have no place in the model"),
     ("lineItemLearningObjectiveIds", "learning objectives have no place in the model"),
     ("resultLearningObjectiveIds", "learning objectives have no place in the model"),
     ("resources", "resources have no place in the model"),
@@ -375,6 +384,18 @@ impl OneRosterSource {
                     }
                     self.push(m, out, budget)?;
                 }
+                Err(e) => Self::reject(kind, row, e, out, budget),
+            },
+            Step::Categories => match crate::map::gradebook::category(ctx, row) {
+                Ok(m) => self.push(m, out, budget)?,
+                Err(e) => Self::reject(kind, row, e, out, budget),
+            },
+            Step::LineItems => match crate::map::gradebook::line_item(ctx, row) {
+                Ok(m) => self.push(m, out, budget)?,
+                Err(e) => Self::reject(kind, row, e, out, budget),
+            },
+            Step::Results => match crate::map::gradebook::result(ctx, row) {
+                Ok(m) => self.push(m, out, budget)?,
                 Err(e) => Self::reject(kind, row, e, out, budget),
             },
             Step::Demographics => {

@@ -84,33 +84,33 @@ pub struct Mapped<R> {
 }
 
 /// The cell reader of one row.
-struct Cells<'r> {
-    row: &'r dyn OrRow,
+pub(crate) struct Cells<'r> {
+    pub(crate) row: &'r dyn OrRow,
     version: Version,
     issues: Vec<FieldIssue>,
     warnings: Vec<(String, String)>,
 }
 
 impl<'r> Cells<'r> {
-    fn new(row: &'r dyn OrRow, version: Version) -> Cells<'r> {
+    pub(crate) fn new(row: &'r dyn OrRow, version: Version) -> Cells<'r> {
         Cells { row, version, issues: Vec::new(), warnings: Vec::new() }
     }
 
-    fn text(&self, col: &str) -> Option<String> {
+    pub(crate) fn text(&self, col: &str) -> Option<String> {
         self.row.get(col).map(str::to_owned)
     }
 
-    fn issue(&mut self, field: &str, col: &str, reason: impl AsRef<str>, value: &str) {
+    pub(crate) fn issue(&mut self, field: &str, col: &str, reason: impl AsRef<str>, value: &str) {
         self.issues.push(
             FieldIssue::new(field, format!("column {col:?} ({field}): {}", reason.as_ref())).value(value),
         );
     }
 
-    fn warn(&mut self, field: &str, reason: String) {
+    pub(crate) fn warn(&mut self, field: &str, reason: String) {
         self.warnings.push((field.to_owned(), reason));
     }
 
-    fn date(&mut self, col: &str, field: &str) -> Option<Date> {
+    pub(crate) fn date(&mut self, col: &str, field: &str) -> Option<Date> {
         let v = self.row.get(col)?;
         match parse_date(v) {
             Ok(d) => {
@@ -131,7 +131,7 @@ impl<'r> Cells<'r> {
         }
     }
 
-    fn boolean(&mut self, col: &str, field: &str) -> Option<bool> {
+    pub(crate) fn boolean(&mut self, col: &str, field: &str) -> Option<bool> {
         let v = self.row.get(col)?;
         match parse_bool(v) {
             Some((b, exact)) => {
@@ -150,7 +150,7 @@ impl<'r> Cells<'r> {
         }
     }
 
-    fn int(&mut self, col: &str, field: &str) -> Option<i64> {
+    pub(crate) fn int(&mut self, col: &str, field: &str) -> Option<i64> {
         let v = self.row.get(col)?;
         match v.parse::<i64>() {
             Ok(n) => Some(n),
@@ -164,7 +164,12 @@ impl<'r> Cells<'r> {
     /// An enumeration: `table` maps the specification's tokens (compared
     /// exactly, then ignoring case with a warning); in 1.2 an `ext:` token
     /// is kept as `Other`; anything else is a field issue.
-    fn code<T: CodeSet>(&mut self, col: &str, field: &str, table: &[(&str, T)]) -> Option<Code<T>> {
+    pub(crate) fn code<T: CodeSet>(
+        &mut self,
+        col: &str,
+        field: &str,
+        table: &[(&str, T)],
+    ) -> Option<Code<T>> {
         let v = self.row.get(col)?;
         if let Some((_, c)) = table.iter().find(|(t, _)| *t == v) {
             return Some(Code::mapped(*c, v));
@@ -187,7 +192,7 @@ impl<'r> Cells<'r> {
         None
     }
 
-    fn done<R>(self, record: R) -> Mapped<R> {
+    pub(crate) fn done<R>(self, record: R) -> Mapped<R> {
         Mapped { record, issues: self.issues, warnings: self.warnings }
     }
 }
@@ -307,7 +312,14 @@ pub struct UserDemographics {
 }
 
 /// Identity, provenance, lifecycle and extensions of the record of a row.
-fn meta<R: Record>(ctx: &Ctx, row: &dyn OrRow, id: &str, record: &mut R, cells: &mut Cells<'_>, pii: bool) {
+pub(crate) fn meta<R: Record>(
+    ctx: &Ctx,
+    row: &dyn OrRow,
+    id: &str,
+    record: &mut R,
+    cells: &mut Cells<'_>,
+    pii: bool,
+) {
     let m = record.meta_mut();
     *m = Meta::new(ctx.system.as_str(), id);
     m.origin = Some(Origin { file: row.file().to_owned(), line: row.line(), raw: None });

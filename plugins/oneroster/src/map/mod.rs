@@ -7,6 +7,7 @@
 //! records become [`OutRow`]s (OneRoster column → value, then `metadata.*`
 //! columns for what OneRoster cannot hold). No I/O here.
 
+pub mod gradebook;
 pub mod inbound;
 pub mod outbound;
 

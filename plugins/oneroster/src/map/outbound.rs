@@ -47,7 +47,8 @@ pub fn leftovers<R: Record>(r: &R, used: &[&str], alt_ids_used: bool, delta: boo
             ferry_sdk::model::Operation::Upsert => "active",
         };
         out.set("status", Some(status));
-        out.set("dateLastModified", m.modified_at.map(format_timestamp));
+        // A record the source gave no time for was changed as of this run.
+        out.set("dateLastModified", Some(format_timestamp(m.modified_at.unwrap_or_else(now))));
     }
     for f in R::fields() {
         if used.contains(&f.name) {
@@ -72,6 +73,14 @@ pub fn leftovers<R: Record>(r: &R, used: &[&str], alt_ids_used: bool, delta: boo
             out.meta(format!("{ALT_PREFIX}{}", a.kind), a.value.as_str());
         }
     }
+}
+
+/// The current time.
+pub fn now() -> ferry_sdk::model::Timestamp {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    ferry_sdk::model::Timestamp::from_micros(micros)
 }
 
 fn ext_of<'a, R: Record>(r: &'a R, key: &str) -> Option<&'a str> {
@@ -499,6 +508,7 @@ pub fn role(user: &str, r: &RoleOut, delta: bool, op_delete: bool) -> OutRow {
     let mut out = OutRow::new(&r.id);
     if delta {
         out.set("status", Some(if op_delete { "tobedeleted" } else { "active" }));
+        out.set("dateLastModified", Some(format_timestamp(now())));
     }
     out.set("userSourcedId", Some(user));
     out.set("roleType", Some(r.role_type));
