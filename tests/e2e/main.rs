@@ -18,6 +18,8 @@
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
 //! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
+//! - `oneroster_validate`: `ferry validate oneroster` on the real LMS Toolkit sample, on broken copies
+//!   of it (each error at its file, line and column), and on a package the crate wrote;
 //! - `checks`: `ferry check`, the readiness checks, on a generated district;
 //! - `solution`: the whole workflow through the Solution Document (plan init, check, render, `--plan` runs);
 //! - `browser`: every HTML report in headless Chromium (no console errors, no requests, the
@@ -44,6 +46,7 @@ mod faults;
 mod integrity;
 mod load_errors;
 mod oneroster;
+mod oneroster_validate;
 mod plugins_cli;
 mod powerschool;
 mod readers;

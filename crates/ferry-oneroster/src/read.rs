@@ -297,8 +297,7 @@ impl Package {
                     Severity::Error,
                     "manifest-missing",
                     "manifest.csv is missing: OneRoster 1.1 and 1.2 packages must have one (without it a package reads as OneRoster 1.0)",
-                )
-                .at_line(0),
+                ),
             );
             return;
         };

@@ -211,10 +211,11 @@ impl Validator {
             }
         }
         match m.get("manifest.version") {
-            None => self.problems.push(err(
-                0,
+            None => self.problems.push(Problem::file(
+                &file,
+                Severity::Error,
                 "manifest-version",
-                "the manifest has no manifest.version row (it must be 1.0)".into(),
+                "the manifest has no manifest.version row (it must be 1.0)",
             )),
             Some(p) if p.value == spec::MANIFEST_VERSION => {}
             Some(p) if p.value == "1" || p.value == "1.00" => self.problems.push(warn(
@@ -229,8 +230,9 @@ impl Validator {
             )),
         }
         match m.get("oneroster.version") {
-            None => self.problems.push(err(
-                0,
+            None => self.problems.push(Problem::file(
+                &file,
+                Severity::Error,
                 "oneroster-version",
                 format!("the manifest has no oneroster.version row (checked as {})", self.version),
             )),
@@ -362,28 +364,19 @@ impl Validator {
                 continue;
             }
             if pkg.file(s.name).is_some() {
-                self.problems.push(
-                    Problem::file(
-                        &file,
-                        Severity::Error,
-                        "manifest-file-unlisted",
-                        format!(
-                            "{}.csv is in the package, but the manifest has no file.{} row",
-                            s.name, s.name
-                        ),
-                    )
-                    .at_line(0),
-                );
+                self.problems.push(Problem::file(
+                    &file,
+                    Severity::Error,
+                    "manifest-file-unlisted",
+                    format!("{}.csv is in the package, but the manifest has no file.{} row", s.name, s.name),
+                ));
             } else {
-                self.problems.push(
-                    Problem::file(
-                        &file,
-                        Severity::Warning,
-                        "manifest-row-missing",
-                        format!("the manifest has no file.{} row (write file.{},absent)", s.name, s.name),
-                    )
-                    .at_line(0),
-                );
+                self.problems.push(Problem::file(
+                    &file,
+                    Severity::Warning,
+                    "manifest-row-missing",
+                    format!("the manifest has no file.{} row (write file.{},absent)", s.name, s.name),
+                ));
             }
         }
     }
@@ -409,7 +402,7 @@ impl Validator {
         let columns = reader.header().columns.len();
         // Bulk unless the manifest says delta; the data file wins when its
         // rows disagree (reported).
-        let delta = mode == Some(FileMode::Delta);
+        let mut delta = mode == Some(FileMode::Delta);
         // Columns whose target file is not in the package.
         let mut target_absent: Vec<(&'static str, &'static str)> = Vec::new();
         for c in spec.columns {
@@ -444,6 +437,30 @@ impl Validator {
             rows += 1;
             let line = row.line();
             let mut out = Vec::new();
+            if rows == 1 {
+                // The data file wins over the manifest's mode (OR-CSV 1.2.1
+                // Table 3.1 note): the first row says which it is.
+                let filled = |c: &str| row.get(c).is_some_and(|v| !v.is_empty());
+                let looks_delta = filled("status") && filled("dateLastModified");
+                let looks_bulk = !filled("status") && !filled("dateLastModified");
+                let said = mode.map_or("nothing", FileMode::as_str);
+                if (looks_delta && !delta) || (looks_bulk && delta) {
+                    let read_as = if looks_delta { "delta" } else { "bulk" };
+                    out.push(
+                        Problem::file(
+                            &file,
+                            Severity::Error,
+                            "manifest-mode-mismatch",
+                            format!(
+                                "the manifest says {said} for this file, but its first row is a {read_as} row (status and dateLastModified {}): checked as {read_as}, since the data file wins",
+                                if looks_delta { "filled" } else { "empty" }
+                            ),
+                        )
+                        .at_line(line),
+                    );
+                    delta = looks_delta;
+                }
+            }
             // Duplicate ids.
             if let Some(id) = row.get("sourcedId")
                 && !id.is_empty()
@@ -578,7 +595,13 @@ impl Validator {
                 );
             }
         }
-        self.ids.insert(spec.name, ids.into_keys().collect());
+        // Kept only when another file may reference this one.
+        let referenced = spec::files(self.version).iter().any(|f| {
+            f.name != spec.name && f.columns.iter().any(|c| c.data_type.target() == Some(spec.name))
+        });
+        if referenced {
+            self.ids.insert(spec.name, ids.into_keys().collect());
+        }
         (rows, columns)
     }
 }
@@ -936,6 +959,58 @@ mod tests {
         assert!(c.contains(&("manifest-file-unlisted", Some(8), Some(2))), "{c:?}");
         assert!(c.contains(&("manifest-version", Some(2), Some(2))), "{c:?}");
         assert!(c.contains(&("file-empty", Some(1), None)), "{c:?}");
+    }
+
+    const MANIFEST_12: &str = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\nfile.orgs,delta\nfile.users,delta\nfile.roles,delta\n";
+    const USERS_120: &str = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns\n";
+    const ROLES: &str = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId\n";
+    const DLM: &str = "2024-01-02T03:04:05.000Z";
+
+    #[test]
+    fn a_delta_1_2_package_with_the_1_2_0_users_layout() {
+        let d = pkg(&[
+            ("manifest.csv", MANIFEST_12),
+            ("orgs.csv", &format!("{ORGS_HEADER}o1,active,{DLM},D,district,,\n")),
+            (
+                "users.csv",
+                &format!(
+                    "{USERS_120}u1,active,{DLM},true,jd,\"{{LDAP:1}},{{LTI:2}}\",J,D,,,,,,\"u2,u9\",,,,,,,,o1,\nu2,inactive,2024-01-02,true,p,,P,Q,,,,,,,,,,,,,,,\n"
+                ),
+            ),
+            (
+                "roles.csv",
+                &format!(
+                    "{ROLES}r1,active,{DLM},u1,primary,administrator,,,o1,\nr2,active,{DLM},u1,secondary,ext:coach,,,o2,\n"
+                ),
+            ),
+        ]);
+        let r = validate_path(d.path(), &Options::default()).unwrap();
+        assert_eq!(r.version, Version::V1_2);
+        let c = codes(&r);
+        // Self-reference in a delta: a warning; the status alias inactive; a
+        // date-only dateLastModified; 1.2 has no plain administrator; ext: ok.
+        assert!(c.contains(&("dangling-reference", Some(2), Some(14))), "{c:?}");
+        assert!(c.contains(&("enum-unknown", Some(3), Some(2))), "{c:?}");
+        assert!(c.contains(&("datetime-format", Some(3), Some(3))), "{c:?}");
+        assert!(c.contains(&("enum-unknown", Some(2), Some(6))), "{c:?}");
+        assert!(c.contains(&("dangling-reference", Some(3), Some(9))), "{c:?}");
+        assert!(!c.iter().any(|(code, ..)| code.starts_with("header")), "{c:?}");
+        // Every file.* row of 1.2 that is missing is a warning.
+        assert_eq!(r.with_code("manifest-row-missing").len(), 18);
+        assert!(r.with_code("dangling-reference").iter().all(|p| p.severity == Severity::Warning));
+    }
+
+    #[test]
+    fn the_data_file_wins_over_the_manifest_mode() {
+        let d = pkg(&[
+            ("manifest.csv", MANIFEST),
+            (
+                "orgs.csv",
+                &format!("{ORGS_HEADER}d1,active,{DLM},D,district,,\nd2,active,{DLM},E,district,,\n"),
+            ),
+        ]);
+        let r = validate_path(d.path(), &Options::default()).unwrap();
+        assert_eq!(codes(&r), [("manifest-mode-mismatch", Some(2), None)]);
     }
 
     #[test]

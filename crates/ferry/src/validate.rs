@@ -62,17 +62,18 @@ fn print_text(r: &Report, forced: bool) {
     let mut hidden = 0usize;
     for (code, severity, problems) in r.by_code() {
         outln!("{severity} {code} ({}):", problems.len());
-        for p in &problems {
-            if shown >= TOTAL || problems.iter().position(|q| std::ptr::eq(*q, *p)).unwrap_or(0) >= PER_CODE {
-                hidden += 1;
-                continue;
+        let mut printed = 0usize;
+        for p in problems.iter().take(PER_CODE) {
+            if shown >= TOTAL {
+                break;
             }
             shown += 1;
+            printed += 1;
             outln!("  {}  {}", p.location(), p.message);
         }
-        let more = problems.len().saturating_sub(PER_CODE);
-        if more > 0 {
-            outln!("  … and {more} more");
+        if problems.len() > printed {
+            hidden += problems.len() - printed;
+            outln!("  … and {} more", problems.len() - printed);
         }
     }
     if hidden > 0 {
