@@ -179,3 +179,76 @@ fn a_delta_package_is_written_with_status_and_times() {
     let orgs = std::fs::read_to_string(out.join("orgs.csv")).unwrap();
     assert!(orgs.lines().nth(1).unwrap().starts_with("255901,active,20"), "{orgs}");
 }
+
+#[test]
+fn a_student_and_a_teacher_sharing_an_id_become_two_users() {
+    use ferry_sdk::model::{AcademicSession, SectionStaff, Staff, Student};
+    let mut input = SourceOutput::default();
+    let school = Org {
+        meta: Meta::new("x", "s1"),
+        name: "High".into(),
+        kind: Some(Code::normalize("school")),
+        ..Org::default()
+    };
+    input.push(&[school]).unwrap();
+    let term = AcademicSession {
+        meta: Meta::new("x", "t1"),
+        kind: Some(Code::normalize("term")),
+        title: "Fall".into(),
+        start_date: ferry_sdk::model::Date::new(2024, 8, 15).ok(),
+        end_date: ferry_sdk::model::Date::new(2024, 12, 20).ok(),
+        ..AcademicSession::default()
+    };
+    input.push(&[term]).unwrap();
+    let kid = Student {
+        meta: Meta::new("x", "1"),
+        first_name: "Ann".into(),
+        last_name: "Lee".into(),
+        school_id: Some("s1".into()),
+        ..Student::default()
+    };
+    input.push(&[kid]).unwrap();
+    let teacher = Staff {
+        meta: Meta::new("x", "1"),
+        first_name: "Tom".into(),
+        last_name: "Ray".into(),
+        school_id: Some("s1".into()),
+        ..Staff::default()
+    };
+    input.push(&[teacher]).unwrap();
+    let course = Course {
+        meta: Meta::new("x", "c1"),
+        title: "Algebra".into(),
+        course_number: Some("ALG".into()),
+        org_id: Some("s1".into()),
+        ..Course::default()
+    };
+    input.push(&[course]).unwrap();
+    let class = Section {
+        meta: Meta::new("x", "k1"),
+        course_id: Some("c1".into()),
+        school_id: Some("s1".into()),
+        session_ids: vec!["t1".into()],
+        ..Section::default()
+    };
+    input.push(&[class]).unwrap();
+    let teaches = SectionStaff {
+        meta: Meta::new("x", "e1"),
+        section_id: Some("k1".into()),
+        staff_id: Some("1".into()),
+        ..SectionStaff::default()
+    };
+    input.push(&[teaches]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pkg");
+    let o = write_to(&out, "1.2", &input, false);
+    assert!(o.rejects.is_empty(), "{:?}", o.rejects);
+    assert_eq!(o.late_warnings.len(), 1, "{:?}", o.late_warnings);
+    assert_eq!(o.late_warnings[0].entity, EntityKind::Staff);
+    assert_valid(&out);
+    let users = std::fs::read_to_string(out.join("users.csv")).unwrap();
+    assert!(users.lines().any(|l| l.starts_with("1,") && l.contains("Ann")), "{users}");
+    assert!(users.lines().any(|l| l.starts_with("staff-1,") && l.contains("Tom")), "{users}");
+    let enr = std::fs::read_to_string(out.join("enrollments.csv")).unwrap();
+    assert!(enr.lines().nth(1).unwrap().contains(",staff-1,teacher,true"), "{enr}");
+}
