@@ -12,6 +12,8 @@
 //! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
 //! - `commit`: the commit protocol, stops, shared outputs, exit codes, closed pipes, owner-only outputs;
 //! - `archive`: the SQLite archive, the default destination, and `ferry archive`;
+//! - `oneroster`: OneRoster packages: the LMS Toolkit sample, a delta into an archive, a generated
+//!   district into a package `ferry validate oneroster` accepts, a round trip compared file by file;
 //! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector;
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
@@ -43,6 +45,7 @@ mod csv_to_csv;
 mod faults;
 mod integrity;
 mod load_errors;
+mod oneroster;
 mod oneroster_validate;
 mod plugins_cli;
 mod powerschool;
