@@ -11,7 +11,7 @@ use ferry_gen::PsGenOptions;
 use crate::support::*;
 
 fn sample() -> String {
-    samples().join("oneroster/lms-toolkit-1.1").display().to_string()
+    samples().join("oneroster/lakeview-1.1").display().to_string()
 }
 
 fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
@@ -37,7 +37,7 @@ fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn the_lms_toolkit_sample_loads_into_an_archive_and_its_problems_are_reported() {
+fn the_bundled_sample_loads_into_an_archive_and_its_problems_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let from = format!("oneroster:{}", sample());
     let run = ferry(
@@ -66,11 +66,11 @@ fn the_lms_toolkit_sample_loads_into_an_archive_and_its_problems_are_reported() 
     let db = tmp.path().join("archive.sqlite");
     let rows = query(
         &db,
-        "SELECT source_id, origin_file, origin_line, grade_level, school_id FROM students WHERE source_id = '604863'",
+        "SELECT source_id, origin_file, origin_line, grade_level, school_id FROM students WHERE source_id = '7001'",
     );
-    assert_eq!(rows, [["604863", "users.csv", "2", "09", "255901001"]]);
+    assert_eq!(rows, [["7001", "users.csv", "2", "09", "lv-hs"]]);
     // Names never reach the terminal at the default level.
-    assert!(!run.stderr.contains("Archer"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Lindqvist"), "{}", run.stderr);
 }
 
 const MANIFEST_BULK: &str = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\nfile.orgs,bulk\nfile.academicSessions,bulk\nfile.users,bulk\nfile.roles,bulk\n";
@@ -256,7 +256,7 @@ fn oneroster_to_canonical_to_oneroster_keeps_what_oneroster_holds() {
         &["migrate", "--from", &from, "--to", "oneroster:out", "--to-set", "version=\"1.1\""],
     )
     .ok();
-    let src = samples().join("oneroster/lms-toolkit-1.1");
+    let src = samples().join("oneroster/lakeview-1.1");
     for file in [
         "orgs.csv",
         "academicSessions.csv",

@@ -1,5 +1,5 @@
 //! Tests of the OneRoster plugin through `ferry_sdk::testkit`: the source on
-//! the LMS Toolkit sample and on small packages written here, the sink, and
+//! the bundled Lakeview package and on small packages written here, the sink, and
 //! round trips.
 #![allow(clippy::unwrap_used, reason = "test helpers fail the test on error, like the tests")]
 
@@ -13,9 +13,9 @@ use ferry_sdk::Error;
 use ferry_sdk::serde_json::json;
 use ferry_sdk::testkit::{self, SourceOutput};
 
-/// The LMS Toolkit's OneRoster 1.1 sample (samples/oneroster).
+/// The bundled OneRoster 1.1 package (samples/oneroster/lakeview-1.1: fictional).
 pub fn sample() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/oneroster/lms-toolkit-1.1")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/oneroster/lakeview-1.1")
 }
 
 /// Reads the package at `path` in small batches (to cross batch edges).

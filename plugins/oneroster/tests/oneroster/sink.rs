@@ -177,7 +177,7 @@ fn a_delta_package_is_written_with_status_and_times() {
     let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
     assert!(manifest.contains("file.users,delta"), "{manifest}");
     let orgs = std::fs::read_to_string(out.join("orgs.csv")).unwrap();
-    assert!(orgs.lines().nth(1).unwrap().starts_with("255901,active,20"), "{orgs}");
+    assert!(orgs.lines().nth(1).unwrap().starts_with("lv-district,active,20"), "{orgs}");
 }
 
 #[test]

@@ -7,12 +7,12 @@ use ferry_sdk::model::{
 use super::*;
 
 #[test]
-fn the_lms_toolkit_sample_loads_and_its_problems_are_reported() {
+fn the_bundled_sample_loads_and_its_problems_are_reported() {
     let out = read(&sample()).unwrap();
     let orgs: Vec<Org> = out.records().unwrap();
     assert_eq!(orgs.len(), 2);
     assert_eq!(orgs[1].kind.as_ref().unwrap().code, OrgKind::School);
-    assert_eq!(orgs[1].parent_id.as_deref(), Some("255901"));
+    assert_eq!(orgs[1].parent_id.as_deref(), Some("lv-district"));
     let sessions: Vec<AcademicSession> = out.records().unwrap();
     assert_eq!(sessions.len(), 3);
     let courses: Vec<Course> = out.records().unwrap();
@@ -22,11 +22,11 @@ fn the_lms_toolkit_sample_loads_and_its_problems_are_reported() {
     assert_eq!(sections[0].session_ids.len(), 2);
     let students: Vec<Student> = out.records().unwrap();
     assert_eq!(students.len(), 8);
-    let mary = students.iter().find(|s| s.meta.source.id == "604863").unwrap();
-    assert_eq!(mary.first_name, "Mary");
-    assert_eq!(mary.school_id.as_deref(), Some("255901001"));
+    let mary = students.iter().find(|s| s.meta.source.id == "7001").unwrap();
+    assert_eq!(mary.first_name, "Ana");
+    assert_eq!(mary.school_id.as_deref(), Some("lv-hs"));
     assert_eq!(mary.grade_level.as_ref().unwrap().code, GradeLevel::Grade09);
-    assert_eq!(mary.meta.alt_id("Local"), Some("863"));
+    assert_eq!(mary.meta.alt_id("Local"), Some("001"));
     assert_eq!(mary.sex.as_ref().unwrap().code, Sex::Female, "from demographics.csv");
     assert!(mary.birth_date.is_some());
     let origin = mary.meta.origin.as_ref().unwrap();
