@@ -188,6 +188,27 @@ pub fn demo() -> Result {
         ],
     )?;
 
+    // 2b. The same district as a OneRoster 1.2 package, checked against the
+    // specification by `ferry validate oneroster`.
+    let roster = ps_dir.join("oneroster.zip");
+    if roster.exists() {
+        std::fs::remove_file(&roster).map_err(|e| format!("cannot clear {}: {e}", roster.display()))?;
+    }
+    ferry(
+        &ps_dir,
+        &[
+            "migrate",
+            "--allow-rejects",
+            "--from",
+            &format!("powerschool:{}", config.display()),
+            "--to",
+            "oneroster:oneroster.zip",
+            "--rejects",
+            "oneroster-rejects.jsonl",
+        ],
+    )?;
+    ferry(&ps_dir, &["validate", "oneroster", "oneroster.zip"])?;
+
     // 3. The migration workflow on the bundled sample: a migration folder,
     // its inventory, the Solution Document drafted, answered, checked and
     // rendered, a freeze, a dry run and a migration of the plan from the
