@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use ferry_oneroster::FileMode;
 use ferry_oneroster::write::{Layout, PackageWriter, WriteOptions};
-use ferry_oneroster::{FileMode, Version as OrVersion};
 use ferry_sdk::Error;
 
 use ferry_oneroster::spec::DataType;
@@ -22,10 +22,7 @@ pub(crate) fn write(
     zip: bool,
 ) -> Result<PackageWriter, Error> {
     let options = WriteOptions {
-        version: match version {
-            Version::V1_1 => OrVersion::V1_1,
-            Version::V1_2 => OrVersion::V1_2,
-        },
+        version,
         layout: if zip { Layout::Zip } else { Layout::Folder },
         mode: if delta { FileMode::Delta } else { FileMode::Bulk },
         source_system_name: Some("Ferry".to_owned()),
@@ -33,10 +30,7 @@ pub(crate) fn write(
     };
     let e = |err: ferry_oneroster::write::WriteError| Error::io(format!("{}: {err}", target.display()));
     let mut w = PackageWriter::create(target, options).map_err(e)?;
-    let v = match version {
-        Version::V1_1 => OrVersion::V1_1,
-        Version::V1_2 => OrVersion::V1_2,
-    };
+    let v = version;
     for (stem, rows) in &placed.files {
         let spec = ferry_oneroster::spec::file(v, stem);
         let kind = |col: &str| spec.and_then(|s| s.column(col)).map(|c| c.data_type);

@@ -881,11 +881,7 @@ pub(crate) fn place(s: &Store, v: Version, delta: bool) -> (Placed, Vec<Reject>)
 
 /// Why the package writer would refuse `row` of file `stem`, if it would.
 fn refused(v: Version, delta: bool, stem: &str, row: &OutRow) -> Option<String> {
-    let version = match v {
-        Version::V1_1 => ferry_oneroster::Version::V1_1,
-        Version::V1_2 => ferry_oneroster::Version::V1_2,
-    };
-    let spec = ferry_oneroster::spec::file(version, stem)?;
+    let spec = ferry_oneroster::spec::file(v, stem)?;
     for c in spec.columns.iter().filter(|c| !c.may_be_absent) {
         let required = match c.required {
             ferry_oneroster::spec::Required::Yes => true,

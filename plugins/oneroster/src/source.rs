@@ -191,10 +191,7 @@ impl OneRosterSource {
                 if v11 { OrVersion::V1_1 } else { OrVersion::V1_2 }
             }
         };
-        let version = match or_version {
-            OrVersion::V1_1 => Version::V1_1,
-            OrVersion::V1_2 => Version::V1_2,
-        };
+        let version: Version = or_version;
         let mut notices: Vec<String> = pkg.problems().iter().map(problem_text).collect();
         if pkg.declared_version().is_none() {
             notices

@@ -13,24 +13,8 @@ pub mod outbound;
 
 use ferry_sdk::model::{Date, Timestamp};
 
-/// The OneRoster version of a package.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Version {
-    /// OneRoster 1.1.
-    V1_1,
-    /// OneRoster 1.2 (and 1.2.1).
-    V1_2,
-}
-
-impl Version {
-    /// `1.1` or `1.2`, as `oneroster.version` spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::V1_1 => "1.1",
-            Version::V1_2 => "1.2",
-        }
-    }
-}
+/// The OneRoster version of a package (the format crate's).
+pub use ferry_oneroster::Version;
 
 /// One data row of a OneRoster file, as the package reader gives it.
 pub trait OrRow {
