@@ -63,6 +63,10 @@ description = "Sink: write a zip file (true) or a folder (false); default: by th
 [config.delta]
 type = "boolean"
 description = "Sink: write a delta package (every row with status active or tobedeleted and its dateLastModified; records to delete are written as tobedeleted). Default false: a bulk package, in which records to delete are left out."
+
+[config.against]
+type = "string"
+description = "Sink: a previous package (zip or folder) to write a delta against: rows it holds as they are now are left out, rows of records this run no longer has are written as tobedeleted (with their previous values), the rest as active. Only the files this run writes are compared. Implies delta = true."
 "#;
 
     fn open_source(ctx: &OpenContext) -> Result<Box<dyn Source>, Error> {
@@ -86,7 +90,7 @@ mod tests {
         assert_eq!(m.id, "oneroster");
         assert!(m.is_source() && m.is_sink());
         assert_eq!(m.location.as_deref(), Some("path"));
-        for key in ["path", "system", "version", "zip", "delta"] {
+        for key in ["path", "system", "version", "zip", "delta", "against"] {
             assert!(m.config.contains_key(key), "{key}");
         }
         assert_eq!(m.destination.entities, m.entities);

@@ -12,6 +12,31 @@ use ferry_oneroster::spec::DataType;
 use crate::map::{Version, encode_id};
 use crate::sink::Placed;
 
+/// The standard cells of `row` as the writer writes them (ids encoded),
+/// leaving out the columns `skip`.
+pub(crate) fn encoded_cells(
+    spec: &ferry_oneroster::spec::FileSpec,
+    row: &crate::map::OutRow,
+    skip: &[&str],
+) -> Vec<(&'static str, String)> {
+    let kind = |col: &str| spec.column(col).map(|c| c.data_type);
+    row.cells
+        .iter()
+        .filter(|(c, v)| !skip.contains(c) && !v.is_empty())
+        .map(|(c, v)| (*c, encode_cell(kind(c), v)))
+        .collect()
+}
+
+fn encode_cell(kind: Option<DataType>, v: &str) -> String {
+    match kind {
+        Some(DataType::Guid | DataType::GuidRef(_)) => encode_id(v).into_owned(),
+        Some(DataType::GuidRefList(_)) => {
+            crate::map::list(v).iter().map(|x| encode_id(x).into_owned()).collect::<Vec<_>>().join(",")
+        }
+        _ => v.to_owned(),
+    }
+}
+
 /// Writes `placed` into a writer for `target` (a zip file or a folder);
 /// nothing is visible until [`PackageWriter::finish`].
 pub(crate) fn write(
@@ -54,18 +79,7 @@ pub(crate) fn write(
         let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
         w.begin_file(stem, &names_ref).map_err(e)?;
         for r in rows {
-            let cells = r.cells.iter().map(|(c, v)| {
-                let value = match kind(c) {
-                    Some(DataType::Guid | DataType::GuidRef(_)) => encode_id(v).into_owned(),
-                    Some(DataType::GuidRefList(_)) => crate::map::list(v)
-                        .iter()
-                        .map(|x| encode_id(x).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    _ => v.clone(),
-                };
-                ((*c).to_owned(), value)
-            });
+            let cells = r.cells.iter().map(|(c, v)| ((*c).to_owned(), encode_cell(kind(c), v)));
             let meta = r.metadata.iter().map(|(c, v)| (column(c), v.clone()));
             w.write_row(cells.chain(meta)).map_err(e)?;
         }

@@ -6,7 +6,7 @@
 //! everything and writes nothing.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ferry_sdk::model::{
     AcademicSession, Contact, Course, Demographics, EntityKind, LineItem, LineItemCategory, LineItemResult,
@@ -33,6 +33,9 @@ struct SinkConfig {
     zip: Option<bool>,
     #[serde(default)]
     delta: bool,
+    /// A previous package the delta is written against.
+    #[serde(default)]
+    against: Option<String>,
 }
 
 /// The records given, by entity.
@@ -74,6 +77,83 @@ impl Placed {
         }
     }
 
+    /// (After [`place`], which has paired rows with their records.)
+    /// Makes this (delta) package the changes since `previous`: rows the
+    /// previous package holds as they are now are left out, and each row of
+    /// it whose record is gone is added as `tobedeleted` (with its previous
+    /// values and this run's time). Only files this run writes are compared:
+    /// a file it sends nothing for deletes nothing. Returns (unchanged,
+    /// deleted) rows.
+    fn against(&mut self, previous: &Path, v: Version) -> Result<(u64, u64), Error> {
+        let pkg = ferry_oneroster::Package::open(previous)
+            .map_err(|e| Error::config(format!("against: {}: {e}", previous.display())))?;
+        let prev_version = pkg.declared_version().unwrap_or(v);
+        let stamp = crate::map::format_timestamp(outbound::now());
+        let (mut unchanged, mut deleted) = (0, 0);
+        for (stem, rows) in &mut self.files {
+            let Some(spec) = ferry_oneroster::spec::file(v, stem) else { continue };
+            let Ok(mut reader) = pkg.open_file(stem, prev_version) else { continue };
+            // The previous rows by sourcedId: their standard values (of this
+            // version's columns) and their metadata.* columns.
+            let mut before: HashMap<String, PreviousRow> = HashMap::new();
+            while let Some(row) = reader.next_row() {
+                let row = row.map_err(|e| Error::data(format!("against: {}: {e}", previous.display())))?;
+                let Some(id) = row.get("sourcedId").map(str::to_owned) else { continue };
+                let cells = spec
+                    .columns
+                    .iter()
+                    .filter(|c| !matches!(c.name, "status" | "dateLastModified"))
+                    .filter_map(|c| row.get(c.name).filter(|x| !x.is_empty()).map(|x| (c.name, x.to_owned())))
+                    .collect();
+                let mut meta: Vec<(String, String)> = row
+                    .metadata()
+                    .filter(|(_, x)| !x.is_empty())
+                    .map(|(c, x)| (c.to_owned(), x.to_owned()))
+                    .collect();
+                meta.sort();
+                before.insert(id, (cells, meta));
+            }
+            let mut keep = Vec::with_capacity(rows.len());
+            for row in rows.iter() {
+                let now = crate::package::encoded_cells(spec, row, &["status", "dateLastModified"]);
+                let mut meta = row.metadata.clone();
+                meta.sort();
+                let id = encode_id(&row.id).into_owned();
+                let same = before.remove(&id).is_some_and(|(mut cells, m)| {
+                    cells.sort();
+                    let mut now = now.clone();
+                    now.sort();
+                    cells == now && m == meta
+                });
+                keep.push(!same);
+                unchanged += u64::from(same);
+            }
+            let mut i = 0;
+            rows.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+            let mut gone: Vec<_> = before.into_iter().collect();
+            gone.sort();
+            for (id, (cells, meta)) in gone {
+                let mut row = OutRow::new(&id);
+                for (c, x) in cells.into_iter().filter(|(c, _)| *c != "sourcedId") {
+                    row.set(c, Some(x));
+                }
+                row.set("status", Some("tobedeleted"));
+                row.set("dateLastModified", Some(stamp.as_str()));
+                row.metadata = meta;
+                rows.push(row);
+                deleted += 1;
+            }
+        }
+        // A file left with no row is left out (OneRoster forbids empty files).
+        let empty: Vec<&'static str> =
+            self.files.iter().filter(|(_, r)| r.is_empty()).map(|(s, _)| *s).collect();
+        self.files.retain(|(s, _)| !empty.contains(s));
+        Ok((unchanged, deleted))
+    }
+
     fn file(&mut self, stem: &'static str) -> &mut Vec<OutRow> {
         if let Some(i) = self.files.iter().position(|(s, _)| *s == stem) {
             return &mut self.files[i].1;
@@ -82,6 +162,9 @@ impl Placed {
         &mut self.files.last_mut().expect("just pushed").1
     }
 }
+
+/// A row of the previous package: its standard values and its `metadata.*`.
+type PreviousRow = (Vec<(&'static str, String)>, Vec<(String, String)>);
 
 /// The sink.
 pub(crate) struct OneRosterSink {
@@ -94,6 +177,10 @@ pub(crate) struct OneRosterSink {
     placed: Option<Placed>,
     /// The package written at prepare, put in place at commit.
     writer: Option<ferry_oneroster::PackageWriter>,
+    /// The previous package a delta is written against.
+    against: Option<PathBuf>,
+    /// Rows left out as unchanged, and written as deleted, against it.
+    changes: Option<(u64, u64)>,
     /// Records written per entity and rejected late, for the plan.
     counts: HashMap<EntityKind, (u64, u64)>,
 }
@@ -143,11 +230,23 @@ impl OneRosterSink {
                 target.display()
             )));
         }
+        let against = cfg.against.as_deref().map(|p| ctx.resolve(p));
+        if let Some(p) = &against
+            && !p.exists()
+        {
+            return Err(Error::config(format!(
+                "against: {} does not exist; give the previous package (zip or folder) the delta is written against",
+                p.display()
+            )));
+        }
         Ok(OneRosterSink {
             target,
             zip,
             version,
-            delta: cfg.delta,
+            // A package against a previous one is a delta.
+            delta: cfg.delta || against.is_some(),
+            against,
+            changes: None,
             dry_run: ctx.dry_run,
             store: Store::default(),
             placed: None,
@@ -226,7 +325,10 @@ impl Sink for OneRosterSink {
 
     fn prepare(&mut self, _summary: &RunSummary) -> Result<Prepared, Error> {
         let store = std::mem::take(&mut self.store);
-        let (placed, rejects) = place(&store, self.version, self.delta);
+        let (mut placed, rejects) = place(&store, self.version, self.delta);
+        if let Some(prev) = &self.against {
+            self.changes = Some(placed.against(prev, self.version)?);
+        }
         for r in rejects.iter().filter(|r| r.is_reject()) {
             self.counts.entry(r.entity).or_default().1 += 1;
         }
@@ -262,15 +364,19 @@ impl Sink for OneRosterSink {
             version = self.version.as_str(),
             "Wrote a OneRoster package."
         );
-        Ok(Committed {
-            location: self.target.display().to_string(),
-            notes: vec![format!(
-                "OneRoster {} {} package, {} file(s)",
-                self.version.as_str(),
-                if self.delta { "delta" } else { "bulk" },
-                placed.files.len() + 1
-            )],
-        })
+        let mut notes = vec![format!(
+            "OneRoster {} {} package, {} file(s)",
+            self.version.as_str(),
+            if self.delta { "delta" } else { "bulk" },
+            placed.files.len() + 1
+        )];
+        if let (Some(prev), Some((unchanged, deleted))) = (&self.against, self.changes) {
+            notes.push(format!(
+                "against {}: {unchanged} row(s) unchanged and left out, {deleted} row(s) written as tobedeleted",
+                prev.display()
+            ));
+        }
+        Ok(Committed { location: self.target.display().to_string(), notes })
     }
 
     fn abort(&mut self) -> Result<(), Error> {

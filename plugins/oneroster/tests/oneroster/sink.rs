@@ -252,3 +252,49 @@ fn a_student_and_a_teacher_sharing_an_id_become_two_users() {
     let enr = std::fs::read_to_string(out.join("enrollments.csv")).unwrap();
     assert!(enr.lines().nth(1).unwrap().contains(",staff-1,teacher,true"), "{enr}");
 }
+
+#[test]
+fn a_delta_against_a_previous_package_holds_only_the_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let previous = dir.path().join("previous");
+    let o = write_to(&previous, "1.1", &read(&sample()).unwrap(), false);
+    assert!(o.rejects.is_empty(), "{:?}", o.rejects);
+    // Since then: the school was renamed and one enrollment was dropped.
+    let now = dir.path().join("now");
+    std::fs::create_dir(&now).unwrap();
+    for e in std::fs::read_dir(sample()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), now.join(e.file_name())).unwrap();
+    }
+    let orgs = std::fs::read_to_string(now.join("orgs.csv")).unwrap();
+    std::fs::write(now.join("orgs.csv"), orgs.replace("Lakeview High School", "Lakeview Senior High"))
+        .unwrap();
+    let enrollments = std::fs::read_to_string(now.join("enrollments.csv")).unwrap();
+    let dropped = enrollments.lines().nth(5).unwrap().split(',').next().unwrap().to_owned();
+    let kept: Vec<&str> = enrollments.lines().enumerate().filter(|(i, _)| *i != 5).map(|(_, l)| l).collect();
+    std::fs::write(now.join("enrollments.csv"), kept.join("\n")).unwrap();
+
+    let out = dir.path().join("delta");
+    let o = testkit::run_sink_with::<OneRosterPlugin>(
+        &json!({ "path": out.to_str().unwrap(), "version": "1.1", "against": previous.to_str().unwrap() }),
+        Path::new("."),
+        &read(&now).unwrap(),
+        false,
+    )
+    .unwrap();
+    assert!(o.rejects.is_empty(), "{:?}", o.rejects);
+    assert_valid(&out);
+    let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    assert!(manifest.contains("file.orgs,delta"), "{manifest}");
+    let orgs = std::fs::read_to_string(out.join("orgs.csv")).unwrap();
+    let rows: Vec<&str> = orgs.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "only the renamed school: {orgs}");
+    assert!(rows[0].starts_with("lv-hs,active,") && rows[0].contains("Lakeview Senior High"), "{orgs}");
+    let enr = std::fs::read_to_string(out.join("enrollments.csv")).unwrap();
+    let rows: Vec<&str> = enr.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "only the dropped enrollment: {enr}");
+    assert!(rows[0].starts_with(&format!("{dropped},tobedeleted,")), "{enr}");
+    assert!(rows[0].contains("lv-hs"), "its previous values are kept: {enr}");
+    assert!(!out.join("users.csv").exists(), "no user changed, so no users.csv");
+    assert!(manifest.contains("file.users,absent"), "{manifest}");
+}
