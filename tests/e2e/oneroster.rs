@@ -276,3 +276,66 @@ fn oneroster_to_canonical_to_oneroster_keeps_what_oneroster_holds() {
     let v = ferry(dir, &[plugins_dir()], &["validate", "oneroster", "out", "--format", "json"]);
     assert_eq!(v.code, Some(0), "{}", v.stdout);
 }
+
+/// A delta against the archive of the old system: the archive is written out
+/// as the previous package (the sink compares packages; an archive becomes
+/// one with `--from sqlite:`), then the new export is written against it.
+#[test]
+fn a_delta_against_the_archive_holds_only_what_changed_since() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let run = |args: &[&str]| ferry(dir, &[plugins_dir()], args);
+    run(&[
+        "migrate",
+        "--allow-rejects",
+        "--from",
+        &format!("oneroster:{}", sample()),
+        "--to",
+        "sqlite:archive.sqlite",
+    ])
+    .ok();
+    run(&[
+        "migrate",
+        "--from",
+        "sqlite:archive.sqlite",
+        "--to",
+        "oneroster:previous.zip",
+        "--rejects",
+        "r1.jsonl",
+    ])
+    .ok();
+    // The new export: the school renamed.
+    let now = dir.join("now");
+    std::fs::create_dir(&now).unwrap();
+    for e in std::fs::read_dir(samples().join("oneroster/lakeview-1.1")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), now.join(e.file_name())).unwrap();
+    }
+    let orgs = read(&now.join("orgs.csv"));
+    std::fs::write(now.join("orgs.csv"), orgs.replace("Lakeview High School", "Lakeview Senior High"))
+        .unwrap();
+    let delta = run(&[
+        "migrate",
+        "--allow-rejects",
+        "--from",
+        "oneroster:now",
+        "--to",
+        "oneroster:delta",
+        "--to-set",
+        "against=\"previous.zip\"",
+        "--rejects",
+        "r2.jsonl",
+        "--format",
+        "json",
+    ]);
+    delta.ok();
+    assert!(delta.stdout.contains("row(s) unchanged and left out"), "{}", delta.stdout);
+    let v = run(&["validate", "oneroster", "delta"]);
+    assert_eq!(v.code, Some(0), "{}", v.stdout);
+    let orgs = read(&dir.join("delta/orgs.csv"));
+    let rows: Vec<&str> = orgs.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{orgs}");
+    assert!(rows[0].starts_with("lv-hs,active,") && rows[0].contains("Lakeview Senior High"), "{orgs}");
+    let manifest = read(&dir.join("delta/manifest.csv"));
+    assert!(manifest.contains("file.orgs,delta") && manifest.contains("file.users,absent"), "{manifest}");
+}
