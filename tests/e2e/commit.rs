@@ -110,7 +110,22 @@ fn rejects_that_cannot_be_put_in_place_commit_nothing() {
 
     let mut child =
         spawn(dir, "", &["migrate", "--from", from, "--allow-rejects", "--rejects", "out/rejects.jsonl"]);
-    wait_for(&dir.join("out/.rejects.jsonl.lock"), &mut child);
+    // Once the run's partial rejects file exists (the lock is taken and
+    // checked by then), its folder goes.
+    let start = Instant::now();
+    let partial = || {
+        std::fs::read_dir(dir.join("out")).is_ok_and(|d| {
+            d.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        })
+    };
+    while !partial() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before its partial rejects file appeared"
+        );
+        assert!(start.elapsed() < Duration::from_secs(60), "the partial rejects file never appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     std::fs::remove_dir_all(dir.join("out")).unwrap();
     let run = finish(child);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
