@@ -275,7 +275,9 @@ fn content(path: &Path, base: &Baseline) -> Result<Content, String> {
                 }
             }
             let h = xxh3_128(&buf);
-            if new_run && table == "ferry_runs" {
+            // A run recorded twice (finished before the kill, then run again)
+            // is one new run; so are the plugins it records.
+            if new_run && (table == "ferry_runs" || table == "ferry_run_plugins") {
                 new_runs.insert(h);
             } else {
                 hashes.push(h);

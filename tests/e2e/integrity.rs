@@ -81,8 +81,8 @@ fn an_unverified_plugin_is_listed_as_such_and_loads_only_when_allowed() {
     assert_eq!(entry("csv")["unverified"], false, "{v}");
     assert_eq!(entry("csv")["sha256"].as_str().map(str::len), Some(64), "{v}");
     let text = ferry(tmp.path(), &paths, &["plugins", "list"]).ok().stdout.clone();
-    assert!(text.lines().any(|l| l.starts_with("  panicky: UNVERIFIED")), "{text}");
-    assert!(!text.lines().any(|l| l.starts_with("  csv: UNVERIFIED")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("  panicky 0.1.0: UNVERIFIED")), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("  csv ") && l.contains("UNVERIFIED")), "{text}");
 
     assert_eq!(ferry(tmp.path(), &paths, &panicky_to_csv(&[])).code, Some(1));
     let run = ferry(tmp.path(), &paths, &panicky_to_csv(&["--allow-unverified"]));
@@ -173,7 +173,7 @@ fn migrate_names_the_file_it_loaded_and_warns_of_a_shadowed_plugin() {
     let used = early.join("ferry-plugin.toml").display().to_string();
     let hidden = fixtures_dir().join("noop/ferry-plugin.toml").display().to_string();
     assert!(err.contains("WARN"), "a warning at the default verbosity: {err}");
-    assert!(err.contains(&format!("plugin 'noop': using {used}")), "{err}");
+    assert!(err.contains(&format!("plugin 'noop': using noop 0.1.0 at {used}")), "{err}");
     assert!(err.contains("shadows noop") && err.contains(&hidden), "{err}");
     assert!(!err.contains("Plugin loaded from"), "info is off by default: {err}");
 

@@ -7,6 +7,8 @@
 //! - `plugins_cli`: `ferry plugins list | info | package`;
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
+//! - `bundles`: signed bundles, the trust store, `ferry plugins install|verify|remove`, tampered,
+//!   untrusted, wrong-target and wrong-ABI bundles, an interrupted install, pinned and ambiguous versions;
 //! - `integrity`: unverified and tampered plugins, the private image `dlopen` maps, which file
 //!   was loaded and which it shadows, owner-only output files;
 //! - `csv_to_csv`: the bundled sample through the CSV connector both ways;
@@ -35,6 +37,7 @@ mod accounting;
 mod archive;
 #[cfg(unix)]
 mod browser;
+mod bundles;
 #[cfg(unix)]
 mod cdp;
 mod checks;

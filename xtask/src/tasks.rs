@@ -363,3 +363,67 @@ pub fn today() -> String {
     ferry_model::Date::from_day_number(719_162 + days)
         .map_or_else(|_| "unknown date".into(), |d| d.to_string())
 }
+
+/// `cargo xtask package <plugin> [--sign KEY] [--out DIR] [--debug]`: builds
+/// one first-party plugin (`plugins/<plugin>`, in release unless `--debug`)
+/// and makes its bundle with `ferry plugins bundle`, with the plugin's
+/// README, signed when a key is given. The bundle goes to `--out`
+/// (default: `target/bundles`).
+pub fn package_cmd(args: &[String]) -> Result {
+    let mut plugin = None;
+    let (mut sign, mut out, mut release) = (None, None, true);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--sign" => sign = Some(PathBuf::from(it.next().ok_or("--sign needs a secret key file")?)),
+            "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a folder")?)),
+            "--debug" => release = false,
+            "--release" => release = true,
+            s if !s.starts_with('-') && plugin.is_none() => plugin = Some(s.to_owned()),
+            s => return Err(format!("package: unexpected argument {s}")),
+        }
+    }
+    let plugin = plugin.ok_or("usage: cargo xtask package <plugin> [--sign KEY] [--out DIR] [--debug]")?;
+    let root = root();
+    let dir = root.join("plugins").join(&plugin);
+    if !dir.join("Cargo.toml").is_file() {
+        let known = std::fs::read_dir(root.join("plugins"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        return Err(format!("no plugin '{plugin}' in plugins/ (there are: {known})"));
+    }
+    let name = package_names(&root.join("plugins"))?
+        .into_iter()
+        .find(|n| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|t| t.lines().any(|l| l.trim() == format!("name = \"{n}\"")))
+        })
+        .ok_or_else(|| format!("no package name in {}", dir.join("Cargo.toml").display()))?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--locked", "-p", "ferry", "-p", &name]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(cmd)?;
+    let profile_dir = target_dir().join(if release { "release" } else { "debug" });
+    let ferry = profile_dir.join(format!("ferry{}", std::env::consts::EXE_SUFFIX));
+    let out = out.unwrap_or_else(|| target_dir().join("bundles"));
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mut b = Command::new(&ferry);
+    b.args(["plugins", "bundle"]).arg(lib_file(&profile_dir, &name));
+    let readme = dir.join("README.md");
+    if readme.is_file() {
+        b.arg("--readme").arg(readme);
+    }
+    if let Some(k) = sign {
+        let k = std::fs::canonicalize(&k).map_err(|e| format!("cannot read the key {}: {e}", k.display()))?;
+        b.arg("--sign").arg(k);
+    }
+    // The bundle is named from the plugin's manifest (ID-VERSION.ferry-plugin), in --out.
+    b.current_dir(&out);
+    run(b)
+}

@@ -12,7 +12,7 @@ use rusqlite::types::ValueRef;
 
 use crate::error::{ArchiveError, ErrorKind, db_error};
 use crate::format::{Probe, Purpose, open_read_only, probe};
-use crate::schema::{META_TABLE, RUNS_TABLE, quote};
+use crate::schema::{META_TABLE, RUN_PLUGINS_TABLE, RUNS_TABLE, quote};
 
 /// An open archive.
 pub struct Archive {
@@ -114,9 +114,20 @@ impl Archive {
             }
         }
         let runs = if self.table_exists(RUNS_TABLE)? {
+            // What ran, where the archive records it (archives written before
+            // it was recorded have no such table).
+            let plugins = if self.table_exists(RUN_PLUGINS_TABLE)? {
+                format!(
+                    ", (SELECT group_concat(p.role || ' ' || p.id || ' ' || p.version || ' sha256 ' || p.sha256 \
+                     || coalesce(' signed by ' || p.signed_by, ''), '; ') FROM {RUN_PLUGINS_TABLE} AS p \
+                     WHERE p.run_id = r.run_id) AS plugins"
+                )
+            } else {
+                String::new()
+            };
             self.query(&format!(
-                "SELECT run_id, source, sink, started_at, finished_at, committed_at, config_sha256, counts \
-                 FROM {RUNS_TABLE} ORDER BY seq"
+                "SELECT run_id, source, sink, started_at, finished_at, committed_at, config_sha256, counts{plugins} \
+                 FROM {RUNS_TABLE} AS r ORDER BY seq"
             ))?
         } else {
             QueryResult::default()

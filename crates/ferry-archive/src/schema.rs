@@ -42,6 +42,10 @@ pub const META_TABLE: &str = "ferry_meta";
 /// The table with one row per committed run.
 pub const RUNS_TABLE: &str = "ferry_runs";
 
+/// The table of the plugins each run loaded: role, id, version, the
+/// library's SHA-256 and the key that signed its bundle.
+pub const RUN_PLUGINS_TABLE: &str = "ferry_run_plugins";
+
 /// The view with every archived record about each student.
 pub const STUDENT_VIEW: &str = "student_records";
 

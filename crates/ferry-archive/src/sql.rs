@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use ferry_model::{EntityKind, FieldType};
 
-use crate::schema::{META_TABLE, RUNS_TABLE, Role, SOURCE_ID, SOURCE_SYSTEM, STUDENT_VIEW, Table, quote};
+use crate::schema::{
+    META_TABLE, RUN_PLUGINS_TABLE, RUNS_TABLE, Role, SOURCE_ID, SOURCE_SYSTEM, STUDENT_VIEW, Table, quote,
+};
 
 impl Table {
     /// `CREATE TABLE IF NOT EXISTS`.
@@ -152,6 +154,14 @@ CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
   committed_at TEXT NOT NULL,
   counts TEXT NOT NULL,
   checksums TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {RUN_PLUGINS_TABLE} (
+  run_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  signed_by TEXT
 );"
     )
 }
@@ -163,6 +173,13 @@ pub fn insert_run_sql() -> String {
         "INSERT INTO {RUNS_TABLE} (run_id, source, sink, model_version, schema_version, config_sha256, \
          started_at, finished_at, committed_at, counts, checksums) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    )
+}
+
+/// The statement recording one plugin of a run in `ferry_run_plugins`.
+pub fn insert_run_plugin_sql() -> String {
+    format!(
+        "INSERT INTO {RUN_PLUGINS_TABLE} (run_id, role, id, version, sha256, signed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     )
 }
 

@@ -83,44 +83,218 @@ pub struct BadManifest {
     pub reason: String,
 }
 
+/// Which plugin a job, a plan or the command line asks for:
+/// `id`, `id@version`, or `id@version#sha256=HEX` (a prefix of at least 12
+/// hex digits of the library's SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginRef {
+    /// The plugin id.
+    pub id: String,
+    /// A pinned version.
+    pub version: Option<String>,
+    /// A pinned library hash (or its prefix).
+    pub sha256: Option<String>,
+}
+
+impl PluginRef {
+    /// Reads `id[@version][#sha256=HEX]`.
+    pub fn parse(spec: &str) -> Result<PluginRef, String> {
+        let (rest, sha256) = match spec.split_once('#') {
+            Some((r, h)) => {
+                let h = h.strip_prefix("sha256=").ok_or_else(|| {
+                    format!("plugin '{spec}': a pinned hash is written `#sha256=HEX` (see `ferry plugins list --format json`)")
+                })?;
+                if h.len() < 12 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(format!(
+                        "plugin '{spec}': the pinned hash must be at least 12 hex digits of the library's SHA-256"
+                    ));
+                }
+                (r, Some(h.to_ascii_lowercase()))
+            }
+            None => (spec, None),
+        };
+        let (id, version) = match rest.split_once('@') {
+            Some((id, v)) if !v.is_empty() => (id, Some(v.to_owned())),
+            Some(_) => return Err(format!("plugin '{spec}': nothing after `@`; write `id@version`")),
+            None => (rest, None),
+        };
+        if id.is_empty() {
+            return Err(format!("plugin '{spec}': no plugin id"));
+        }
+        if sha256.is_some() && version.is_none() {
+            return Err(format!("plugin '{spec}': pin a version with the hash: `{id}@VERSION#sha256=…`"));
+        }
+        Ok(PluginRef { id: id.to_owned(), version, sha256 })
+    }
+
+    fn matches(&self, e: &PluginEntry) -> bool {
+        e.manifest.id == self.id
+            && self.version.as_deref().is_none_or(|v| same_version(v, &e.manifest.version))
+            && self.sha256.as_deref().is_none_or(|h| {
+                e.manifest.sha256.as_deref().is_some_and(|s| s.to_ascii_lowercase().starts_with(h))
+            })
+    }
+}
+
+impl std::fmt::Display for PluginRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)?;
+        if let Some(v) = &self.version {
+            write!(f, "@{v}")?;
+        }
+        if let Some(h) = &self.sha256 {
+            write!(f, "#sha256={h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A version as numbers, for ordering (`1.10.0` after `1.9.3`); a
+/// pre-release (`1.0.0-rc.1`) sorts before its release.
+fn version_key(v: &str) -> (Vec<u64>, bool, String) {
+    let v = v.trim().trim_start_matches('v');
+    let (core, pre) = match v.split_once(['-', '+']) {
+        Some((c, p)) => (c, p.to_owned()),
+        None => (v, String::new()),
+    };
+    let nums = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0)).collect();
+    (nums, pre.is_empty(), pre)
+}
+
+fn same_version(a: &str, b: &str) -> bool {
+    a.trim().trim_start_matches('v') == b.trim().trim_start_matches('v')
+}
+
 /// Everything found on the search path.
 #[derive(Clone, Debug, Default)]
 pub struct Discovery {
-    /// Usable plugins, first occurrence of each id.
+    /// Every plugin found, in search-path order.
+    pub all: Vec<PluginEntry>,
+    /// The plugin each id resolves to when nothing is pinned: its newest
+    /// compatible version (or, when none is compatible, the first found).
     pub plugins: Vec<PluginEntry>,
-    /// Plugins hidden by an earlier one with the same id.
+    /// The others: older versions, and copies of the same version.
     pub shadowed: Vec<PluginEntry>,
+    /// Ids that do not resolve without a pin, and why.
+    pub ambiguous: Vec<(String, String)>,
     /// Manifests that could not be read.
     pub bad: Vec<BadManifest>,
 }
 
+/// What [`Discovery::resolve`] found.
+#[derive(Debug)]
+pub struct Resolved<'a> {
+    /// The plugin to load.
+    pub entry: &'a PluginEntry,
+    /// Other plugins of the same id on the search path (not loaded).
+    pub others: Vec<&'a PluginEntry>,
+}
+
 impl Discovery {
-    /// The plugin with `id`.
+    /// The plugin `id` resolves to without a pin.
     pub fn find(&self, id: &str) -> Option<&PluginEntry> {
         self.plugins.iter().find(|p| p.manifest.id == id)
     }
 
-    /// The plugins with `id` hidden by the one [`Discovery::find`] returns
-    /// (later on the search path).
+    /// The plugins with `id` that [`Discovery::find`] does not return.
     pub fn shadowed_by<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a PluginEntry> + 'a {
         self.shadowed.iter().filter(move |p| p.manifest.id == id)
     }
 
-    /// The plugin with `id`, warning about every plugin of that id it hides:
-    /// a plugin earlier on the search path silently replacing the one the
-    /// user installed is how a planted library would be loaded.
-    pub fn find_warning_shadowed(&self, id: &str) -> Option<&PluginEntry> {
-        let found = self.find(id)?;
-        for hidden in self.shadowed_by(id) {
+    /// Resolves a reference: the pinned version (and hash) if any, else the
+    /// newest compatible version. The same version found twice with
+    /// different libraries does not resolve: nothing says which is meant.
+    pub fn resolve(&self, r: &PluginRef) -> Result<Resolved<'_>, String> {
+        let same_id: Vec<&PluginEntry> = self.all.iter().filter(|e| e.manifest.id == r.id).collect();
+        if same_id.is_empty() {
+            let known: Vec<&str> = self.plugins.iter().map(|p| p.manifest.id.as_str()).collect();
+            return Err(format!(
+                "no plugin '{}' on the search path (found: {}); see `ferry plugins list`, or install it with `ferry plugins install BUNDLE`",
+                r.id,
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            ));
+        }
+        let matching: Vec<&PluginEntry> = same_id.iter().copied().filter(|e| r.matches(e)).collect();
+        if matching.is_empty() {
+            let have: Vec<String> = same_id
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} ({}, sha256 {})",
+                        e.manifest.version,
+                        e.manifest_path.display(),
+                        e.manifest.sha256.as_deref().map_or("none", |h| &h[..h.len().min(16)])
+                    )
+                })
+                .collect();
+            return Err(format!(
+                "plugin '{r}' is not installed; found: {}. Install that version, or change the pin",
+                have.join("; ")
+            ));
+        }
+        let compatible: Vec<&PluginEntry> =
+            matching.iter().copied().filter(|e| e.compatibility.is_ok()).collect();
+        // Nothing compatible: the first match, whose load will say why.
+        let pool = if compatible.is_empty() { &matching[..1] } else { &compatible[..] };
+        let newest = pool
+            .iter()
+            .max_by(|a, b| version_key(&a.manifest.version).cmp(&version_key(&b.manifest.version)))
+            .map(|e| e.manifest.version.clone())
+            .unwrap_or_default();
+        let top: Vec<&PluginEntry> =
+            pool.iter().copied().filter(|e| same_version(&e.manifest.version, &newest)).collect();
+        let first = top[0];
+        if let Some(other) = top.iter().find(|e| e.manifest.sha256 != first.manifest.sha256) {
+            let pin = |e: &PluginEntry| {
+                e.manifest.sha256.as_deref().map_or_else(
+                    || "(no sha256: remove it or package it)".to_owned(),
+                    |h| format!("{}@{}#sha256={}", r.id, newest, &h[..h.len().min(16)]),
+                )
+            };
+            return Err(format!(
+                "plugin '{}' {newest} is ambiguous: two different libraries have that id and version, {} and {}; remove the one you do not want (`ferry plugins remove`), or pin one: `{}` or `{}`",
+                r.id,
+                first.manifest_path.display(),
+                other.manifest_path.display(),
+                pin(first),
+                pin(other)
+            ));
+        }
+        let others =
+            same_id.iter().copied().filter(|e| e.manifest_path != first.manifest_path).collect::<Vec<_>>();
+        Ok(Resolved { entry: first, others })
+    }
+
+    /// Resolves `spec` (`id[@version][#sha256=HEX]`), warning about the other
+    /// plugins of that id it does not use: which of several is loaded is
+    /// never silent (a plugin planted earlier on the search path is how a
+    /// malicious library would be loaded).
+    pub fn select(&self, spec: &str) -> Result<&PluginEntry, String> {
+        let r = PluginRef::parse(spec)?;
+        let found = self.resolve(&r)?;
+        for hidden in &found.others {
+            let why = if same_version(&hidden.manifest.version, &found.entry.manifest.version) {
+                "the same version".to_owned()
+            } else if hidden.compatibility.is_err() {
+                "not compatible".to_owned()
+            } else if r.version.is_some() {
+                "not the pinned version".to_owned()
+            } else {
+                "older".to_owned()
+            };
             tracing::warn!(
-                "plugin '{id}': using {} (earlier on the search path), which shadows {} {} at {}; remove the one you do not want (see `ferry plugins list`)",
-                found.manifest_path.display(),
+                "plugin '{}': using {} {} at {}, which shadows {} {} at {} ({why}); pin a version (`{}@VERSION`) or remove the one you do not want (see `ferry plugins list`)",
+                r.id,
+                found.entry.manifest.id,
+                found.entry.manifest.version,
+                found.entry.manifest_path.display(),
                 hidden.manifest.id,
                 hidden.manifest.version,
-                hidden.manifest_path.display()
+                hidden.manifest_path.display(),
+                r.id
             );
         }
-        Some(found)
+        Ok(found.entry)
     }
 }
 
@@ -141,23 +315,57 @@ pub fn read_manifest(path: &Path) -> Result<PluginEntry, String> {
 }
 
 fn manifests_in(dir: &Path) -> Vec<PathBuf> {
+    // `dir/ferry-plugin.toml`, `dir/<id>/ferry-plugin.toml` (a plugin folder)
+    // and `dir/<id>/<version>/ferry-plugin.toml` (as `ferry plugins install`
+    // lays them out). Hidden folders (an install in progress) are skipped.
+    fn subdirs(dir: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
     let mut found = Vec::new();
     let direct = dir.join(MANIFEST_FILE);
     if direct.is_file() {
         found.push(direct);
     }
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        let mut subdirs: Vec<PathBuf> =
-            rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
-        subdirs.sort();
-        for d in subdirs {
-            let m = d.join(MANIFEST_FILE);
-            if m.is_file() {
+    for d in subdirs(dir) {
+        let m = d.join(MANIFEST_FILE);
+        if m.is_file() {
+            found.push(m);
+        }
+        for v in subdirs(&d) {
+            let m = v.join(MANIFEST_FILE);
+            if m.is_file() && installed_layout(&m) {
                 found.push(m);
             }
         }
     }
     found
+}
+
+/// Whether `<root>/<a>/<b>/ferry-plugin.toml` is an installed plugin, `a`
+/// its id and `b` its version (and not, say, a folder of plugin folders
+/// beside the binary).
+fn installed_layout(manifest: &Path) -> bool {
+    let name = |p: Option<&Path>| p.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+    let version_dir = manifest.parent();
+    let (Some(version), Some(id)) = (name(version_dir), name(version_dir.and_then(Path::parent))) else {
+        return false;
+    };
+    std::fs::read_to_string(manifest).ok().and_then(|t| toml::from_str::<toml::Table>(&t).ok()).is_some_and(
+        |t| {
+            t.get("id").and_then(toml::Value::as_str) == Some(id.as_str())
+                && t.get("version").and_then(toml::Value::as_str) == Some(version.as_str())
+        },
+    )
 }
 
 /// Scans `dirs` (each holding plugin folders, or being one).
@@ -167,17 +375,8 @@ pub fn discover(dirs: &[SearchDir]) -> Discovery {
         for m in manifests_in(&d.path) {
             match read_manifest(&m) {
                 Ok(entry) => {
-                    if out.find(&entry.manifest.id).is_some() {
-                        if !out
-                            .shadowed
-                            .iter()
-                            .chain(&out.plugins)
-                            .any(|p| p.manifest_path == entry.manifest_path)
-                        {
-                            out.shadowed.push(entry);
-                        }
-                    } else {
-                        out.plugins.push(entry);
+                    if !out.all.iter().any(|p| p.manifest_path == entry.manifest_path) {
+                        out.all.push(entry);
                     }
                 }
                 Err(reason) => {
@@ -188,5 +387,116 @@ pub fn discover(dirs: &[SearchDir]) -> Discovery {
             }
         }
     }
+    let mut ids: Vec<String> = Vec::new();
+    for e in &out.all {
+        if !ids.contains(&e.manifest.id) {
+            ids.push(e.manifest.id.clone());
+        }
+    }
+    for id in ids {
+        let r = PluginRef { id: id.clone(), version: None, sha256: None };
+        match out.resolve(&r).map(|f| f.entry.manifest_path.clone()) {
+            Ok(active) => {
+                for e in out.all.iter().filter(|e| e.manifest.id == id) {
+                    if e.manifest_path == active {
+                        out.plugins.push(e.clone());
+                    } else {
+                        out.shadowed.push(e.clone());
+                    }
+                }
+            }
+            Err(why) => {
+                out.shadowed.extend(out.all.iter().filter(|e| e.manifest.id == id).cloned());
+                out.ambiguous.push((id, why));
+            }
+        }
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse_and_refuse_what_they_cannot_mean() {
+        assert_eq!(
+            PluginRef::parse("csv").unwrap(),
+            PluginRef { id: "csv".into(), version: None, sha256: None }
+        );
+        let r = PluginRef::parse("csv@1.2.0#sha256=ABCDEF012345").unwrap();
+        assert_eq!(r.version.as_deref(), Some("1.2.0"));
+        assert_eq!(r.sha256.as_deref(), Some("abcdef012345"));
+        assert_eq!(r.to_string(), "csv@1.2.0#sha256=abcdef012345");
+        assert!(PluginRef::parse("csv@").is_err());
+        assert!(PluginRef::parse("@1.0").is_err());
+        assert!(PluginRef::parse("csv@1.0#abc").is_err());
+        assert!(PluginRef::parse("csv@1.0#sha256=abc").is_err());
+        assert!(PluginRef::parse("csv#sha256=abcdef012345").is_err());
+    }
+
+    #[test]
+    fn versions_order_as_numbers_with_prereleases_first() {
+        assert!(version_key("1.10.0") > version_key("1.9.3"));
+        assert!(version_key("1.0.0") > version_key("1.0.0-rc.1"));
+        assert!(version_key("2.0") > version_key("1.99.99"));
+    }
+
+    fn entry(version: &str, sha: &str, path: &str, compatible: bool) -> PluginEntry {
+        let text = format!(
+            "id = \"p\"\nversion = \"{version}\"\nabi_version = \"{ABI_VERSION}\"\nmodel_version = \"2.0\"\ncapabilities = [\"source\"]\nentities = []\nsha256 = \"{sha}\"\n"
+        );
+        PluginEntry {
+            manifest: toml::from_str(&text).unwrap(),
+            manifest_path: PathBuf::from(path),
+            library: PathBuf::from(path),
+            compatibility: if compatible { Ok(()) } else { Err("no".into()) },
+        }
+    }
+
+    fn discovery(all: Vec<PluginEntry>) -> Discovery {
+        Discovery { all, ..Discovery::default() }
+    }
+
+    #[test]
+    fn the_newest_compatible_version_is_used_unless_one_is_pinned() {
+        let d = discovery(vec![
+            entry("1.2.0", "aaaaaaaaaaaaaaaa", "/a/p/1.2.0", true),
+            entry("1.10.0", "bbbbbbbbbbbbbbbb", "/a/p/1.10.0", true),
+            entry("2.0.0", "cccccccccccccccc", "/a/p/2.0.0", false),
+        ]);
+        let newest = d.resolve(&PluginRef::parse("p").unwrap()).unwrap();
+        assert_eq!(newest.entry.manifest.version, "1.10.0");
+        assert_eq!(newest.others.len(), 2);
+        let pinned = d.resolve(&PluginRef::parse("p@1.2.0").unwrap()).unwrap();
+        assert_eq!(pinned.entry.manifest.version, "1.2.0");
+        let by_hash = d.resolve(&PluginRef::parse("p@1.2.0#sha256=aaaaaaaaaaaa").unwrap()).unwrap();
+        assert_eq!(by_hash.entry.manifest_path, PathBuf::from("/a/p/1.2.0"));
+        let wrong_hash = d.resolve(&PluginRef::parse("p@1.2.0#sha256=bbbbbbbbbbbb").unwrap()).unwrap_err();
+        assert!(wrong_hash.contains("not installed") && wrong_hash.contains("1.2.0"), "{wrong_hash}");
+        let missing = d.resolve(&PluginRef::parse("p@3.0.0").unwrap()).unwrap_err();
+        assert!(missing.contains("found: "), "{missing}");
+        assert!(d.resolve(&PluginRef::parse("q").unwrap()).unwrap_err().contains("no plugin 'q'"));
+    }
+
+    #[test]
+    fn the_same_version_twice_is_ambiguous_unless_it_is_the_same_library() {
+        let same = discovery(vec![
+            entry("1.0.0", "aaaaaaaaaaaaaaaa", "/first/p", true),
+            entry("1.0.0", "aaaaaaaaaaaaaaaa", "/second/p", true),
+        ]);
+        let r = same.resolve(&PluginRef::parse("p").unwrap()).unwrap();
+        assert_eq!(r.entry.manifest_path, PathBuf::from("/first/p"));
+        assert_eq!(r.others.len(), 1);
+
+        let two = discovery(vec![
+            entry("1.0.0", "aaaaaaaaaaaaaaaa", "/first/p", true),
+            entry("1.0.0", "bbbbbbbbbbbbbbbb", "/second/p", true),
+        ]);
+        let err = two.resolve(&PluginRef::parse("p").unwrap()).unwrap_err();
+        assert!(err.contains("ambiguous") && err.contains("/first/p") && err.contains("/second/p"), "{err}");
+        assert!(err.contains("p@1.0.0#sha256=bbbbbbbbbbbbbbbb"), "says how to pin: {err}");
+        let pinned = two.resolve(&PluginRef::parse("p@1.0.0#sha256=bbbbbbbbbbbb").unwrap()).unwrap();
+        assert_eq!(pinned.entry.manifest_path, PathBuf::from("/second/p"));
+    }
 }

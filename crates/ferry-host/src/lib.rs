@@ -9,14 +9,19 @@
 //! - per entity, `read = written + rejected + skipped`, or the run fails.
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod checks;
 pub mod control;
 pub mod discovery;
+pub mod fsutil;
+pub mod install;
 pub mod inventory;
 pub mod job;
+pub mod library;
 pub mod loader;
 pub mod pipeline;
 pub mod plan;
+pub mod signing;
 pub mod stages;
 pub mod time;
 

@@ -12,7 +12,7 @@
 //! Rust code with thread-locals is unsound), and each file is loaded once per
 //! process.
 
-mod image;
+pub(crate) mod image;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -46,6 +46,8 @@ pub struct LoadedPlugin {
     pub library: PathBuf,
     /// SHA-256 of the bytes loaded.
     pub sha256: String,
+    /// The trusted key that signed the bundle it was installed from, if any.
+    pub signed_by: Option<String>,
     module: PluginModuleRef,
 }
 
@@ -103,6 +105,17 @@ pub struct OpenArgs<'a> {
 }
 
 impl LoadedPlugin {
+    /// What the run's records keep of it.
+    pub fn identity(&self, role: &str) -> ferry_plugin_abi::PluginIdentity {
+        ferry_plugin_abi::PluginIdentity {
+            role: role.to_owned(),
+            id: self.manifest.id.clone(),
+            version: self.manifest.version.clone(),
+            sha256: self.sha256.clone(),
+            signed_by: self.signed_by.clone().unwrap_or_default(),
+        }
+    }
+
     fn request(config_json: &str, args: OpenArgs<'_>) -> OpenRequest {
         let options =
             OpenOptions { dry_run: args.dry_run, source_tables: args.source_tables, entities: args.entities };
@@ -360,31 +373,15 @@ pub fn load(entry: &PluginEntry, verification: Verification) -> Result<LoadedPlu
         "Plugin loaded from {}.",
         entry.library.display()
     );
+    let signed_by =
+        entry.manifest_path.parent().and_then(crate::install::InstallRecord::read).and_then(|r| r.signed_by);
     Ok(LoadedPlugin {
         manifest,
         library: entry.library.clone(),
         sha256: loaded.sha256,
+        signed_by,
         module: loaded.module,
     })
-}
-
-/// Loads a library directly (for packaging) and returns its embedded manifest.
-pub fn inspect_library(path: &Path) -> Result<Manifest, LoadError> {
-    inspect(path).map(|(manifest, _)| manifest)
-}
-
-/// The embedded manifest of a library loaded directly, and the SHA-256 of the
-/// bytes loaded.
-fn inspect(path: &Path) -> Result<(Manifest, String), LoadError> {
-    let name =
-        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    // Packaging is the act of trusting a library: there is nothing to check it against yet.
-    let loaded = load_module(path, &name, |_| Ok(()))?;
-    let manifest = embedded_manifest(loaded.module, path)?;
-    manifest
-        .check_compatible(ABI_VERSION, ferry_plugin_abi::MODEL_VERSION)
-        .map_err(|e| LoadError(format!("{e} ({})", path.display())))?;
-    Ok((manifest, loaded.sha256))
 }
 
 /// The platform's file name for a library called `name` (`libname.so`).
@@ -392,32 +389,33 @@ pub fn library_file_name(name: &str) -> String {
     format!("{}{name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
 }
 
-/// Packages a library: writes `<out>/<id>/` with a copy of the library and its
-/// manifest (embedded manifest + library file name + SHA-256). Returns the
-/// plugin folder.
+/// Packages a library into a plugin folder for local use (a build of your
+/// own, unsigned): writes `<out>/<id>/` with a copy of the library and its
+/// manifest (the embedded manifest + library file name + SHA-256). The
+/// manifest is read from the library file, never by loading it. Returns the
+/// plugin folder. Plugins from others come as bundles (`crate::bundle`).
 pub fn package(library: &Path, out: &Path) -> Result<PathBuf, LoadError> {
-    let (mut manifest, inspected) = inspect(library)?;
-    let dir = out.join(&manifest.id);
     let io = |e: std::io::Error, what: &Path| LoadError(format!("cannot write {}: {e}", what.display()));
+    // One read: the bytes hashed, inspected and copied are the same.
+    let bytes =
+        std::fs::read(library).map_err(|e| LoadError(format!("cannot read {}: {e}", library.display())))?;
+    let mut manifest =
+        crate::library::manifest_of(&bytes).map_err(|e| LoadError(format!("{}: {e}", library.display())))?;
+    manifest
+        .check_compatible(ABI_VERSION, ferry_plugin_abi::MODEL_VERSION)
+        .map_err(|e| LoadError(format!("{e} ({})", library.display())))?;
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let dir = out.join(&manifest.id);
     std::fs::create_dir_all(&dir).map_err(|e| io(e, &dir))?;
     let file_name =
         library.file_name().ok_or_else(|| LoadError(format!("{} is not a file", library.display())))?;
     let target = dir.join(file_name);
-    // Copy to a temporary name and rename, so a loaded copy is never overwritten in place.
+    // Write to a temporary name and rename, so a loaded copy is never overwritten in place.
     let tmp = dir.join(format!(".{}.tmp", file_name.to_string_lossy()));
-    std::fs::copy(library, &tmp).map_err(|e| io(e, &tmp))?;
-    // The hash written is that of the bytes inspected, and the copy must be them.
-    let copied = sha256_file(&tmp).map_err(|e| io(e, &tmp))?;
-    if copied != inspected {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(LoadError(format!(
-            "{} changed while it was being packaged (the copy is not the library that was inspected); build it again and re-package it",
-            library.display()
-        )));
-    }
+    std::fs::write(&tmp, &bytes).map_err(|e| io(e, &tmp))?;
     std::fs::rename(&tmp, &target).map_err(|e| io(e, &target))?;
     manifest.library = Some(file_name.to_string_lossy().into_owned());
-    manifest.sha256 = Some(inspected);
+    manifest.sha256 = Some(sha256);
     let text = toml::to_string(&manifest).map_err(|e| LoadError(format!("cannot write manifest: {e}")))?;
     let mpath = dir.join(ferry_plugin_abi::MANIFEST_FILE);
     std::fs::write(&mpath, text).map_err(|e| io(e, &mpath))?;

@@ -209,6 +209,8 @@ pub struct RunReport {
     pub location: String,
     /// The sink's extra notes.
     pub notes: Vec<String>,
+    /// The plugins that ran: id, version, SHA-256 of the library, signer.
+    pub plugins: Vec<ferry_plugin_abi::PluginIdentity>,
 }
 
 impl RunReport {
@@ -585,6 +587,7 @@ pub fn run_with_taps(
         receipt_counts,
         location: commit.location,
         notes: commit.notes,
+        plugins: vec![m.source.plugin.identity("source"), m.sink.plugin.identity("sink")],
     })
 }
 
@@ -752,6 +755,7 @@ fn drive(
             })
             .collect(),
         dry_run: m.dry_run,
+        plugins: vec![m.source.plugin.identity("source"), m.sink.plugin.identity("sink")],
     };
     let summary_json = serde_json::to_string(&summary).map_err(|e| RunError::Accounting(e.to_string()))?;
     let prepared = match sink.prepare(summary_json.into()) {

@@ -35,6 +35,7 @@ use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec};
 use abi_stable::{StableAbi, declare_root_module_statics, package_version_strings, sabi_trait};
 
 mod arrow;
+pub mod embedded;
 mod manifest;
 
 pub use arrow::{ArrowArray, ArrowBatch, ArrowSchema};
@@ -49,6 +50,10 @@ pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `ferry_model::MODEL_VERSION` (this crate may not depend on the model; the
 /// SDK's tests check they agree).
 pub const MODEL_VERSION: (u16, u16) = (2, 2);
+
+/// [`MODEL_VERSION`] as text, `"major.minor"` (for the embedded manifest,
+/// built at compile time).
+pub const MODEL_VERSION_TEXT: &str = "2.2";
 
 /// The name of the manifest file beside a plugin library.
 pub const MANIFEST_FILE: &str = "ferry-plugin.toml";
@@ -429,6 +434,26 @@ pub struct RunSummary {
     pub entities: Vec<EntityCounts>,
     /// Whether this is a dry run.
     pub dry_run: bool,
+    /// The plugins the run loaded: what ran, for the destination's records
+    /// (added in ABI 0.2.x; empty from older hosts).
+    pub plugins: Vec<PluginIdentity>,
+}
+
+/// One plugin of a run, as the run's records keep it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PluginIdentity {
+    /// `source` or `sink`.
+    pub role: String,
+    /// The plugin id.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// SHA-256 of the library loaded.
+    pub sha256: String,
+    /// The id of the trusted key that signed the bundle it was installed
+    /// from (empty: not installed from a signed bundle).
+    pub signed_by: String,
 }
 
 /// Counts for one entity of a run.

@@ -21,6 +21,10 @@ pub struct Manifest {
     pub abi_version: String,
     /// The canonical model version it reads and writes, `"major.minor"`.
     pub model_version: String,
+    /// The target triple the library was built for (`x86_64-unknown-linux-gnu`),
+    /// from the library's embedded manifest; absent in older manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Source, sink or both.
     pub capabilities: Vec<Capability>,
     /// Canonical entities it handles.
@@ -211,6 +215,7 @@ mod tests {
             description: String::new(),
             abi_version: abi.into(),
             model_version: model.into(),
+            target: None,
             capabilities: vec![Capability::Source],
             entities: vec![],
             config: BTreeMap::new(),

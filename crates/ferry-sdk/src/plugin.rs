@@ -131,11 +131,27 @@ pub fn parse_config<T: DeserializeOwned>(value: &serde_json::Value, section: &st
 
 /// Builds the full manifest from a plugin's TOML.
 pub fn build_manifest(text: &str, crate_version: &str) -> Result<Manifest, String> {
+    complete_manifest(text, crate_version, TARGET)
+}
+
+/// The target triple this SDK, and so the plugin, was built for.
+pub const TARGET: &str = env!("FERRY_SDK_TARGET");
+
+/// The manifest a library carries in its manifest section (see
+/// `ferry_plugin_abi::embedded`), as the running library reads it.
+#[doc(hidden)]
+pub fn manifest_from_section(section: &[u8]) -> Result<Manifest, String> {
+    let e = ferry_plugin_abi::embedded::parse(section)?;
+    complete_manifest(&e.text, &e.crate_version, &e.target)
+}
+
+fn complete_manifest(text: &str, crate_version: &str, target: &str) -> Result<Manifest, String> {
     let mut table: toml::Table =
         text.parse().map_err(|e| format!("the plugin's manifest is not valid TOML: {e}"))?;
     table.entry("version").or_insert_with(|| crate_version.into());
     table.insert("abi_version".into(), ABI_VERSION.into());
     table.insert("model_version".into(), format!("{}.{}", MODEL_VERSION.0, MODEL_VERSION.1).into());
+    table.insert("target".into(), target.into());
     let m: Manifest =
         toml::Value::Table(table).try_into().map_err(|e| format!("the plugin's manifest is invalid: {e}"))?;
     for e in &m.entities {
@@ -227,7 +243,10 @@ pub mod __private {
         HostLogger, Manifest, OpenRequest, PluginError, PluginModule, PluginModuleRef, SinkBox, SourceBox,
     };
 
-    pub use super::{build_manifest, install_logger, manifest_text, open_sink, open_source};
+    pub use ferry_plugin_abi::embedded::{MAGIC, section_bytes, section_len};
+    pub use ferry_plugin_abi::{ABI_VERSION, MODEL_VERSION_TEXT};
+
+    pub use super::{TARGET, install_logger, manifest_from_section, manifest_text, open_sink, open_source};
 }
 
 /// Exports a [`Plugin`] as the library's root module. Use once, in the
@@ -243,15 +262,40 @@ macro_rules! export_plugin {
             use p::PrefixTypeTrait as _;
             use $crate::__private as p;
 
+            // The manifest, in a section of its own, so that packaging and
+            // installing read it from the file without running this code;
+            // `manifest()` parses the same bytes (which also keeps the linker
+            // from dropping the section).
+            const SECTION_PARTS: &[&str] = &[
+                p::MAGIC,
+                "abi_version=",
+                p::ABI_VERSION,
+                "\nmodel_version=",
+                p::MODEL_VERSION_TEXT,
+                "\ncrate_version=",
+                ::core::env!("CARGO_PKG_VERSION"),
+                "\ntarget=",
+                p::TARGET,
+                "\n\n",
+                <$plugin as $crate::Plugin>::MANIFEST,
+            ];
+            #[allow(unsafe_code, reason = "a named section needs `link_section`; it holds plain bytes")]
+            #[cfg_attr(
+                any(target_os = "macos", target_os = "ios"),
+                unsafe(link_section = "__DATA,__ferry_manifest")
+            )]
+            #[cfg_attr(windows, unsafe(link_section = ".ferrymf"))]
+            #[cfg_attr(
+                not(any(target_os = "macos", target_os = "ios", windows)),
+                unsafe(link_section = ".ferry_manifest")
+            )]
+            #[used]
+            static MANIFEST_SECTION: [u8; p::section_len(SECTION_PARTS)] = p::section_bytes(SECTION_PARTS);
+
             static MANIFEST: p::OnceLock<::core::result::Result<p::Manifest, p::String>> = p::OnceLock::new();
 
             fn manifest() -> &'static ::core::result::Result<p::Manifest, p::String> {
-                MANIFEST.get_or_init(|| {
-                    p::build_manifest(
-                        <$plugin as $crate::Plugin>::MANIFEST,
-                        ::core::env!("CARGO_PKG_VERSION"),
-                    )
-                })
+                MANIFEST.get_or_init(|| p::manifest_from_section(&MANIFEST_SECTION))
             }
             extern "C" fn manifest_fn() -> p::RString {
                 ::std::panic::catch_unwind(|| p::manifest_text(manifest()))

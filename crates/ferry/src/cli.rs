@@ -309,13 +309,101 @@ pub enum PluginsCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Package a built plugin library: copy it with its manifest into a plugin folder.
+    /// Package a plugin library you built yourself into a plugin folder, for
+    /// local use (reads its embedded manifest; never loads it). To ship a
+    /// plugin to others, make a bundle.
     Package {
         /// The plugin library (`libferry_plugin_x.so`, `.dylib`, `.dll`).
         library: PathBuf,
         /// Where to put the plugin folder (default: $FERRY_HOME/plugins).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Make a plugin bundle, the one file a plugin ships as: its libraries
+    /// (one per target), manifest, README, checksums and signature. Reads the
+    /// libraries' embedded manifests; never loads them.
+    Bundle {
+        /// The plugin's libraries, one per target, all of the same version.
+        #[arg(required = true)]
+        libraries: Vec<PathBuf>,
+        /// The bundle file (default: ./ID-VERSION.ferry-plugin).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The README to include (default: one written from the manifest).
+        #[arg(long)]
+        readme: Option<PathBuf>,
+        /// Sign it with this secret key (`ferry plugins keygen`).
+        #[arg(long, value_name = "SECRET_KEY")]
+        sign: Option<PathBuf>,
+    },
+    /// Install a plugin bundle: checks its checksums, its signature against
+    /// your trusted keys, its target and its ABI and model versions, then
+    /// puts it into place atomically beside the versions already installed.
+    Install {
+        /// The bundle file (`.ferry-plugin`).
+        bundle: PathBuf,
+        /// Install a bundle that is not signed, or signed by a key you do not trust.
+        #[arg(long)]
+        allow_unsigned: bool,
+        /// The install folder (default: $FERRY_HOME/plugins).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Remove an installed plugin: every version, or ID@VERSION.
+    Remove {
+        /// `ID` or `ID@VERSION`.
+        plugin: String,
+        /// The install folder (default: $FERRY_HOME/plugins).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Re-hash every installed plugin's files and report any change since it
+    /// was installed. Exits 1 when something changed.
+    Verify {
+        /// The install folder (default: $FERRY_HOME/plugins).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Make a signing key pair for bundles: FILE (secret, owner-only) and FILE.pub.
+    Keygen {
+        /// The secret key file to write.
+        file: PathBuf,
+        /// A name for the key (your organization).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The keys whose signed bundles you install.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrustCommand {
+    /// Trust a publisher's public key (a `.pub` file, or the key's text).
+    Add {
+        /// The key: a file, or `ferry-ed25519:…`.
+        key: String,
+        /// A name for it (default: the key's id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the trusted keys.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Stop trusting a key (by id, name or text). Plugins installed from its
+    /// bundles stay installed.
+    Remove {
+        /// The key's id, name or text.
+        key: String,
     },
 }
 

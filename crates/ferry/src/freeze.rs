@@ -538,7 +538,7 @@ pub fn verify_destination(
             let found = ferry_host::discovery::discover(&ferry_host::discovery::search_dirs());
             // What the destination's sink writes (its manifest's `[destination]`
             // list when the plugin writes fewer entities than it reads).
-            let entities = found.find(&plugin).map(|e| {
+            let entities = found.select(&plugin).ok().map(|e| {
                 let d = &e.manifest.destination.entities;
                 if d.is_empty() { e.manifest.entities.clone() } else { d.clone() }
             });

@@ -480,9 +480,7 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
     let only = job.run.only_entities().map_err(usage)?;
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
-        let entry = found.find_warning_shadowed(id).ok_or_else(|| {
-            UsageError(format!("no plugin '{id}' on the search path; see `ferry plugins list`"))
-        })?;
+        let entry = found.select(id).map_err(UsageError)?;
         let wanted = if role == "source" { entry.manifest.is_source() } else { entry.manifest.is_sink() };
         if !wanted {
             bail!(UsageError(format!(

@@ -331,6 +331,11 @@ pub fn print_summary(report: &RunReport, rejects: Option<(&Path, u64)>) {
     for n in &report.notices {
         outln!("Note: {n}");
     }
+    for p in &report.plugins {
+        let signer =
+            if p.signed_by.is_empty() { String::new() } else { format!(", signed by key {}", p.signed_by) };
+        outln!("Plugin ({}): {} {}, library sha256 {}{signer}", p.role, p.id, p.version, p.sha256);
+    }
     if !report.plan.is_empty() {
         outln!();
         outln!(

@@ -120,11 +120,7 @@ fn destination_facts(loaded: &Loaded, name: &str) -> anyhow::Result<DestinationF
         None => name.split_once(':').map_or(name, |(p, _)| p).to_owned(),
     };
     let found = discovery::discover(&discovery::search_dirs());
-    let entry = found.find(&plugin).ok_or_else(|| {
-        UsageError(format!(
-            "destination '{name}': no plugin '{plugin}' on the search path; see `ferry plugins list`"
-        ))
-    })?;
+    let entry = found.select(&plugin).map_err(|e| UsageError(format!("destination '{name}': {e}")))?;
     if !entry.manifest.is_sink() {
         bail!(UsageError(format!("destination '{name}': plugin '{plugin}' cannot be a destination")));
     }

@@ -3,7 +3,7 @@
 //! its counts and table checksums, and the transaction committed.
 
 use ferry_archive::schema::{SCHEMA_VERSION, Table};
-use ferry_archive::sql::insert_run_sql;
+use ferry_archive::sql::{insert_run_plugin_sql, insert_run_sql};
 use ferry_archive::{format, table_checksum};
 use ferry_sdk::RunSummary;
 use ferry_sdk::model::MODEL_VERSION;
@@ -132,6 +132,19 @@ pub(crate) fn finish(
             serde_json::Value::Object(checksums).to_string(),
         ],
     )?;
+    for p in &summary.plugins {
+        conn.execute(
+            &insert_run_plugin_sql(),
+            rusqlite::params![
+                or(&summary.run_id, &facts.run_id),
+                p.role,
+                p.id,
+                p.version,
+                p.sha256,
+                (!p.signed_by.is_empty()).then_some(p.signed_by.as_str()),
+            ],
+        )?;
+    }
     conn.execute_batch("COMMIT")?;
     Ok(done)
 }

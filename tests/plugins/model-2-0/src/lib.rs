@@ -32,7 +32,23 @@ capabilities = ["source"]
 entities = ["students"]
 "#;
 
+/// The embedded manifest section (what `ferry plugins package` reads without
+/// loading the library), written by hand as a plugin without the SDK must.
+const SECTION_PARTS: &[&str] = &[
+    ferry_plugin_abi::embedded::MAGIC,
+    "abi_version=",
+    ABI_VERSION,
+    "\nmodel_version=2.0\ncrate_version=2.0.0\n\n",
+    MANIFEST,
+];
+#[unsafe(link_section = ".ferry_manifest")]
+#[used]
+static MANIFEST_SECTION: [u8; ferry_plugin_abi::embedded::section_len(SECTION_PARTS)] =
+    ferry_plugin_abi::embedded::section_bytes(SECTION_PARTS);
+
 extern "C" fn manifest() -> RString {
+    // Referenced, so that no linker drops the section.
+    std::hint::black_box(&MANIFEST_SECTION);
     format!("{MANIFEST}abi_version = \"{ABI_VERSION}\"\nmodel_version = \"2.0\"\n").into()
 }
 

@@ -31,8 +31,16 @@ extern "C" fn describe(n: u64) -> RString {
     RString::from(format!("future plugin {n}"))
 }
 
+/// The manifest section a future SDK would write, in today's layout (the
+/// section's layout is versioned on its own, by its first line).
+#[unsafe(link_section = ".ferry_manifest")]
+#[used]
+static MANIFEST_SECTION: [u8; 159] = *b"FERRY-MANIFEST/1\nabi_version=0.99.0\nmodel_version=2.2\ncrate_version=0.99.0\n\nid = \"future\"\nversion = \"0.99.0\"\ncapabilities = [\"source\"]\nentities = [\"students\"]\n";
+
 /// The exported root module.
 #[export_root_module]
 pub fn get_library() -> FutureModuleRef {
+    // Referenced, so that no linker drops the section.
+    std::hint::black_box(&MANIFEST_SECTION);
     FutureModule { describe }.leak_into_prefix()
 }
