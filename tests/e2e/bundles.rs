@@ -196,10 +196,7 @@ fn a_tampered_bundle_is_refused_saying_what_did_not_match() {
     // The checksums recomputed to match: the signature no longer does, and
     // --allow-unsigned does not excuse a broken signature.
     let t2 = cwd.join("t2.ferry-plugin");
-    let mut zin = zip::ZipArchive::new(std::fs::File::open(&t1).unwrap()).unwrap();
-    let mut changed = Vec::new();
-    zin.by_name(&lib_entry).unwrap().read_to_end(&mut changed).unwrap();
-    let new_sum = sha256_of(&changed);
+    let new_sum = entry_sha256(&t1, &lib_entry);
     let old_sum = sha256_hex(&lib("ferry-test-plugin-noop"));
     rewrite_bundle(&t1, &t2, "SHA256SUMS", |d| {
         String::from_utf8(d).unwrap().replace(&old_sum, &new_sum).into_bytes()
@@ -213,18 +210,8 @@ fn a_tampered_bundle_is_refused_saying_what_did_not_match() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("ferry-bundle.toml does not match its checksum"), "{}", r.stderr);
     let t4 = cwd.join("t4.ferry-plugin");
-    let manifest_sum = {
-        let mut zin = zip::ZipArchive::new(std::fs::File::open(&t3).unwrap()).unwrap();
-        let mut d = Vec::new();
-        zin.by_name("ferry-bundle.toml").unwrap().read_to_end(&mut d).unwrap();
-        sha256_of(&d)
-    };
-    let original_manifest_sum = {
-        let mut zin = zip::ZipArchive::new(std::fs::File::open(&b).unwrap()).unwrap();
-        let mut d = Vec::new();
-        zin.by_name("ferry-bundle.toml").unwrap().read_to_end(&mut d).unwrap();
-        sha256_of(&d)
-    };
+    let manifest_sum = entry_sha256(&t3, "ferry-bundle.toml");
+    let original_manifest_sum = entry_sha256(&b, "ferry-bundle.toml");
     rewrite_bundle(&t3, &t4, "SHA256SUMS", |d| {
         String::from_utf8(d).unwrap().replace(&original_manifest_sum, &manifest_sum).into_bytes()
     });
@@ -248,6 +235,14 @@ fn a_tampered_bundle_is_refused_saying_what_did_not_match() {
     assert!(!installed_root(cwd).join("noop").exists(), "nothing tampered was installed");
     // The original still installs.
     run(cwd, &["plugins", "install", b.to_str().unwrap()]).ok();
+}
+
+/// The SHA-256 of one file of a bundle.
+fn entry_sha256(bundle: &Path, name: &str) -> String {
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(bundle).unwrap()).unwrap();
+    let mut d = Vec::new();
+    zin.by_name(name).unwrap().read_to_end(&mut d).unwrap();
+    sha256_of(&d)
 }
 
 fn sha256_of(bytes: &[u8]) -> String {

@@ -24,7 +24,7 @@ use std::time::Instant;
 use crate::tasks::{Result, root, run, target_dir};
 
 /// The fuzz targets, as in `fuzz/Cargo.toml`.
-const TARGETS: &[&str] = &["text_reader", "powerschool_files", "config", "csv_config", "manifest"];
+const TARGETS: &[&str] = &["text_reader", "powerschool_files", "config", "csv_config", "manifest", "bundle"];
 
 /// No AddressSanitizer: Ferry's code is safe Rust (only ferry-host's plugin
 /// loader, which no target uses, may use `unsafe`), and without it the build takes half the

@@ -16,11 +16,14 @@
 //! - [`config::check`] (`config`): job files, `--from-set` overrides, and the
 //!   CSV and PowerSchool plugins' configurations as they open;
 //! - [`manifest::check`] (`manifest`): the plugin manifest as the host reads
-//!   it from disk and as the SDK builds it, and the compatibility check.
+//!   it from disk and as the SDK builds it, and the compatibility check;
+//! - [`bundle::check`] (`bundle`): plugin bundles as `ferry plugins install`
+//!   opens them, and libraries' embedded manifest sections.
 //!
 //! Assertion messages name the property and never print the input (a
 //! regression file holds it).
 
+pub mod bundle;
 pub mod config;
 pub mod manifest;
 pub mod powerschool;
@@ -38,6 +41,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("powerschool_files", powerschool::check),
     ("config", config::check),
     ("manifest", manifest::check),
+    ("bundle", bundle::check),
 ];
 
 /// Inputs longer than this are cut: the readers stream, so longer inputs add

@@ -318,19 +318,7 @@ fn manifests_in(dir: &Path) -> Vec<PathBuf> {
     // `dir/ferry-plugin.toml`, `dir/<id>/ferry-plugin.toml` (a plugin folder)
     // and `dir/<id>/<version>/ferry-plugin.toml` (as `ferry plugins install`
     // lays them out). Hidden folders (an install in progress) are skipped.
-    fn subdirs(dir: &Path) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
+    use crate::fsutil::visible_subdirs as subdirs;
     let mut found = Vec::new();
     let direct = dir.join(MANIFEST_FILE);
     if direct.is_file() {

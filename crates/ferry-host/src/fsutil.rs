@@ -40,3 +40,20 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let _ = dir;
     Ok(())
 }
+
+/// The folders directly in `dir` whose names do not start with `.` (hidden
+/// ones are work in progress: an install or a removal), sorted; none when
+/// `dir` cannot be read.
+pub fn visible_subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -267,19 +267,7 @@ pub struct InstalledVersion {
 /// The plugins installed in `root`, by id then version folder.
 pub fn installed(root: &Path) -> Vec<InstalledVersion> {
     let mut out = Vec::new();
-    let sorted = |d: &Path| -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    };
+    let sorted = crate::fsutil::visible_subdirs;
     for id_dir in sorted(root) {
         for v in sorted(&id_dir) {
             if v.join(MANIFEST_FILE).is_file() {

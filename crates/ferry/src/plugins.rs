@@ -46,10 +46,7 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
             info(&id, check.then(|| crate::cli::verification(allow_unverified)), format)
         }
         PluginsCommand::Package { library, out } => {
-            let out = match out {
-                Some(o) => o,
-                None => install::default_root()?,
-            };
+            let out = install_root(out)?;
             let dir = loader::package(&library, &out)?;
             outln!("packaged {} into {}", library.display(), dir.display());
             Ok(ExitCode::SUCCESS)
@@ -80,10 +77,7 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PluginsCommand::Install { bundle, allow_unsigned, dir, format } => {
-            let root = match dir {
-                Some(d) => d,
-                None => install::default_root()?,
-            };
+            let root = install_root(dir)?;
             let done = install::install(&bundle, &root, allow_unsigned)?;
             let signer = match &done.trust {
                 Trust::Trusted(k) => format!("signed by '{}' ({})", k.name, k.id),
@@ -111,10 +105,7 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PluginsCommand::Remove { plugin, dir } => {
-            let root = match dir {
-                Some(d) => d,
-                None => install::default_root()?,
-            };
+            let root = install_root(dir)?;
             let (id, version) = match plugin.split_once('@') {
                 Some((id, v)) => (id, Some(v)),
                 None => (plugin.as_str(), None),
@@ -125,10 +116,7 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PluginsCommand::Verify { dir, format } => {
-            let root = match dir {
-                Some(d) => d,
-                None => install::default_root()?,
-            };
+            let root = install_root(dir)?;
             let found = install::verify(&root);
             let bad = found.iter().filter(|v| !v.ok()).count();
             if format == Format::Json {
@@ -185,6 +173,14 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
         }
         PluginsCommand::Trust(t) => trust(t),
     }
+}
+
+/// `--dir`, or the default install folder.
+fn install_root(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    Ok(match dir {
+        Some(d) => d,
+        None => install::default_root()?,
+    })
 }
 
 fn trust(cmd: TrustCommand) -> anyhow::Result<ExitCode> {
