@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run_cmd(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build-plugins [--release]  build ferry and package every plugin\n  test [-- ARGS]             fmt, clippy, build plugins, run every test\n  demo                       migrate the bundled sample into a SQLite archive\n  bench [--quick] [--students N]  run the benchmarks, write docs/performance.md\n  bench --peers-only [--students N | --export DIR]  only the archive's peers (sqlite3, DuckDB), printed\n  gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] --out DIR\n  fuzz [--target T] [--seconds N]  fuzz every reader (nightly), 600 s per target; --ci: 60 s each; --seed: rewrite the seed inputs"
+                "usage: cargo xtask <task>\n\n  build-plugins [--release]  build ferry and package every plugin\n  test [-- ARGS]             fmt, clippy, build plugins, run every test\n  demo                       migrate the bundled sample into a SQLite archive\n  bench [--quick] [--students N]  run the benchmarks, write docs/performance.md\n  bench --peers-only [--students N | --export DIR]  only the archive's peers (sqlite3, DuckDB), printed\n  bench --isolation-only [--quick] [--students N] [--debug]  only the cost of --isolate, printed\n  gen powerschool --students N --seed S [--quirks] [--encoding utf8|cp1252] --out DIR\n  fuzz [--target T] [--seconds N]  fuzz every reader (nightly), 600 s per target; --ci: 60 s each; --seed: rewrite the seed inputs"
             );
             return ExitCode::from(2);
         }

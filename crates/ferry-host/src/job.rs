@@ -85,6 +85,13 @@ pub struct RunOptions {
     pub field_policy: FieldPolicyConfig,
     /// The receipts file (JSON Lines), written when the sink assigns ids.
     pub receipts: Option<PathBuf>,
+    /// Which plugins run in a runner process (`isolate = "all"`, `"source"`,
+    /// `"sink"`, `"none"`, or `true`/`false`).
+    #[cfg(unix)]
+    pub isolate: crate::isolate::Isolate,
+    /// The limits of isolated plugins (`[run.isolation] memory_mb, timeout_s`).
+    #[cfg(unix)]
+    pub isolation: crate::isolate::Limits,
 }
 
 impl Default for RunOptions {
@@ -97,6 +104,10 @@ impl Default for RunOptions {
             include_values: false,
             field_policy: FieldPolicyConfig::default(),
             receipts: None,
+            #[cfg(unix)]
+            isolate: crate::isolate::Isolate::None,
+            #[cfg(unix)]
+            isolation: crate::isolate::Limits::default(),
         }
     }
 }

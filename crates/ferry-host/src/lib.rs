@@ -13,6 +13,8 @@ pub mod checks;
 pub mod control;
 pub mod discovery;
 pub mod inventory;
+#[cfg(unix)]
+pub mod isolate;
 pub mod job;
 pub mod loader;
 pub mod pipeline;
