@@ -27,7 +27,9 @@
 //! - `browser`: every HTML report in headless Chromium (no console errors, no requests, the
 //!   headline figures of the JSON report, a screenshot and PDFs kept), through `cdp`, a small
 //!   DevTools protocol client over `--remote-debugging-pipe`;
-//! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive.
+//! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive;
+//! - `isolation`: `--isolate`: runners that segfault, abort, are killed, pass their memory or time
+//!   limit, or are stopped, each failing the run cleanly; isolated runs write what in-process runs write.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
@@ -47,6 +49,8 @@ mod csv_to_csv;
 #[cfg(unix)]
 mod faults;
 mod integrity;
+#[cfg(unix)]
+mod isolation;
 mod load_errors;
 mod oneroster;
 mod oneroster_validate;

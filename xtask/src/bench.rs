@@ -226,25 +226,43 @@ struct BenchArgs {
     students: Option<u32>,
     /// An existing export to load instead (peers only).
     export: Option<PathBuf>,
+    /// Only the cost of isolation (CSV → CSV and PowerSchool → archive, in
+    /// process and isolated), printed, not written.
+    isolation_only: bool,
+    /// With `--isolation-only`: the debug build (the tests' binaries), for a
+    /// quick look at gross costs; never for the figures of the docs.
+    debug: bool,
 }
 
-const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]";
+const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]\n       cargo xtask bench --isolation-only [--quick] [--students N] [--debug]";
 
 impl BenchArgs {
     fn parse(args: &[String]) -> Result<BenchArgs> {
-        let mut b = BenchArgs { quick: false, peers_only: false, students: None, export: None };
+        let mut b = BenchArgs {
+            quick: false,
+            peers_only: false,
+            students: None,
+            export: None,
+            isolation_only: false,
+            debug: false,
+        };
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
             match a.as_str() {
                 "--quick" => b.quick = true,
                 "--peers-only" => b.peers_only = true,
+                "--isolation-only" => b.isolation_only = true,
+                "--debug" => b.debug = true,
                 "--students" => {
                     b.students = Some(value(a)?.parse().map_err(|e| format!("--students: {e}"))?);
                 }
                 "--export" => b.export = Some(PathBuf::from(value(a)?)),
                 other => return Err(format!("bench: unknown argument {other:?}\n{BENCH_USAGE}")),
             }
+        }
+        if b.debug && !b.isolation_only {
+            return Err(format!("bench: --debug goes with --isolation-only\n{BENCH_USAGE}"));
         }
         if b.export.is_some() && (!b.peers_only || b.students.is_some()) {
             return Err(format!("bench: --export goes with --peers-only, without --students\n{BENCH_USAGE}"));
@@ -285,6 +303,9 @@ pub fn run(args: &[String]) -> Result {
     let args = BenchArgs::parse(args)?;
     if args.peers_only {
         return peers_only(&args);
+    }
+    if args.isolation_only {
+        return isolation_only(&args);
     }
     let quick = args.quick;
     // The DuckDB peer's venv first: a missing python3 or pip fails here,
@@ -377,7 +398,7 @@ pub fn run(args: &[String]) -> Result {
     let _ = writeln!(md, "## 2. CSV → CSV (generic connector, 10 columns, MM/DD/YYYY dates → ISO)\n");
     let _ = writeln!(
         md,
-        "| rows | cores | seconds | rows/s | peak MB | boundary share |\n|---|---|---|---|---|---|"
+        "| rows | cores | seconds | rows/s | peak MB | boundary share | isolated seconds | isolation cost |\n|---|---|---|---|---|---|---|---|"
     );
     for &rows in &sizes {
         let dir = bench_dir.join(format!("csv-{rows}"));
@@ -388,18 +409,7 @@ pub fn run(args: &[String]) -> Result {
         }
         std::fs::write(dir.join("source.toml"), CSV_SOURCE).map_err(|e| e.to_string())?;
         for one_core in [true, false] {
-            let m = median_of(3, || {
-                measure(
-                    &ferry,
-                    &plugin_path,
-                    &dir,
-                    &["migrate", "--from", "csv:source.toml", "--to", "csv", "--to-set", "directory=out"],
-                    one_core,
-                )
-            })?;
-            if !m.report.contains(&format!("\"written\": {rows}")) {
-                return Err(format!("CSV → CSV did not write all {rows} rows:\n{}", m.report));
-            }
+            let (m, iso) = csv_pair(&ferry, &plugin_path, &dir, rows, one_core)?;
             let ns_row = m.seconds * 1e9 / {
                 #[allow(clippy::cast_precision_loss, reason = "display")]
                 let n = rows as f64;
@@ -407,18 +417,20 @@ pub fn run(args: &[String]) -> Result {
             };
             let _ = writeln!(
                 md,
-                "| {rows} | {} | {:.2} | {:.0} | {:.1} | {:.0}% |",
+                "| {rows} | {} | {:.2} | {:.0} | {:.1} | {:.0}% | {:.2} | {} |",
                 if one_core { 1 } else { 2 },
                 m.seconds,
                 rate(rows, m.seconds),
                 m.peak_rss_mb,
-                100.0 * noop_ns / ns_row
+                100.0 * noop_ns / ns_row,
+                iso.seconds,
+                cost(m.seconds, iso.seconds)
             );
         }
     }
     let _ = writeln!(
         md,
-        "\n\"Boundary share\" is the no-op boundary cost per record divided by the CSV → CSV time per row.\n"
+        "\n\"Boundary share\" is the no-op boundary cost per record divided by the CSV → CSV time per row. \"Isolated\" is the same run with `--isolate` (source and sink each in a `ferry plugin-runner` process, batches as Arrow IPC over pipes); its cost is the extra time over the in-process run. Peak MB is the host process's only.\n"
     );
 
     // 3 and 4. A generated PowerSchool district through the PowerSchool source.
@@ -489,12 +501,14 @@ pub fn run(args: &[String]) -> Result {
 ///     label: "ferry → archive (source tables + canonical tables)",
 ///     file: "archive-full.sqlite",
 ///     to_set: &["tables=all"],
+///     args: &[],
 ///     target: ArchiveTarget::DuckDb { time: 2.0, size: 2.5 },
 /// },
 /// FerryArchiveRun {
 ///     label: "ferry → source tables only (fast backup)",
 ///     file: "archive-source.sqlite",
 ///     to_set: &["tables=source"],
+///     args: &[],
 ///     target: ArchiveTarget::SqliteImport { time: 1.0 },
 /// },
 /// ```
@@ -505,6 +519,8 @@ struct FerryArchiveRun {
     file: &'static str,
     /// Extra `--to-set KEY=VALUE` settings of the sqlite sink.
     to_set: &'static [&'static str],
+    /// Extra arguments of `ferry migrate` (`--isolate`).
+    args: &'static [&'static str],
     /// What the run is held to.
     target: ArchiveTarget,
 }
@@ -519,6 +535,9 @@ enum ArchiveTarget {
     DuckDb { time: f64, size: f64 },
     /// At most `time` × `sqlite3 .import`.
     SqliteImport { time: f64 },
+    /// At most `cost` more time than the first run of the table (the same
+    /// run in process).
+    Isolation { cost: f64 },
 }
 
 /// The Ferry rows of section 4 (see [`FerryArchiveRun`] to add one).
@@ -527,13 +546,22 @@ const FERRY_ARCHIVE_RUNS: &[FerryArchiveRun] = &[
         label: "ferry → archive (source tables + canonical tables, indexed, checksums, atomic)",
         file: "archive-full.sqlite",
         to_set: &["tables=all"],
+        args: &[],
         target: ArchiveTarget::DuckDb { time: 2.0, size: 2.5 },
     },
     FerryArchiveRun {
         label: "ferry → source tables only (fast backup)",
         file: "archive-source.sqlite",
         to_set: &["tables=source"],
+        args: &[],
         target: ArchiveTarget::SqliteImport { time: 1.0 },
+    },
+    FerryArchiveRun {
+        label: "ferry → archive as the first row, isolated (`--isolate`: both plugins in runner processes)",
+        file: "archive-isolated.sqlite",
+        to_set: &["tables=all"],
+        args: &["--isolate"],
+        target: ArchiveTarget::Isolation { cost: 0.15 },
     },
 ];
 
@@ -645,6 +673,7 @@ fn archive_section(
         for set in run.to_set {
             args.extend(["--to-set".to_owned(), (*set).to_owned()]);
         }
+        args.extend(run.args.iter().map(ToString::to_string));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let m = median_of(3, || {
             let _ = std::fs::remove_file(&archive);
@@ -656,6 +685,10 @@ fn archive_section(
             peak_rss_mb: m.peak_rss_mb,
             bytes: file_len(&archive),
         });
+        if !run.args.is_empty() {
+            // The same archive as the first run's: not kept (it is big).
+            let _ = std::fs::remove_file(&archive);
+        }
     }
     write_archive_table(md, rows, import.as_ref(), duck.as_ref(), &measured);
     md.push_str(&failures);
@@ -734,6 +767,19 @@ fn write_archive_table(
         };
         match run.target {
             ArchiveTarget::None => {}
+            ArchiveTarget::Isolation { cost: limit } => {
+                let base = ferry.first().map_or(f.seconds, |b| b.seconds);
+                let got = f.seconds / base.max(1e-9) - 1.0;
+                targets.push(format!(
+                    "- {}: {:+.1}% time over the same run in process ({:.2} s against {:.2} s; target under {:.0}%: {}).",
+                    run.label,
+                    100.0 * got,
+                    f.seconds,
+                    base,
+                    100.0 * limit,
+                    if got < limit { "met" } else { "not met" }
+                ));
+            }
             ArchiveTarget::DuckDb { time, size } => targets.push(format!(
                 "- {}: time {} DuckDB's typed load; file {} DuckDB's SQLite file.",
                 run.label,
@@ -776,6 +822,92 @@ fn write_archive_table(
     if !targets.is_empty() {
         let _ = writeln!(md, "Against the targets:\n\n{}\n", targets.join("\n"));
     }
+}
+
+/// The isolation cost of `iso` over `base`, as `+12%`.
+fn cost(base: f64, iso: f64) -> String {
+    format!("{:+.0}%", 100.0 * (iso / base.max(1e-9) - 1.0))
+}
+
+/// CSV → CSV in `dir` in process and isolated (median of three each).
+fn csv_pair(
+    ferry: &Path,
+    plugins: &Path,
+    dir: &Path,
+    rows: u64,
+    one_core: bool,
+) -> Result<(Measured, Measured)> {
+    let base = ["migrate", "--from", "csv:source.toml", "--to", "csv", "--to-set", "directory=out"];
+    let mut pair = Vec::new();
+    for extra in [&[][..], &["--isolate"][..]] {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let m = median_of(3, || measure(ferry, plugins, dir, &args, one_core))?;
+        if !m.report.contains(&format!("\"written\": {rows}")) {
+            return Err(format!("CSV → CSV {extra:?} did not write all {rows} rows:\n{}", m.report));
+        }
+        pair.push(m);
+    }
+    let iso = pair.pop().ok_or("no run")?;
+    let m = pair.pop().ok_or("no run")?;
+    Ok((m, iso))
+}
+
+/// `cargo xtask bench --isolation-only`: the cost of `--isolate` on CSV →
+/// CSV and on PowerSchool → archive, at the sizes asked, printed;
+/// docs/performance.md is untouched. With `--debug`, on the debug build.
+fn isolation_only(args: &BenchArgs) -> Result {
+    let built = tasks::build_plugins(!args.debug)?;
+    let bench_dir = tasks::target_dir().join(if args.debug { "bench-debug" } else { "bench" });
+    let rows: u64 = if args.quick { 100_000 } else { 1_000_000 };
+    let dir = bench_dir.join(format!("csv-{rows}"));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let input = dir.join("students.csv");
+    if !input.exists() {
+        gen_students_csv(&input, rows)?;
+    }
+    std::fs::write(dir.join("source.toml"), CSV_SOURCE).map_err(|e| e.to_string())?;
+    let profile = if args.debug { "debug build" } else { "release build" };
+    println!("isolation cost ({profile}, median of three each):");
+    for one_core in [true, false] {
+        let (m, iso) = csv_pair(&built.ferry, &built.plugins, &dir, rows, one_core)?;
+        println!(
+            "  CSV → CSV, {rows} rows, {} core(s): in process {:.2} s, isolated {:.2} s ({})",
+            if one_core { 1 } else { 2 },
+            m.seconds,
+            iso.seconds,
+            cost(m.seconds, iso.seconds)
+        );
+    }
+    let students = args.students.unwrap_or(if args.quick { 2_000 } else { 20_000 });
+    let ps_dir = bench_dir.join(format!("powerschool-{students}"));
+    let export = ps_dir.join("export");
+    let manifest = district(students, &export)?;
+    let from = format!("powerschool:{}", export.join(ferry_gen::SOURCE_CONFIG_FILE).display());
+    let archive = ps_dir.join("archive-isolation.sqlite");
+    let path = format!("path={}", archive.display());
+    let mut figures = Vec::new();
+    for extra in [&[][..], &["--isolate"][..]] {
+        let args: Vec<&str> =
+            ["migrate", "--from", &from, "--to", "sqlite", "--to-set", &path, "--to-set", "tables=all"]
+                .iter()
+                .chain(extra)
+                .copied()
+                .collect();
+        let m = median_of(3, || {
+            let _ = std::fs::remove_file(&archive);
+            measure(&built.ferry, &built.plugins, &ps_dir, &args, false)
+        })?;
+        figures.push(m.seconds);
+    }
+    let _ = std::fs::remove_file(&archive);
+    println!(
+        "  PowerSchool → archive, {students} students ({} source rows), 2 cores: in process {:.2} s, isolated {:.2} s ({})",
+        manifest.total_rows(),
+        figures[0],
+        figures[1],
+        cost(figures[0], figures[1])
+    );
+    Ok(())
 }
 
 /// `cargo xtask bench --peers-only`: the two peers of section 4 on the
@@ -1240,18 +1372,21 @@ mod tests {
         label: "ferry → archive (source + canonical)",
         file: "a.sqlite",
         to_set: &["tables=all"],
+        args: &[],
         target: ArchiveTarget::DuckDb { time: 2.0, size: 2.5 },
     };
     static UNTARGETED: FerryArchiveRun = FerryArchiveRun {
         label: "ferry → archive (reported only)",
         file: "u.sqlite",
         to_set: &[],
+        args: &[],
         target: ArchiveTarget::None,
     };
     static SOURCE: FerryArchiveRun = FerryArchiveRun {
         label: "ferry → source tables only",
         file: "s.sqlite",
         to_set: &["tables=source"],
+        args: &[],
         target: ArchiveTarget::SqliteImport { time: 1.0 },
     };
 

@@ -104,6 +104,7 @@ pub fn build_plugins(release: bool) -> Result<Built> {
         package(&ferry, &lib_file(&out, "ferry-test-plugin-panicky"), &fixture_dir)?;
         package(&ferry, &lib_file(&out, "ferry-test-plugin-noop"), &fixture_dir)?;
         package(&ferry, &lib_file(&out, "ferry-test-plugin-model-2-0"), &fixture_dir)?;
+        package(&ferry, &lib_file(&out, "ferry-test-plugin-crashy"), &fixture_dir)?;
     }
     Ok(Built { ferry, plugins: plugin_dir, fixtures: fixture_dir, libs: out })
 }

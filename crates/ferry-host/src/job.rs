@@ -85,6 +85,13 @@ pub struct RunOptions {
     pub field_policy: FieldPolicyConfig,
     /// The receipts file (JSON Lines), written when the sink assigns ids.
     pub receipts: Option<PathBuf>,
+    /// Which plugins run in a runner process (`isolate = "all"`, `"source"`,
+    /// `"sink"`, `"none"`, or `true`/`false`).
+    #[cfg(unix)]
+    pub isolate: crate::isolate::Isolate,
+    /// The limits of isolated plugins (`[run.isolation] memory_mb, timeout_s`).
+    #[cfg(unix)]
+    pub isolation: crate::isolate::Limits,
 }
 
 impl Default for RunOptions {
@@ -97,6 +104,10 @@ impl Default for RunOptions {
             include_values: false,
             field_policy: FieldPolicyConfig::default(),
             receipts: None,
+            #[cfg(unix)]
+            isolate: crate::isolate::Isolate::None,
+            #[cfg(unix)]
+            isolation: crate::isolate::Limits::default(),
         }
     }
 }
@@ -389,6 +400,29 @@ mod tests {
         )
         .unwrap();
         assert!(read_job(&job).unwrap_err().0.contains("unknown field 'birthdate'"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_job_file_isolates_plugins_with_limits() {
+        use crate::isolate::{Isolate, Limits};
+        let dir = tempfile::tempdir().unwrap();
+        let job = dir.path().join("job.toml");
+        std::fs::write(
+            &job,
+            "[source]\nplugin = \"csv\"\n[run]\nisolate = \"sink\"\n[run.isolation]\nmemory_mb = 2048\ntimeout_s = 3600\n",
+        )
+        .unwrap();
+        let spec = read_job(&job).unwrap();
+        assert_eq!(spec.run.isolate, Isolate::Sink);
+        assert_eq!(spec.run.isolation, Limits { memory_mb: Some(2048), timeout_s: Some(3600) });
+        std::fs::write(&job, "[source]\nplugin = \"csv\"\n[run.isolation]\nmemory = 2048\n").unwrap();
+        assert!(
+            read_job(&job).unwrap_err().0.contains("unknown field `memory`"),
+            "a misspelt limit is refused"
+        );
+        std::fs::write(&job, "[source]\nplugin = \"csv\"\n").unwrap();
+        assert_eq!(read_job(&job).unwrap().run.isolate, Isolate::None, "in process by default");
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub mod discovery;
 pub mod fsutil;
 pub mod install;
 pub mod inventory;
+#[cfg(unix)]
+pub mod isolate;
 pub mod job;
 pub mod library;
 pub mod loader;

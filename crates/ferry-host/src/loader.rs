@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_types::VersionNumber;
@@ -48,7 +48,17 @@ pub struct LoadedPlugin {
     pub sha256: String,
     /// The trusted key that signed the bundle it was installed from, if any.
     pub signed_by: Option<String>,
-    module: PluginModuleRef,
+    backend: Backend,
+}
+
+/// Where a loaded plugin's code runs.
+#[derive(Clone)]
+enum Backend {
+    /// In this process.
+    InProcess(PluginModuleRef),
+    /// In a runner process (`--isolate`), which serves one open.
+    #[cfg(unix)]
+    Isolated(Arc<Mutex<Option<crate::isolate::host::Runner>>>),
 }
 
 /// Whether a plugin whose manifest has no SHA-256 may be loaded.
@@ -128,19 +138,68 @@ impl LoadedPlugin {
         }
     }
 
+    /// A plugin loaded in a runner process.
+    #[cfg(unix)]
+    pub(crate) fn isolated(
+        manifest: Manifest,
+        library: PathBuf,
+        sha256: String,
+        runner: crate::isolate::host::Runner,
+    ) -> LoadedPlugin {
+        let signed_by = library.parent().and_then(crate::install::InstallRecord::read).and_then(|r| r.signed_by);
+        LoadedPlugin {
+            manifest,
+            library,
+            signed_by,
+            sha256,
+            backend: Backend::Isolated(Arc::new(Mutex::new(Some(runner)))),
+        }
+    }
+
+    /// Whether the plugin runs in a runner process.
+    pub fn is_isolated(&self) -> bool {
+        !matches!(self.backend, Backend::InProcess(_))
+    }
+
+    /// The runner of an isolated plugin, which serves one open.
+    #[cfg(unix)]
+    fn take_runner(
+        &self,
+        runner: &Mutex<Option<crate::isolate::host::Runner>>,
+    ) -> Result<crate::isolate::host::Runner, PluginCallError> {
+        runner.lock().ok().and_then(|mut r| r.take()).ok_or_else(|| {
+            self.host_error(
+                ErrorKind::Internal,
+                "an isolated plugin's runner serves one source or sink; load it again",
+            )
+        })
+    }
+
     /// Opens the plugin's source.
     pub fn open_source(&self, config_json: &str, args: OpenArgs<'_>) -> Result<SourceBox, PluginCallError> {
-        match (self.module.open_source())(Self::request(config_json, args)) {
-            RResult::ROk(s) => Ok(s),
-            RResult::RErr(e) => Err(self.call_error(e)),
+        match &self.backend {
+            Backend::InProcess(module) => match (module.open_source())(Self::request(config_json, args)) {
+                RResult::ROk(s) => Ok(s),
+                RResult::RErr(e) => Err(self.call_error(e)),
+            },
+            #[cfg(unix)]
+            Backend::Isolated(r) => {
+                crate::isolate::host::open_source(self.take_runner(r)?, &self.manifest, config_json, args)
+            }
         }
     }
 
     /// Opens the plugin's sink.
     pub fn open_sink(&self, config_json: &str, args: OpenArgs<'_>) -> Result<SinkBox, PluginCallError> {
-        match (self.module.open_sink())(Self::request(config_json, args)) {
-            RResult::ROk(s) => Ok(s),
-            RResult::RErr(e) => Err(self.call_error(e)),
+        match &self.backend {
+            Backend::InProcess(module) => match (module.open_sink())(Self::request(config_json, args)) {
+                RResult::ROk(s) => Ok(s),
+                RResult::RErr(e) => Err(self.call_error(e)),
+            },
+            #[cfg(unix)]
+            Backend::Isolated(r) => {
+                crate::isolate::host::open_sink(self.take_runner(r)?, &self.manifest, config_json, args)
+            }
         }
     }
 
@@ -160,10 +219,26 @@ impl LoadedPlugin {
     }
 }
 
+/// Where plugin logs go instead of this process's tracing: a runner sends
+/// them to its host.
+type LogForward = fn(LogLevel, &str, &str);
+static FORWARD: OnceLock<(LogForward, LogLevel)> = OnceLock::new();
+
+/// Sends the logs of plugins loaded from now on to `forward`, up to `max`
+/// (the runner's log frames).
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) fn forward_logs(forward: LogForward, max: LogLevel) {
+    let _ = FORWARD.set((forward, max));
+}
+
 extern "C" fn host_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
     // A panic must not unwind into the plugin.
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let (target, message) = (target.as_str(), message.as_str());
+        if let Some((forward, _)) = FORWARD.get() {
+            forward(level, target, message);
+            return;
+        }
         match level {
             LogLevel::Error => tracing::error!(target: "ferry::plugin", plugin = target, "{message}"),
             LogLevel::Warn => tracing::warn!(target: "ferry::plugin", plugin = target, "{message}"),
@@ -176,6 +251,9 @@ extern "C" fn host_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
 
 fn host_max_level() -> LogLevel {
     use tracing::level_filters::LevelFilter;
+    if let Some((_, max)) = FORWARD.get() {
+        return *max;
+    }
     match LevelFilter::current() {
         LevelFilter::TRACE => LogLevel::Trace,
         LevelFilter::DEBUG => LogLevel::Debug,
@@ -380,7 +458,7 @@ pub fn load(entry: &PluginEntry, verification: Verification) -> Result<LoadedPlu
         library: entry.library.clone(),
         sha256: loaded.sha256,
         signed_by,
-        module: loaded.module,
+        backend: Backend::InProcess(loaded.module),
     })
 }
 

@@ -26,6 +26,20 @@ pub enum Command {
     Plugins(PluginsCommand),
     /// Run a migration: a source plugin → canonical records → a sink plugin.
     Migrate(Box<MigrateArgs>),
+    /// Internal: runs one plugin for an isolated run (`migrate --isolate`),
+    /// speaking the runner protocol on stdin and stdout.
+    #[command(hide = true)]
+    PluginRunner {
+        /// The plugin's manifest.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The address-space limit, in MiB.
+        #[arg(long)]
+        memory_mb: Option<u64>,
+        /// Load a plugin whose manifest has no SHA-256.
+        #[arg(long)]
+        allow_unverified: bool,
+    },
     /// Read a Ferry archive (the SQLite backup of the old system).
     #[command(subcommand)]
     Archive(ArchiveCommand),
@@ -482,6 +496,30 @@ pub struct MigrateArgs {
     /// nothing says the library is the one packaged).
     #[arg(long)]
     pub allow_unverified: bool,
+    /// Run plugins in child processes (`ferry plugin-runner`), so a plugin
+    /// that crashes, or passes a limit, fails the run cleanly: all (the
+    /// default with no value), source or sink.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "all", value_name = "WHICH")]
+    pub isolate: Option<IsolateArg>,
+    /// With --isolate: the address-space limit of each plugin's process, in MiB.
+    #[arg(long, value_name = "MB")]
+    pub memory_mb: Option<u64>,
+    /// With --isolate: the wall-time limit of each plugin's process, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout_s: Option<u64>,
+}
+
+/// Which plugins `--isolate` runs in a child process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IsolateArg {
+    /// Neither (overrides the job file).
+    None,
+    /// The source.
+    Source,
+    /// The sink.
+    Sink,
+    /// Both.
+    All,
 }
 
 impl MigrateArgs {

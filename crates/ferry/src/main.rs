@@ -133,12 +133,31 @@ fn status(format: cli::Format) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ferry plugin-runner` (hidden): the child of an isolated run.
+#[cfg(unix)]
+fn plugin_runner(
+    manifest: std::path::PathBuf,
+    memory_mb: Option<u64>,
+    allow_unverified: bool,
+) -> anyhow::Result<ExitCode> {
+    use ferry_host::isolate::runner;
+    Ok(ExitCode::from(runner::main(&runner::RunnerArgs { manifest, memory_mb, allow_unverified })))
+}
+
+#[cfg(not(unix))]
+fn plugin_runner(_: std::path::PathBuf, _: Option<u64>, _: bool) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("plugin isolation is built for Unix only")
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
         cli::Command::Plugins(cmd) => plugins::run(cmd),
         cli::Command::Migrate(args) => migrate::run(*args, cli.quiet),
+        cli::Command::PluginRunner { manifest, memory_mb, allow_unverified } => {
+            plugin_runner(manifest, memory_mb, allow_unverified)
+        }
         cli::Command::Archive(cmd) => archive::run(cmd),
         cli::Command::Validate(cmd) => validate::run(cmd),
         cli::Command::Init { folder, name } => init(&folder, name),

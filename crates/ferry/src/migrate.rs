@@ -466,6 +466,57 @@ fn run_page(r: &serde_json::Value, files: &[(&str, &str)]) -> String {
     page.finish()
 }
 
+/// Which plugins run isolated, and their limits: the command line over the job.
+#[cfg(unix)]
+fn isolation(
+    args: &MigrateArgs,
+    job: &JobSpec,
+) -> anyhow::Result<(ferry_host::isolate::Isolate, ferry_host::isolate::Limits)> {
+    use crate::cli::IsolateArg;
+    use ferry_host::isolate::Isolate;
+    let isolate = match args.isolate {
+        None => job.run.isolate,
+        Some(IsolateArg::None) => Isolate::None,
+        Some(IsolateArg::Source) => Isolate::Source,
+        Some(IsolateArg::Sink) => Isolate::Sink,
+        Some(IsolateArg::All) => Isolate::All,
+    };
+    let mut limits = job.run.isolation;
+    if args.memory_mb.is_some() {
+        limits.memory_mb = args.memory_mb;
+    }
+    if args.timeout_s.is_some() {
+        limits.timeout_s = args.timeout_s;
+    }
+    if limits.any() && isolate == Isolate::None {
+        bail!(
+            "a memory or time limit (--memory-mb, --timeout-s, [run.isolation]) holds only for isolated plugins; add --isolate (or isolate = \"all\" under [run])"
+        );
+    }
+    if limits.memory_mb == Some(0) || limits.timeout_s == Some(0) {
+        bail!("a memory or time limit must be at least 1");
+    }
+    Ok((isolate, limits))
+}
+
+#[cfg(not(unix))]
+fn isolation(args: &MigrateArgs, _: &JobSpec) -> anyhow::Result<((), ())> {
+    if args.isolate.is_some_and(|i| i != crate::cli::IsolateArg::None) {
+        bail!("plugin isolation (--isolate) is built for Unix only");
+    }
+    Ok(((), ()))
+}
+
+#[cfg(unix)]
+fn isolate_role(role: &str, isolate: ferry_host::isolate::Isolate) -> bool {
+    if role == "source" { isolate.source() } else { isolate.sink() }
+}
+
+#[cfg(not(unix))]
+fn isolate_role(_: &str, _: ()) -> bool {
+    false
+}
+
 fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Result<ExitCode> {
     // First of all: a stop while plugins load must roll back too, not kill.
     let control = Arc::new(RunControl::new());
@@ -478,6 +529,7 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
         eprintln!("Running the plan from {}.", p.source_note);
     }
     let only = job.run.only_entities().map_err(usage)?;
+    let (isolate, limits) = isolation(&args, &job).map_err(usage)?;
     let found = discovery::discover(&discovery::search_dirs());
     let load = |id: &str, role: &str| -> anyhow::Result<loader::LoadedPlugin> {
         let entry = found.select(id).map_err(UsageError)?;
@@ -487,6 +539,10 @@ fn run_inner(args: MigrateArgs, quiet: bool, notes: &mut Notes) -> anyhow::Resul
                 "plugin '{id}' cannot be a {role} (it is: {:?})",
                 entry.manifest.capabilities
             )));
+        }
+        if isolate_role(role, isolate) {
+            #[cfg(unix)]
+            return Ok(ferry_host::isolate::load(entry, args.verification(), limits)?);
         }
         Ok(loader::load(entry, args.verification())?)
     };
