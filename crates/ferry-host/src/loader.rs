@@ -146,7 +146,8 @@ impl LoadedPlugin {
         sha256: String,
         runner: crate::isolate::host::Runner,
     ) -> LoadedPlugin {
-        let signed_by = library.parent().and_then(crate::install::InstallRecord::read).and_then(|r| r.signed_by);
+        let signed_by =
+            library.parent().and_then(crate::install::InstallRecord::read).and_then(|r| r.signed_by);
         LoadedPlugin {
             manifest,
             library,
