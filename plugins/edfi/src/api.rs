@@ -56,7 +56,9 @@ impl Api {
     pub fn post_all(&self, items: Vec<(&str, Value)>) -> Vec<Result<Outcome, Error>> {
         let requests = items
             .into_iter()
-            .map(|(r, body)| Request::post_json(self.settings.resource_url(r), body).header("accept", "application/json"))
+            .map(|(r, body)| {
+                Request::post_json(self.settings.resource_url(r), body).header("accept", "application/json")
+            })
             .collect();
         self.http.send_all(requests).into_iter().map(|r| r.map(|resp| outcome(&resp))).collect()
     }
@@ -67,7 +69,8 @@ impl Api {
         let limit = self.settings.page_size;
         let mut offset = 0;
         loop {
-            let mut r = Request::get(self.settings.resource_url(resource)).header("accept", "application/json");
+            let mut r =
+                Request::get(self.settings.resource_url(resource)).header("accept", "application/json");
             r.query = query.to_vec();
             r.query.push(("offset".into(), offset.to_string()));
             r.query.push(("limit".into(), limit.to_string()));
@@ -88,7 +91,8 @@ impl Api {
         let requests = queries
             .into_iter()
             .map(|(r, q)| {
-                let mut req = Request::get(self.settings.resource_url(r)).header("accept", "application/json");
+                let mut req =
+                    Request::get(self.settings.resource_url(r)).header("accept", "application/json");
                 req.query = q;
                 req.query.push(("limit".into(), "1".into()));
                 req
@@ -132,7 +136,8 @@ pub fn message(r: &Response) -> String {
         }
         if let Some(errs) = v.get("validationErrors").and_then(Value::as_object) {
             for (path, msgs) in errs {
-                let msgs: Vec<&str> = msgs.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                let msgs: Vec<&str> =
+                    msgs.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
                 parts.push(format!("{path}: {}", msgs.join("; ")));
             }
         }

@@ -8,11 +8,13 @@
 //! what was written stays written, whatever the run does next. The source
 //! reads the resources back for `ferry verify`. See `README.md`.
 
+mod api;
 pub mod descriptors;
 pub mod map;
 pub mod settings;
+mod sink;
 
-use ferry_sdk::Plugin;
+use ferry_sdk::{Error, OpenContext, Plugin, Sink};
 
 /// The Ed-Fi plugin.
 pub struct EdFiPlugin;
@@ -111,6 +113,10 @@ description = "Source: records per GET page (default 500, the ODS/API's maximum)
 type = "string"
 description = "Source: the source system stamped on the records read back (default edfi)."
 "#;
+
+    fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
+        Ok(Box::new(sink::EdFiSink::open(ctx)?))
+    }
 }
 
 ferry_sdk::export_plugin!(EdFiPlugin);

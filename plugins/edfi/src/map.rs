@@ -482,10 +482,21 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// The Ed-Fi id of a school. A school not in the run may be in the ODS
+    /// already (loaded by an earlier run or by the state): its id is taken
+    /// from `education_organization_ids` or its source id when an integer,
+    /// and the API says whether it exists (a dry run asks; a write gets a 409).
     fn school_of(&self, org: Option<&str>) -> Result<i64, &'static str> {
-        match org.and_then(|o| self.orgs.get(o)) {
-            Some(o) if o.school => Ok(o.id),
-            Some(_) => Err("not a school"),
+        match org.map(|o| (o, self.orgs.get(o))) {
+            Some((_, Some(o))) if o.school => Ok(o.id),
+            Some((_, Some(_))) => Err("not a school"),
+            Some((o, None)) => self
+                .settings
+                .education_organization_ids
+                .get(o)
+                .copied()
+                .or_else(|| o.trim().parse::<i64>().ok())
+                .ok_or("not sent"),
             None => Err("not sent"),
         }
     }

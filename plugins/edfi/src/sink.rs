@@ -21,13 +21,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use ferry_sdk::model::{
-    AcademicRecord, AcademicSession, AttendanceEvent, Course, EntityKind, Grade, Operation, Org, OrgKind, Receipt,
-    Record, SchoolEnrollment, Section, SectionEnrollment, SectionStaff, Staff, Student,
+    AcademicRecord, AcademicSession, AttendanceEvent, Course, EntityKind, Grade, Operation, Org, OrgKind,
+    Receipt, Record, SchoolEnrollment, Section, SectionEnrollment, SectionStaff, Staff, Student,
 };
 use ferry_sdk::serde_json::Value;
 use ferry_sdk::{
-    CancelFlag, Committed, EntityPlan, Error, OpenContext, Prepared, Reject, RunSummary, Sink, SinkBatch, Written,
-    tracing,
+    CancelFlag, Committed, EntityPlan, Error, OpenContext, Prepared, Reject, RunSummary, Sink, SinkBatch,
+    Written, tracing,
 };
 
 use crate::api::{Api, Outcome};
@@ -162,7 +162,9 @@ impl Sink for EdFiSink {
             EntityKind::Attendance => keep(&batch, &mut s.attendance)?,
             EntityKind::AcademicRecords => keep(&batch, &mut s.academic_records)?,
             other => {
-                return Err(Error::internal(format!("the edfi sink was given {other}, which it does not take")));
+                return Err(Error::internal(format!(
+                    "the edfi sink was given {other}, which it does not take"
+                )));
             }
         };
         self.counts.entry(batch.entity()).or_default().written += written;
@@ -180,7 +182,8 @@ impl Sink for EdFiSink {
         };
         drop(store);
         let api = Api::new(&self.settings, self.cancel)?;
-        let mut run = Run { docs, late, failed: HashMap::new(), rejected: vec![false; 0], receipts: Vec::new() };
+        let mut run =
+            Run { docs, late, failed: HashMap::new(), rejected: vec![false; 0], receipts: Vec::new() };
         run.rejected = vec![false; run.docs.len()];
         // 1. Descriptors, before any write.
         let missing = check_descriptors(&api, &run.docs)?;
@@ -197,7 +200,11 @@ impl Sink for EdFiSink {
             if let Some(first) = lacking.first() {
                 let why = format!(
                     "descriptor value {first} is not in the ODS{}: add it to the ODS, or map the code to one it holds (descriptor_codes, descriptor_namespaces)",
-                    if lacking.len() > 1 { format!(" (and {} more)", lacking.len() - 1) } else { String::new() }
+                    if lacking.len() > 1 {
+                        format!(" (and {} more)", lacking.len() - 1)
+                    } else {
+                        String::new()
+                    }
                 );
                 run.refuse(i, &why);
             }
@@ -232,7 +239,12 @@ impl Sink for EdFiSink {
         let mut rejects = run.late;
         rejects.extend(warnings);
         landed.refused = rejects.iter().filter(|r| r.is_reject()).count() as u64;
-        tracing::info!(created = landed.created, updated = landed.updated, refused = landed.refused, "Ed-Fi resources");
+        tracing::info!(
+            created = landed.created,
+            updated = landed.updated,
+            refused = landed.refused,
+            "Ed-Fi resources"
+        );
         self.landed = Some(landed);
         self.api = Some(api);
         Ok(Prepared { rejects, receipts: run.receipts, plan })
@@ -240,12 +252,10 @@ impl Sink for EdFiSink {
 
     fn commit(&mut self) -> Result<Committed, Error> {
         let landed = self.landed.take().ok_or_else(|| Error::internal("commit before prepare"))?;
-        let mut notes = vec![
-            format!(
-                "Ed-Fi API (Data Standard {}): {} resource(s) created, {} updated, {} record(s) refused; written as each request was answered (not transactional)",
-                self.settings.data_standard, landed.created, landed.updated, landed.refused
-            ),
-        ];
+        let mut notes = vec![format!(
+            "Ed-Fi API (Data Standard {}): {} resource(s) created, {} updated, {} record(s) refused; written as each request was answered (not transactional)",
+            self.settings.data_standard, landed.created, landed.updated, landed.refused
+        )];
         for (r, (ok, failed)) in &landed.derived {
             notes.push(format!("derived {r}: {ok} written, {failed} refused"));
         }
@@ -287,8 +297,11 @@ fn map_all(m: &mut Mapper<'_>, s: &Store, late: &mut Vec<Reject>, landed: &mut L
         for r in rs {
             if r.meta().op == Operation::Delete {
                 late.push(
-                    Reject::new(R::KIND, "marked for deletion: the Ed-Fi connector does not delete from the ODS (not sent)")
-                        .of(r.meta()),
+                    Reject::new(
+                        R::KIND,
+                        "marked for deletion: the Ed-Fi connector does not delete from the ODS (not sent)",
+                    )
+                    .of(r.meta()),
                 );
                 landed.deletes_skipped += 1;
                 continue;
@@ -379,7 +392,8 @@ impl Run {
         let in_run: HashSet<(&'static str, String)> =
             self.docs.iter().map(|d| (d.resource, d.key_text())).collect();
         for resource in ORDER {
-            let idx: Vec<usize> = (0..self.docs.len()).filter(|i| self.docs[*i].resource == *resource).collect();
+            let idx: Vec<usize> =
+                (0..self.docs.len()).filter(|i| self.docs[*i].resource == *resource).collect();
             for &i in &idx {
                 if let Some(why) = self.failed_parent(i) {
                     self.refuse(i, &why);
@@ -442,7 +456,8 @@ impl Run {
     ) -> Result<(), Error> {
         const CHUNK: usize = 512;
         for resource in ORDER {
-            let idx: Vec<usize> = (0..self.docs.len()).filter(|i| self.docs[*i].resource == *resource).collect();
+            let idx: Vec<usize> =
+                (0..self.docs.len()).filter(|i| self.docs[*i].resource == *resource).collect();
             for &i in &idx {
                 if !self.rejected[i]
                     && let Some(why) = self.failed_parent(i)
@@ -455,8 +470,10 @@ impl Run {
                 if cancel.is_cancelled() {
                     return Err(Error::cancelled());
                 }
-                let items: Vec<(&str, Value)> =
-                    chunk.iter().map(|i| (self.docs[*i].resource, Value::Object(self.docs[*i].body.clone()))).collect();
+                let items: Vec<(&str, Value)> = chunk
+                    .iter()
+                    .map(|i| (self.docs[*i].resource, Value::Object(self.docs[*i].body.clone())))
+                    .collect();
                 let answers = api.post_all(items);
                 for (&i, a) in chunk.iter().zip(answers) {
                     let outcome = a.map_err(|e| {
@@ -472,7 +489,13 @@ impl Run {
         Ok(())
     }
 
-    fn answer(&mut self, i: usize, outcome: Outcome, counts: &mut HashMap<EntityKind, Counts>, landed: &mut Landed) {
+    fn answer(
+        &mut self,
+        i: usize,
+        outcome: Outcome,
+        counts: &mut HashMap<EntityKind, Counts>,
+        landed: &mut Landed,
+    ) {
         let (id, how) = match outcome {
             Outcome::Created(id) => {
                 landed.created += 1;
@@ -508,21 +531,32 @@ impl Run {
     }
 }
 
-/// A 409's reject: the parent named by the API's message among the doc's
-/// references (the ODS names the resource: "The referenced 'Student'
-/// resource does not exist"), else every reference it has.
+/// A 409's reject: the parent the API's message names ("The referenced
+/// 'Student' resource does not exist") among the doc's references, with its
+/// natural key; a parent named that the doc has no reference object for (a
+/// `SchoolYearType`) by the API's name; without a name, every reference.
 fn conflict(d: &Doc, msg: &str) -> String {
-    let lower = msg.to_ascii_lowercase().replace([' ', '\''], "");
-    let named: Vec<&Ref> = d
-        .refs
-        .iter()
-        .filter(|r| {
-            let base = r.field.trim_end_matches("Reference").to_ascii_lowercase();
-            lower.contains(&format!("referenced{base}")) || lower.contains(&base)
-        })
-        .collect();
-    let parents: Vec<String> =
-        if named.is_empty() { d.refs.iter().map(Ref::describe).collect() } else { named.iter().map(|r| r.describe()).collect() };
+    let named = msg
+        .split_once("referenced '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(name, _)| name.to_ascii_lowercase());
+    let parents: Vec<String> = match &named {
+        Some(n) => {
+            let hits: Vec<String> = d
+                .refs
+                .iter()
+                .filter(|r| {
+                    let base = r.field.trim_end_matches("Reference").to_ascii_lowercase();
+                    base == *n
+                        || (base == "educationorganization"
+                            && matches!(n.as_str(), "school" | "localeducationagency"))
+                })
+                .map(Ref::describe)
+                .collect();
+            if hits.is_empty() { vec![msg.split('\'').nth(1).unwrap_or(n).to_owned()] } else { hits }
+        }
+        None => d.refs.iter().map(Ref::describe).collect(),
+    };
     format!(
         "the Ed-Fi API refused it (HTTP 409, unresolved reference): its parent {} does not exist in the ODS ({msg})",
         parents.join(" or ")
@@ -532,10 +566,13 @@ fn conflict(d: &Doc, msg: &str) -> String {
 fn query_of(key: &crate::map::Key) -> Vec<(String, String)> {
     key.iter()
         .map(|(k, v)| {
-            ((*k).to_owned(), match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
+            (
+                (*k).to_owned(),
+                match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            )
         })
         .collect()
 }

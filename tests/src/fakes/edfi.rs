@@ -868,7 +868,9 @@ fn post(s: &mut State, base: &str, resource: &str, body: &[u8]) -> Response<Body
             s.resources.get(*t).is_some_and(|m| {
                 m.values().any(|r| {
                     wanted.iter().all(|(k, v)| {
-                        let k2 = if k == "educationOrganizationId" {
+                        let k2 = if k == "educationOrganizationId"
+                            && matches!(*t, "schools" | "localEducationAgencies")
+                        {
                             if *t == "schools" { "schoolId" } else { "localEducationAgencyId" }
                         } else {
                             k.as_str()
