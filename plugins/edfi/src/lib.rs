@@ -22,8 +22,8 @@ pub struct EdFiPlugin;
 impl Plugin for EdFiPlugin {
     const MANIFEST: &'static str = r#"
 id = "edfi"
-description = "Writes a district to an Ed-Fi ODS/API (Data Standard 5.2, ODS/API 7.x) by natural key, in dependency order; reads it back for ferry verify"
-capabilities = ["source", "sink"]
+description = "Writes a district to an Ed-Fi ODS/API (Data Standard 5.2, ODS/API 7.x) by natural key, in dependency order (reading back for ferry verify is not built yet)"
+capabilities = ["sink"]
 location = "base_url"
 dry_run = true
 transactional = false
