@@ -204,6 +204,29 @@ pub struct Receipt {
     pub source_id: String,
     /// The id the destination gave it.
     pub destination_id: String,
+    /// The key the destination knows it by, when that is not its id (an
+    /// Ed-Fi natural key: `studentUniqueId=604821`), for `ferry verify`.
+    /// Added in ABI 0.2 by name: a receipts batch without the column reads as none.
+    pub natural_key: Option<String>,
+    /// What the destination did: `created`, `updated` (when it says).
+    pub outcome: Option<String>,
+}
+
+impl Receipt {
+    /// A receipt of `source_id` under `destination_id`.
+    pub fn new(
+        entity: impl Into<String>,
+        source_id: impl Into<String>,
+        destination_id: impl Into<String>,
+    ) -> Receipt {
+        Receipt {
+            entity: entity.into(),
+            source_id: source_id.into(),
+            destination_id: destination_id.into(),
+            natural_key: None,
+            outcome: None,
+        }
+    }
 }
 
 /// The Arrow schema of receipts.
@@ -212,6 +235,8 @@ pub fn receipts_schema() -> SchemaRef {
         Field::new("entity", DataType::Utf8, false),
         Field::new("source_id", DataType::Utf8, false),
         Field::new("destination_id", DataType::Utf8, false),
+        Field::new("natural_key", DataType::Utf8, true),
+        Field::new("outcome", DataType::Utf8, true),
     ]))
 }
 
@@ -221,6 +246,8 @@ pub fn receipts_to_batch(receipts: &[Receipt]) -> Result<RecordBatch, SchemaErro
         Arc::new(receipts.iter().map(|r| Some(r.entity.as_str())).collect::<StringArray>()),
         Arc::new(receipts.iter().map(|r| Some(r.source_id.as_str())).collect::<StringArray>()),
         Arc::new(receipts.iter().map(|r| Some(r.destination_id.as_str())).collect::<StringArray>()),
+        Arc::new(receipts.iter().map(|r| r.natural_key.as_deref()).collect::<StringArray>()),
+        Arc::new(receipts.iter().map(|r| r.outcome.as_deref()).collect::<StringArray>()),
     ];
     RecordBatch::try_new(receipts_schema(), cols).map_err(|e| SchemaError(format!("receipts: {e}")))
 }
@@ -228,9 +255,21 @@ pub fn receipts_to_batch(receipts: &[Receipt]) -> Result<RecordBatch, SchemaErro
 /// Receipts back from an Arrow batch.
 pub fn receipts_from_batch(b: &RecordBatch) -> Result<Vec<Receipt>, SchemaError> {
     let (e, s, d) = (text_col(b, "entity")?, text_col(b, "source_id")?, text_col(b, "destination_id")?);
+    // Optional columns, read by name: older plugins send none.
+    let (k, o) = (b.column_by_name("natural_key"), b.column_by_name("outcome"));
+    let (k, o) = (
+        k.and_then(|c| c.as_any().downcast_ref::<StringArray>()),
+        o.and_then(|c| c.as_any().downcast_ref::<StringArray>()),
+    );
     let at = |a: Option<&StringArray>, i| text_at(a, i).unwrap_or_default().to_owned();
     Ok((0..b.num_rows())
-        .map(|i| Receipt { entity: at(e, i), source_id: at(s, i), destination_id: at(d, i) })
+        .map(|i| Receipt {
+            entity: at(e, i),
+            source_id: at(s, i),
+            destination_id: at(d, i),
+            natural_key: text_at(k, i).map(str::to_owned),
+            outcome: text_at(o, i).map(str::to_owned),
+        })
         .collect())
 }
 
@@ -250,8 +289,10 @@ mod tests {
         let d = vec![w, r];
         assert_eq!(diagnostics_from_batch(&diagnostics_to_batch(&d).unwrap()).unwrap(), d);
         assert!(diagnostics_from_batch(&diagnostics_to_batch(&[]).unwrap()).unwrap().is_empty());
-        let rc =
-            vec![Receipt { entity: "students".into(), source_id: "1".into(), destination_id: "S-1".into() }];
+        let mut keyed = Receipt::new("students", "2", "abc");
+        keyed.natural_key = Some("studentUniqueId=2".into());
+        keyed.outcome = Some("created".into());
+        let rc = vec![Receipt::new("students", "1", "S-1"), keyed];
         assert_eq!(receipts_from_batch(&receipts_to_batch(&rc).unwrap()).unwrap(), rc);
     }
 

@@ -60,6 +60,8 @@ mod error;
 pub mod files;
 mod guard;
 mod hash;
+#[cfg(feature = "http")]
+pub mod http;
 mod log;
 mod plugin;
 mod reject;
@@ -78,7 +80,7 @@ pub use source::{BatchBuilder, FieldIssue, Source};
 // Re-exports are part of the SDK's semver surface: a breaking release of one
 // of these is a breaking release of the SDK.
 pub use ferry_model as model;
-pub use ferry_plugin_abi::{EntityPlan, ErrorKind, RunSummary};
+pub use ferry_plugin_abi::{CancelFlag, EntityPlan, ErrorKind, RunSummary};
 pub use serde;
 pub use serde_json;
 pub use tracing;

@@ -87,7 +87,13 @@ impl ReceiptsFile {
         }
         let mut file = Staged::create(&self.target, &self.run_id)?;
         for r in receipts {
-            let v = serde_json::json!({ "entity": r.entity, "source_id": r.source_id, "destination_id": r.destination_id });
+            let mut v = serde_json::json!({ "entity": r.entity, "source_id": r.source_id, "destination_id": r.destination_id });
+            if let Some(k) = &r.natural_key {
+                v["natural_key"] = serde_json::json!(k);
+            }
+            if let Some(o) = &r.outcome {
+                v["outcome"] = serde_json::json!(o);
+            }
             file.line(&v.to_string());
         }
         file.install()?;

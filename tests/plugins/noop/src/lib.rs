@@ -284,11 +284,7 @@ impl Sink for NoopSink {
             self.seen
                 .iter()
                 .skip(late)
-                .map(|(id, _, _)| Receipt {
-                    entity: "students".into(),
-                    source_id: id.clone(),
-                    destination_id: format!("D-{id}"),
-                })
+                .map(|(id, _, _)| Receipt::new("students", id.clone(), format!("D-{id}")))
                 .collect()
         } else {
             Vec::new()
