@@ -141,10 +141,7 @@ fn a_signed_bundle_installs_runs_records_what_ran_verifies_and_is_removed() {
 
     // A changed installed file: verify says which, and the loader refuses it.
     let library = dir.join(lib("ferry-test-plugin-noop").file_name().unwrap());
-    let mut bytes = std::fs::read(&library).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    std::fs::write(&library, bytes).unwrap();
+    flip_last_byte(&library);
     let changed = run(cwd, &["plugins", "verify"]);
     assert_eq!(changed.code, Some(1));
     assert!(

@@ -36,10 +36,7 @@ fn panicky_to_csv(extra: &[&'static str]) -> Vec<&'static str> {
 fn a_tampered_library_whose_manifest_lost_its_sha256_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, library) = packaged_panicky(tmp.path());
-    let mut bytes = std::fs::read(&library).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    std::fs::write(&library, bytes).unwrap();
+    flip_last_byte(&library);
     drop_sha256_line(&dir);
     let paths = [tmp.path().join("pkgs"), plugins_dir()];
 

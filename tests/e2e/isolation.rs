@@ -360,27 +360,8 @@ fn a_stop_reaches_the_isolated_plugin_and_rolls_back() {
 fn the_runner_verifies_the_library_itself() {
     let tmp = tempfile::tempdir().unwrap();
     let pkgs = tmp.path().join("pkgs");
-    ferry(
-        tmp.path(),
-        &[],
-        &[
-            "plugins",
-            "package",
-            lib("ferry-test-plugin-crashy").to_str().unwrap(),
-            "--out",
-            pkgs.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    let libfile = std::fs::read_dir(pkgs.join("crashy"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e != "toml"))
-        .unwrap();
-    let mut bytes = std::fs::read(&libfile).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    std::fs::write(&libfile, bytes).unwrap();
+    let libfile = packaged_library(tmp.path(), &lib("ferry-test-plugin-crashy"), &pkgs);
+    flip_last_byte(&libfile);
     let run = ferry(
         tmp.path(),
         &[pkgs, plugins_dir()],

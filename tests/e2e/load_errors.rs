@@ -98,27 +98,8 @@ fn a_panicking_plugin_becomes_an_error_naming_it() {
 fn a_library_changed_after_packaging_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pkgs");
-    ferry(
-        tmp.path(),
-        &[],
-        &[
-            "plugins",
-            "package",
-            lib("ferry-test-plugin-panicky").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
-    .ok();
-    let libfile = std::fs::read_dir(out.join("panicky"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e != "toml"))
-        .unwrap();
-    let mut bytes = std::fs::read(&libfile).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    std::fs::write(&libfile, bytes).unwrap();
+    let libfile = packaged_library(tmp.path(), &lib("ferry-test-plugin-panicky"), &out);
+    flip_last_byte(&libfile);
     let run = ferry(
         tmp.path(),
         &[out, plugins_dir()],

@@ -120,6 +120,20 @@ pub fn package(cwd: &Path, library: &Path, out: &Path) -> PathBuf {
     PathBuf::from(dir)
 }
 
+/// Changes the last byte of a file: a library altered after it was packaged
+/// or installed.
+pub fn flip_last_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Packages `library` into `out` and returns the packaged copy of the library.
+pub fn packaged_library(cwd: &Path, library: &Path, out: &Path) -> PathBuf {
+    package(cwd, library, out).join(library.file_name().expect("a library file"))
+}
+
 /// Reads a file as UTF-8.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))

@@ -331,7 +331,7 @@ fn manifests_in(dir: &Path) -> Vec<PathBuf> {
         }
         for v in subdirs(&d) {
             let m = v.join(MANIFEST_FILE);
-            if m.is_file() && installed_layout(&m) {
+            if m.is_file() {
                 found.push(m);
             }
         }
@@ -339,21 +339,17 @@ fn manifests_in(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Whether `<root>/<a>/<b>/ferry-plugin.toml` is an installed plugin, `a`
-/// its id and `b` its version (and not, say, a folder of plugin folders
-/// beside the binary).
-fn installed_layout(manifest: &Path) -> bool {
-    let name = |p: Option<&Path>| p.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
-    let version_dir = manifest.parent();
-    let (Some(version), Some(id)) = (name(version_dir), name(version_dir.and_then(Path::parent))) else {
-        return false;
-    };
-    std::fs::read_to_string(manifest).ok().and_then(|t| toml::from_str::<toml::Table>(&t).ok()).is_some_and(
-        |t| {
-            t.get("id").and_then(toml::Value::as_str) == Some(id.as_str())
-                && t.get("version").and_then(toml::Value::as_str) == Some(version.as_str())
-        },
-    )
+/// Whether a manifest found two folders down, `<root>/<a>/<b>/`, is an
+/// installed plugin (`a` its id, `b` its version) and not, say, a plugin
+/// folder inside a folder of plugin folders beside the binary.
+fn installed_layout(root: &Path, entry: &PluginEntry) -> bool {
+    let Ok(rel) = entry.manifest_path.strip_prefix(root) else { return false };
+    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    match parts.as_slice() {
+        [_] | [_, _] => true,
+        [id, version, _] => *id == entry.manifest.id && *version == entry.manifest.version,
+        _ => false,
+    }
 }
 
 /// Scans `dirs` (each holding plugin folders, or being one).
@@ -362,6 +358,7 @@ pub fn discover(dirs: &[SearchDir]) -> Discovery {
     for d in dirs {
         for m in manifests_in(&d.path) {
             match read_manifest(&m) {
+                Ok(entry) if !installed_layout(&d.path, &entry) => {}
                 Ok(entry) => {
                     if !out.all.iter().any(|p| p.manifest_path == entry.manifest_path) {
                         out.all.push(entry);

@@ -398,6 +398,22 @@ fn embedded_manifest(module: PluginModuleRef, path: &Path) -> Result<Manifest, L
     })
 }
 
+/// That the library (its embedded manifest, as it reports it once loaded)
+/// is the plugin its manifest on disk says, in process or in a runner.
+pub(crate) fn check_same_plugin(entry: &PluginEntry, embedded: &Manifest) -> Result<(), LoadError> {
+    if embedded.id == entry.manifest.id && embedded.version == entry.manifest.version {
+        return Ok(());
+    }
+    Err(LoadError(format!(
+        "{} says it is plugin '{}' {}, but its library is '{}' {}; re-package it with `ferry plugins package`",
+        entry.manifest_path.display(),
+        entry.manifest.id,
+        entry.manifest.version,
+        embedded.id,
+        embedded.version
+    )))
+}
+
 /// Loads the library of a plugin found on the search path: checks that the
 /// manifest says it is compatible and that the bytes about to be loaded are
 /// the ones packaged (SHA-256; a manifest without one is refused unless
@@ -434,16 +450,7 @@ pub fn load(entry: &PluginEntry, verification: Verification) -> Result<LoadedPlu
         _ => Ok(()),
     })?;
     let manifest = embedded_manifest(loaded.module, &entry.library)?;
-    if manifest.id != entry.manifest.id || manifest.version != entry.manifest.version {
-        return Err(LoadError(format!(
-            "{} says it is plugin '{}' {}, but its library is '{}' {}; re-package it with `ferry plugins package`",
-            entry.manifest_path.display(),
-            entry.manifest.id,
-            entry.manifest.version,
-            manifest.id,
-            manifest.version
-        )));
-    }
+    check_same_plugin(entry, &manifest)?;
     tracing::info!(
         plugin = %id,
         version = %manifest.version,

@@ -275,16 +275,9 @@ pub fn load(
         runner.kill();
         LoadError(format!("plugin '{id}': its runner sent an unreadable manifest: {e}"))
     })?;
-    if manifest.id != entry.manifest.id || manifest.version != entry.manifest.version {
+    if let Err(e) = crate::loader::check_same_plugin(entry, &manifest) {
         runner.kill();
-        return Err(LoadError(format!(
-            "{} says it is plugin '{}' {}, but its library is '{}' {}; re-package it with `ferry plugins package`",
-            entry.manifest_path.display(),
-            entry.manifest.id,
-            entry.manifest.version,
-            manifest.id,
-            manifest.version
-        )));
+        return Err(e);
     }
     tracing::info!(plugin = %id, pid, "Plugin loaded in an isolated runner (pid {pid}).");
     Ok(crate::loader::LoadedPlugin::isolated(manifest, entry.library.clone(), sha256, runner))
