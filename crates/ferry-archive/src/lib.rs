@@ -42,4 +42,6 @@ pub use format::{ArchiveInfo, Probe, Purpose, open_archive, probe};
 pub use layout::{TableState, create_or_upgrade};
 pub use reader::{Archive, Info, QueryResult, text};
 pub use schema::SCHEMA_VERSION;
-pub use verify::{RecordHash, TableVerification, integrity_check, record_hashes, table_checksum, verify};
+pub use verify::{
+    RecordHash, TableVerification, integrity_check, record_hashes, record_hashes_over, table_checksum, verify,
+};

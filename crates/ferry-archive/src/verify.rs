@@ -62,12 +62,54 @@ pub struct RecordHash {
 /// The hash of every record of every entity table (see [`RecordHash`]),
 /// sorted by entity, system and id.
 pub fn record_hashes(path: &Path) -> Result<Vec<RecordHash>, ArchiveError> {
+    record_hashes_of(path, None)
+}
+
+/// Like [`record_hashes`], over only the canonical fields `only` names per
+/// entity (the code value of a code field, not its original text; no
+/// alternative ids nor extensions), and only for those entities: for
+/// reconciling with a destination that keeps less than the model (an Ed-Fi
+/// API read back). A field the model does not have is an error naming it.
+pub fn record_hashes_over(
+    path: &Path,
+    only: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<Vec<RecordHash>, ArchiveError> {
+    for (entity, fields) in only {
+        let Some(t) = tables().into_iter().find(|t| t.name() == entity) else {
+            return Err(ArchiveError::new(
+                ErrorKind::Config,
+                format!("{entity} is not an entity of the model"),
+            ));
+        };
+        for f in fields {
+            if !t.entity.fields().iter().any(|d| d.name == f) {
+                return Err(ArchiveError::new(
+                    ErrorKind::Config,
+                    format!("{entity}.{f} is not a field of the model"),
+                ));
+            }
+        }
+    }
+    record_hashes_of(path, Some(only))
+}
+
+fn record_hashes_of(
+    path: &Path,
+    only: Option<&std::collections::BTreeMap<String, Vec<String>>>,
+) -> Result<Vec<RecordHash>, ArchiveError> {
     use crate::schema::Role;
     let conn = open_archive(path, Purpose::Records)?;
     let e = |err: rusqlite::Error| db_error(&err, "cannot read the archive", path);
     let mut out = Vec::new();
     let mut enc = RowEncoder::default();
     for t in tables() {
+        let wanted = match only {
+            Some(only) => match only.get(t.name()) {
+                Some(f) => Some(f),
+                None => continue,
+            },
+            None => None,
+        };
         let have = table_columns(&conn, t.name()).map_err(e)?;
         if have.is_empty() {
             continue;
@@ -75,8 +117,11 @@ pub fn record_hashes(path: &Path) -> Result<Vec<RecordHash>, ArchiveError> {
         let content: Vec<String> = t
             .columns
             .iter()
-            .filter(|c| {
-                matches!(c.role, Role::Field(_) | Role::CodeOriginal(_) | Role::AltIds | Role::Extensions)
+            .filter(|c| match wanted {
+                Some(w) => matches!(c.role, Role::Field(d) if w.iter().any(|f| f == d.name)),
+                None => {
+                    matches!(c.role, Role::Field(_) | Role::CodeOriginal(_) | Role::AltIds | Role::Extensions)
+                }
             })
             .map(|c| if have.contains(&c.name) { quote(&c.name) } else { "NULL".to_owned() })
             .collect();

@@ -69,6 +69,15 @@ fn yes() -> bool {
 /// [destination.accepts]
 /// "students.grade_level" = ["PK", "KG", "01", "02"]
 /// ```
+///
+/// A plugin that is also the source reading its destination back (for
+/// `ferry verify`) but cannot return every field it was given (an API that
+/// keeps less than the model) lists what it does return:
+///
+/// ```toml
+/// [destination]
+/// read_back = ["students.first_name", "students.birth_date", "school_enrollments.entry_date"]
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DestinationRules {
     /// The entities the sink writes, when fewer than the manifest's
@@ -82,12 +91,32 @@ pub struct DestinationRules {
     /// destination can hold; a field not listed takes its whole code set.
     #[serde(default)]
     pub accepts: BTreeMap<String, Vec<String>>,
+    /// The fields (`entity.field`) its source returns when it reads the
+    /// destination back; empty: every field of every entity it writes.
+    /// `ferry verify` then compares only these fields, and only these
+    /// entities (added in ABI 0.2 as a key with a default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_back: Vec<String>,
 }
 
 impl DestinationRules {
     /// Whether nothing is declared.
     pub fn is_empty(&self) -> bool {
-        self.entities.is_empty() && self.requires.is_empty() && self.accepts.is_empty()
+        self.entities.is_empty()
+            && self.requires.is_empty()
+            && self.accepts.is_empty()
+            && self.read_back.is_empty()
+    }
+
+    /// The fields read back, by entity (empty when every field is).
+    pub fn read_back_fields(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in &self.read_back {
+            if let Some((e, name)) = f.split_once('.') {
+                out.entry(e.to_owned()).or_default().push(name.to_owned());
+            }
+        }
+        out
     }
 }
 

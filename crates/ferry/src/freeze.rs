@@ -78,8 +78,20 @@ pub(crate) fn read_source(
 }
 
 pub(crate) fn records_tsv(archive: &Path) -> anyhow::Result<(String, u64)> {
+    records_tsv_over(archive, None)
+}
+
+/// [`records_tsv`] over only the fields `only` names per entity (see
+/// [`ferry_archive::record_hashes_over`]); `None`: every field.
+fn records_tsv_over(
+    archive: &Path,
+    only: Option<&BTreeMap<String, Vec<String>>>,
+) -> anyhow::Result<(String, u64)> {
     let mut text = String::new();
-    let hashes = ferry_archive::record_hashes(archive)?;
+    let hashes = match only {
+        Some(only) => ferry_archive::record_hashes_over(archive, only)?,
+        None => ferry_archive::record_hashes(archive)?,
+    };
     for r in &hashes {
         let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
         let _ = writeln!(text, "{}\t{}\t{}\t{:032x}", r.entity, clean(&r.system), clean(&r.id), r.hash);
@@ -520,7 +532,7 @@ pub fn verify_destination(
     };
     let tmp = project.root.join(format!("snapshots/.reconcile-{}.partial", std::process::id()));
     let mut inputs = Vec::new();
-    let (read_back, taken) = match plan {
+    let (read_back, mut taken) = match plan {
         Some(p) => {
             let loaded = crate::plan::Loaded::read(p)?;
             inputs.push(p.to_owned());
@@ -546,6 +558,23 @@ pub fn verify_destination(
         }
         None => (to.to_owned(), None),
     };
+    // A destination that keeps less than the model (an API) says in its
+    // manifest which fields its source returns: only those are compared,
+    // and only for the entities it reads back.
+    let back_plugin = read_back.split_once(':').map_or(read_back.as_str(), |(p, _)| p).to_owned();
+    let fields: BTreeMap<String, Vec<String>> =
+        ferry_host::discovery::discover(&ferry_host::discovery::search_dirs())
+            .select(&back_plugin)
+            .map(|e| e.manifest.destination.read_back_fields())
+            .unwrap_or_default();
+    let only = (!fields.is_empty()).then_some(&fields);
+    if let Some(only) = only {
+        let read: Vec<String> = only.keys().cloned().collect();
+        taken = Some(match taken {
+            Some(t) => t.into_iter().filter(|e| read.contains(e)).collect(),
+            None => read,
+        });
+    }
     let read = (|| {
         crate::project::private_dir(&tmp)?;
         let expected = match plan {
@@ -561,13 +590,14 @@ pub fn verify_destination(
                     &tmp.join("expected-rejects.jsonl"),
                     &extra,
                 )?;
-                records_tsv(&tmp.join("expected.sqlite"))?.0
+                records_tsv_over(&tmp.join("expected.sqlite"), only)?.0
             }
+            None if only.is_some() => records_tsv_over(&snap.join(SNAPSHOT), only)?.0,
             None => std::fs::read_to_string(snap.join(RECORDS))
                 .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?,
         };
         read_source(&read_back, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
-        Ok::<_, anyhow::Error>((expected, records_tsv(&tmp.join(SNAPSHOT))?))
+        Ok::<_, anyhow::Error>((expected, records_tsv_over(&tmp.join(SNAPSHOT), only)?))
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     let (frozen_text, (live_text, _)) = read?;
@@ -621,11 +651,17 @@ pub fn verify_destination(
         "plan": plan.map(|p| project.relative(p)),
         "entities": entities,
         "not_taken_by_the_destination": not_taken,
+        "compared_fields": only,
     });
     let stamp = started_at.replace([':', '-'], "");
     let report =
         project.write_report(&format!("verify-{stamp}.json"), &serde_json::to_string_pretty(&json)?)?;
     let mut md = format!("# Reconciliation of {to} with {}\n\n", project.relative(&snap));
+    let compared =
+        only.map(|o| o.iter().map(|(e, f)| format!("{e} ({})", f.join(", "))).collect::<Vec<_>>().join("; "));
+    if let Some(c) = &compared {
+        let _ = writeln!(md, "Compared over the fields {to} reads back: {c}.\n");
+    }
     md.push_str("| entity | snapshot | destination | rejected | missing | unexpected | differing |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for r in &entities {
         let _ = writeln!(
@@ -711,6 +747,13 @@ pub fn verify_destination(
                         outln!("  {} {what}: {}", r.entity, some_ids(ids));
                     }
                 }
+            }
+            if let Some(c) = &compared {
+                outln!("Compared over the fields the destination reads back: {c}");
+            }
+            if !not_taken.is_empty() {
+                let n: Vec<String> = not_taken.iter().map(|(e, n)| format!("{e} ({n})")).collect();
+                outln!("Not compared (the destination does not take or read back): {}", n.join(", "));
             }
             outln!("Reports: {report}, {md_report}");
             outln!("Open in a browser: {html_report}");

@@ -65,17 +65,61 @@ impl Api {
 
     /// GETs of `resource` with `query`, every page; in one vector.
     pub fn get_all(&self, resource: &str, query: &[(String, String)]) -> Result<Vec<Value>, Error> {
+        self.get_all_from(resource, query, 0)
+    }
+
+    /// Every resource of `resource`: the first page with `totalCount=true`,
+    /// then the other pages the count implies, at most `concurrency` at
+    /// once, in order; and the count the API gave (`None` when it gave none:
+    /// the pages are then read one after another until a short one).
+    pub fn get_pages(&self, resource: &str) -> Result<(Vec<Value>, Option<u64>), Error> {
+        let limit = self.settings.page_size;
+        let page = |offset: usize, count: bool| {
+            let mut r =
+                Request::get(self.settings.resource_url(resource)).header("accept", "application/json");
+            r.query.push(("offset".into(), offset.to_string()));
+            r.query.push(("limit".into(), limit.to_string()));
+            if count {
+                r.query.push(("totalCount".into(), "true".into()));
+            }
+            r
+        };
+        let first = self.http.send(page(0, true))?.error_for_status()?;
+        let total = first.header("total-count").and_then(|t| t.trim().parse::<u64>().ok());
+        let mut out: Vec<Value> = first.json()?;
+        let Some(total) = total else {
+            if out.len() < limit {
+                return Ok((out, None));
+            }
+            let rest = self.get_all_from(resource, &[], out.len())?;
+            out.extend(rest);
+            return Ok((out, None));
+        };
+        let offsets: Vec<usize> = (1..).map(|i| i * limit).take_while(|o| (*o as u64) < total).collect();
+        for r in self.http.send_all(offsets.into_iter().map(|o| page(o, false)).collect()) {
+            let items: Vec<Value> = r?.error_for_status()?.json()?;
+            out.extend(items);
+        }
+        Ok((out, Some(total)))
+    }
+
+    /// The pages of `resource` with `query` from `offset` on, one after
+    /// another until a short one.
+    fn get_all_from(
+        &self,
+        resource: &str,
+        query: &[(String, String)],
+        mut offset: usize,
+    ) -> Result<Vec<Value>, Error> {
         let mut out = Vec::new();
         let limit = self.settings.page_size;
-        let mut offset = 0;
         loop {
             let mut r =
                 Request::get(self.settings.resource_url(resource)).header("accept", "application/json");
             r.query = query.to_vec();
             r.query.push(("offset".into(), offset.to_string()));
             r.query.push(("limit".into(), limit.to_string()));
-            let resp = self.http.send(r)?.error_for_status()?;
-            let page: Vec<Value> = resp.json()?;
+            let page: Vec<Value> = self.http.send(r)?.error_for_status()?.json()?;
             let n = page.len();
             out.extend(page);
             if n < limit {

@@ -215,6 +215,25 @@ impl<'a> Codes<'a> {
         self.lookup(descriptor, key).map(|c| self.raw(descriptor, c))
     }
 
+    /// The canonical code of a descriptor value read back (a URI or a bare
+    /// code value): the first canonical code of `T` mapped to it by the
+    /// settings, else by the defaults; a value mapped from none is
+    /// normalized like a source's own text. The original is the code value.
+    pub fn back<T: CodeSet>(&self, descriptor: &str, uri: &str) -> Code<T> {
+        let value = Descriptor::parse(uri).map_or_else(|| uri.to_owned(), |(_, _, c)| c);
+        let own = self.settings.descriptor_codes.get(descriptor).into_iter().flatten();
+        let defaults = DEFAULTS.iter().filter(|(d, _)| *d == descriptor).flat_map(|(_, t)| t.iter());
+        let found = own
+            .filter(|(_, v)| **v == value)
+            .map(|(k, _)| k.as_str())
+            .chain(defaults.filter(|(_, v)| *v == value).map(|(k, _)| *k))
+            .find_map(T::from_canonical);
+        match found {
+            Some(t) => Code::mapped(t, value),
+            None => Code::normalize(&value),
+        }
+    }
+
     /// The descriptor of a coded value: its canonical code mapped, or, for a
     /// code with no canonical value (`Other`) or none mapped, the source's
     /// original value as the code value (so that the descriptor check names

@@ -13,8 +13,9 @@ pub mod descriptors;
 pub mod map;
 pub mod settings;
 mod sink;
+pub mod source;
 
-use ferry_sdk::{Error, OpenContext, Plugin, Sink};
+use ferry_sdk::{Error, OpenContext, Plugin, Sink, Source};
 
 /// The Ed-Fi plugin.
 pub struct EdFiPlugin;
@@ -22,8 +23,8 @@ pub struct EdFiPlugin;
 impl Plugin for EdFiPlugin {
     const MANIFEST: &'static str = r#"
 id = "edfi"
-description = "Writes a district to an Ed-Fi ODS/API (Data Standard 5.2, ODS/API 7.x) by natural key, in dependency order (reading back for ferry verify is not built yet)"
-capabilities = ["sink"]
+description = "Writes a district to an Ed-Fi ODS/API (Data Standard 5.2, ODS/API 7.x) by natural key, in dependency order, and reads it back for ferry verify"
+capabilities = ["source", "sink"]
 location = "base_url"
 dry_run = true
 transactional = false
@@ -36,6 +37,20 @@ entities = [
 requires = [
     "students.birth_date", "school_enrollments.grade_level", "academic_sessions.org_id",
     "section_staff.role",
+]
+# What the source returns when it reads the ODS back (ferry verify compares these).
+read_back = [
+    "orgs.kind", "orgs.name", "orgs.parent_id",
+    "academic_sessions.title", "academic_sessions.start_date", "academic_sessions.end_date",
+    "academic_sessions.org_id",
+    "courses.course_number", "courses.title",
+    "students.first_name", "students.middle_name", "students.last_name", "students.birth_date",
+    "staff.first_name", "staff.middle_name", "staff.last_name",
+    "sections.course_id",
+    "school_enrollments.student_id", "school_enrollments.school_id", "school_enrollments.entry_date",
+    "school_enrollments.exit_date", "school_enrollments.grade_level", "school_enrollments.primary",
+    "section_enrollments.student_id", "section_enrollments.section_id", "section_enrollments.exit_date",
+    "section_staff.section_id", "section_staff.staff_id", "section_staff.end_date",
 ]
 [destination.accepts]
 "orgs.kind" = ["district", "school"]
@@ -112,7 +127,15 @@ description = "Source: records per GET page (default 500, the ODS/API's maximum)
 [config.system]
 type = "string"
 description = "Source: the source system stamped on the records read back (default edfi)."
+
+[config.receipts]
+type = "string"
+description = "Source: the receipts of the run that wrote the ODS (its ferry-receipts.jsonl), which give the records read back their source ids; without them a record's id is its natural key."
 "#;
+
+    fn open_source(ctx: &OpenContext) -> Result<Box<dyn Source>, Error> {
+        Ok(Box::new(source::EdFiSource::open(ctx)?))
+    }
 
     fn open_sink(ctx: &OpenContext) -> Result<Box<dyn Sink>, Error> {
         Ok(Box::new(sink::EdFiSink::open(ctx)?))
@@ -130,6 +153,8 @@ mod tests {
         let m = ferry_sdk::testkit::manifest::<EdFiPlugin>().unwrap();
         assert_eq!(m.id, "edfi");
         assert!(m.is_sink());
+        assert!(m.is_source());
+        assert!(!m.destination.read_back.is_empty());
         assert!(!m.transactional, "an API sink cannot undo its writes");
         assert!(m.dry_run);
         assert!(m.config["client_secret"].secret);

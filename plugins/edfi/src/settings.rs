@@ -74,6 +74,12 @@ pub struct Settings {
     /// Source: the source system stamped on the records read back (default `edfi`).
     #[serde(default)]
     pub system: Option<String>,
+    /// Source: the receipts of the runs that wrote the ODS
+    /// (`ferry-receipts.jsonl`), to give the records read back the source
+    /// ids they were written from; without them, a record's id is its
+    /// Ed-Fi natural key.
+    #[serde(default)]
+    pub receipts: Option<String>,
 }
 
 fn default_standard() -> String {

@@ -321,3 +321,95 @@ fn bad_settings_are_refused_naming_the_key() {
     assert!(!e.message.contains("wrong"), "the secret is never in a message: {}", e.message);
     assert_eq!(fake.stats().posts, 0);
 }
+
+/// The fields of `R` the manifest says are read back, of every record of
+/// `out`, by source id (a code by its canonical value).
+fn read_back_of<R: Record>(
+    out: &SourceOutput,
+    fields: &[String],
+) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    out.records::<R>()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let vals = fields
+                .iter()
+                .map(|f| {
+                    let v = match access::get(r, f) {
+                        Some(ferry_sdk::model::Value::Code { code, .. }) => code.to_owned(),
+                        Some(v) => format!("{v:?}"),
+                        None => "none".into(),
+                    };
+                    (f.clone(), v)
+                })
+                .collect();
+            (r.meta().source.id.clone(), vals)
+        })
+        .collect()
+}
+
+#[test]
+fn the_ods_reads_back_as_it_was_written_under_the_source_ids_of_its_receipts() {
+    let fake = FakeEdFi::start();
+    let input = district(12);
+    let o = run(&fake, &input, false);
+    assert!(o.rejects.is_empty(), "{:?}", o.rejects);
+    let tmp = tempfile::tempdir().unwrap();
+    let receipts = tmp.path().join("ferry-receipts.jsonl");
+    let lines: Vec<String> = o
+        .receipts
+        .iter()
+        .map(|r| {
+            json!({ "entity": r.entity, "source_id": r.source_id, "destination_id": r.destination_id,
+                    "natural_key": r.natural_key, "outcome": r.outcome })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&receipts, lines.join("\n")).unwrap();
+    let mut cfg = config(&fake);
+    cfg["receipts"] = json!("ferry-receipts.jsonl");
+    cfg["page_size"] = json!(5); // several pages, fetched at once after the counted first
+    let back = ferry_sdk::testkit::run_source::<EdFiPlugin>(&cfg, tmp.path(), 7).unwrap();
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    let m = ferry_sdk::testkit::manifest::<EdFiPlugin>().unwrap();
+    let fields = m.destination.read_back_fields();
+    macro_rules! same {
+        ($t:ty) => {{
+            let f = &fields[<$t>::KIND.name()];
+            let (want, got) = (read_back_of::<$t>(&input, f), read_back_of::<$t>(&back, f));
+            assert_eq!(got, want, "{}", <$t>::KIND);
+            assert!(!want.is_empty());
+        }};
+    }
+    same!(Org);
+    same!(AcademicSession);
+    same!(Course);
+    same!(Student);
+    same!(Staff);
+    same!(Section);
+    same!(SchoolEnrollment);
+    same!(SectionEnrollment);
+    same!(SectionStaff);
+    // The grading period made for the grades is no record of its own.
+    assert_eq!(back.count(EntityKind::AcademicSessions), 2);
+    // Without receipts the ids are the natural keys, references included.
+    let mut bare = config(&fake);
+    bare["page_size"] = json!(500);
+    let back = ferry_sdk::testkit::run_source::<EdFiPlugin>(&bare, tmp.path(), 100).unwrap();
+    let st = back.records::<Student>().unwrap();
+    assert!(st.iter().any(|s| s.meta.source.id == "students: studentUniqueId=000001"), "{:?}", st[0].meta);
+    let en = back.records::<SchoolEnrollment>().unwrap();
+    assert!(en.iter().all(|e| e.student_id.as_deref().is_some_and(|s| s.starts_with("students: "))));
+}
+
+#[test]
+fn a_missing_receipts_file_is_named() {
+    let fake = FakeEdFi::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(&fake);
+    cfg["receipts"] = json!("nowhere.jsonl");
+    let Err(e) = ferry_sdk::testkit::run_source::<EdFiPlugin>(&cfg, tmp.path(), 100) else {
+        panic!("a missing receipts file was accepted")
+    };
+    assert!(e.to_string().contains("nowhere.jsonl"), "{e}");
+}
