@@ -27,6 +27,8 @@
 //! - `browser`: every HTML report in headless Chromium (no console errors, no requests, the
 //!   headline figures of the JSON report, a screenshot and PDFs kept), through `cdp`, a small
 //!   DevTools protocol client over `--remote-debugging-pipe`;
+//! - `edfi`: a generated district through the Ed-Fi connector into the fake Ed-Fi API, and `ferry verify`
+//!   reading it back;
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive;
 //! - `isolation`: `--isolate`: runners that segfault, abort, are killed, pass their memory or time
 //!   limit, or are stopped, each failing the run cleanly; isolated runs write what in-process runs write.
@@ -46,6 +48,7 @@ mod checks;
 mod commit;
 mod core2;
 mod csv_to_csv;
+mod edfi;
 #[cfg(unix)]
 mod faults;
 mod integrity;

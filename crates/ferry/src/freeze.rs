@@ -590,17 +590,25 @@ pub fn verify_destination(
                     &tmp.join("expected-rejects.jsonl"),
                     &extra,
                 )?;
-                records_tsv_over(&tmp.join("expected.sqlite"), only)?.0
+                tmp.join("expected.sqlite")
             }
-            None if only.is_some() => records_tsv_over(&snap.join(SNAPSHOT), only)?.0,
-            None => std::fs::read_to_string(snap.join(RECORDS))
-                .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?,
+            None => snap.join(SNAPSHOT),
+        };
+        let (expected, all) = match (plan, only) {
+            (None, None) => {
+                let text = std::fs::read_to_string(snap.join(RECORDS))
+                    .with_context(|| format!("cannot read {}", snap.join(RECORDS).display()))?;
+                (text, None)
+            }
+            (Some(_), None) => (records_tsv(&expected)?.0, None),
+            // Partly read back: what is not compared is still counted.
+            (_, Some(_)) => (records_tsv_over(&expected, only)?.0, Some(records_tsv(&expected)?.0)),
         };
         read_source(&read_back, &[], &tmp.join(SNAPSHOT), &tmp.join("rejects.jsonl"), &[])?;
-        Ok::<_, anyhow::Error>((expected, records_tsv_over(&tmp.join(SNAPSHOT), only)?))
+        Ok::<_, anyhow::Error>((expected, all, records_tsv_over(&tmp.join(SNAPSHOT), only)?))
     })();
     let _ = std::fs::remove_dir_all(&tmp);
-    let (frozen_text, (live_text, _)) = read?;
+    let (frozen_text, all_text, (live_text, _)) = read?;
     let to = read_back.as_str();
     // Joined by entity and id: a destination read back names its own source system.
     let by_id = |text: &str| -> BTreeMap<(String, String), String> {
@@ -608,6 +616,13 @@ pub fn verify_destination(
     };
     let (mut frozen, live) = (by_id(&frozen_text), by_id(&live_text));
     let mut not_taken: BTreeMap<String, u64> = BTreeMap::new();
+    if let (Some(all), Some(only)) = (&all_text, only) {
+        for ((e, _, _), _) in parse_records(all) {
+            if !only.contains_key(&e) {
+                *not_taken.entry(e).or_default() += 1;
+            }
+        }
+    }
     if let Some(taken) = &taken {
         frozen.retain(|(e, _), _| {
             let keep = taken.contains(e);
