@@ -14,8 +14,13 @@
 //!    bench makes at `target/bench/venv`, script in `xtask/duckdb_load.py`).
 //!    Ferry's runs are [`FERRY_ARCHIVE_RUNS`].
 //!
+//! 5. The Ed-Fi connector against the fake Ed-Fi API (`edfi`): a smaller
+//!    generated district written to it and read back, records per second.
+//!
 //! `cargo xtask bench --peers-only [--students N | --export DIR]` runs the
-//! two peers alone and prints their figures, table by table.
+//! two peers alone and prints their figures, table by table;
+//! `cargo xtask bench --edfi-only [--quick] [--students N] [--debug]` runs
+//! section 5 alone and prints it.
 //!
 //! Wall time comes from the run report (a peer's: its whole process); peak
 //! memory is the process's VmHWM, polled from /proc while it runs (Linux).
@@ -27,6 +32,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::tasks::{self, Result};
+
+mod edfi;
 
 /// Everything after this line of docs/performance.md is kept across runs.
 const NOTES_MARKER: &str = "<!-- analysis: kept across `cargo xtask bench` runs -->";
@@ -232,9 +239,11 @@ struct BenchArgs {
     /// With `--isolation-only`: the debug build (the tests' binaries), for a
     /// quick look at gross costs; never for the figures of the docs.
     debug: bool,
+    /// Only the Ed-Fi section, printed, not written.
+    edfi_only: bool,
 }
 
-const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]\n       cargo xtask bench --isolation-only [--quick] [--students N] [--debug]";
+const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]\n       cargo xtask bench --isolation-only [--quick] [--students N] [--debug]\n       cargo xtask bench --edfi-only [--quick] [--students N] [--debug]";
 
 impl BenchArgs {
     fn parse(args: &[String]) -> Result<BenchArgs> {
@@ -245,6 +254,7 @@ impl BenchArgs {
             export: None,
             isolation_only: false,
             debug: false,
+            edfi_only: false,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -253,6 +263,7 @@ impl BenchArgs {
                 "--quick" => b.quick = true,
                 "--peers-only" => b.peers_only = true,
                 "--isolation-only" => b.isolation_only = true,
+                "--edfi-only" => b.edfi_only = true,
                 "--debug" => b.debug = true,
                 "--students" => {
                     b.students = Some(value(a)?.parse().map_err(|e| format!("--students: {e}"))?);
@@ -261,8 +272,8 @@ impl BenchArgs {
                 other => return Err(format!("bench: unknown argument {other:?}\n{BENCH_USAGE}")),
             }
         }
-        if b.debug && !b.isolation_only {
-            return Err(format!("bench: --debug goes with --isolation-only\n{BENCH_USAGE}"));
+        if b.debug && !b.isolation_only && !b.edfi_only {
+            return Err(format!("bench: --debug goes with --isolation-only or --edfi-only\n{BENCH_USAGE}"));
         }
         if b.export.is_some() && (!b.peers_only || b.students.is_some()) {
             return Err(format!("bench: --export goes with --peers-only, without --students\n{BENCH_USAGE}"));
@@ -272,6 +283,15 @@ impl BenchArgs {
 
     fn students(&self) -> u32 {
         self.students.unwrap_or(if self.quick { 10_000 } else { 100_000 })
+    }
+
+    /// Students of the Ed-Fi section's district: every record is a request.
+    fn edfi_students(&self) -> u32 {
+        match (self.edfi_only, self.students) {
+            (true, Some(n)) => n,
+            _ if self.quick => 200,
+            _ => 1_000,
+        }
     }
 }
 
@@ -306,6 +326,13 @@ pub fn run(args: &[String]) -> Result {
     }
     if args.isolation_only {
         return isolation_only(&args);
+    }
+    if args.edfi_only {
+        let built = tasks::build_plugins(!args.debug)?;
+        let bench_dir = tasks::target_dir().join(if args.debug { "bench-debug" } else { "bench" });
+        let f = edfi::run(&built.ferry, &built.plugins, &bench_dir, args.edfi_students(), !args.debug)?;
+        println!("{}", f.markdown(5));
+        return Ok(());
     }
     let quick = args.quick;
     // The DuckDB peer's venv first: a missing python3 or pip fails here,
@@ -468,6 +495,10 @@ pub fn run(args: &[String]) -> Result {
         writeln!(md, "\nThe source keeps each raw row for the archive (`keep_raw_rows`, on by default).\n");
 
     archive_section(&mut md, &ferry, &plugin_path, &ps_dir, &export, &manifest)?;
+
+    let f = edfi::run(&ferry, &plugins, &bench_dir, args.edfi_students(), true)?;
+    md.push_str(&f.markdown(5));
+    md.push('\n');
 
     let path = root.join("docs/performance.md");
     // The hand-written analysis below the marker survives a new run.
