@@ -130,8 +130,13 @@ pub fn install(bundle_path: &Path, root: &Path, allow_unsigned: bool) -> Result<
     let dir = plugin_dir.join(&m.version);
     std::fs::create_dir_all(&plugin_dir).map_err(io(&plugin_dir))?;
     remove_stale_staging(&plugin_dir);
+    let file_name = Path::new(&lib.file)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .ok_or_else(|| BundleError(format!("bundle {name}: library {} has no file name", lib.file)))?;
     if dir.exists() {
-        let same = InstallRecord::read(&dir).is_some_and(|r| r.files.values().any(|h| *h == lib.sha256));
+        // The same build: the library installed under this name has this hash.
+        let same = InstallRecord::read(&dir).is_some_and(|r| r.files.get(&file_name) == Some(&lib.sha256));
         if same {
             return Ok(Installed {
                 id: m.id.clone(),
@@ -151,10 +156,6 @@ pub fn install(bundle_path: &Path, root: &Path, allow_unsigned: bool) -> Result<
         )));
     }
 
-    let file_name = Path::new(&lib.file)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .ok_or_else(|| BundleError(format!("bundle {name}: library {} has no file name", lib.file)))?;
     let mut manifest = m.clone();
     manifest.target = Some(lib.target.clone());
     manifest.library = Some(file_name.clone());
