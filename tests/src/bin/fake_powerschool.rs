@@ -9,6 +9,8 @@
 //! Prints `url=http://127.0.0.1:PORT`, `client_id=…` and `client_secret=…`
 //! on stdout, one a line, then serves until its stdin is closed.
 
+#![allow(clippy::print_stderr, reason = "a command-line tool reports its usage and what it served")]
+
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;

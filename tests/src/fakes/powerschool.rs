@@ -254,7 +254,7 @@ async fn handle(state: Arc<Mutex<State>>, req: axum::extract::Request) -> Respon
         }
         if let Some(n) = s.opts.throttle_every
             && n > 0
-            && s.stats.data_requests % n == 0
+            && s.stats.data_requests.is_multiple_of(n)
         {
             s.stats.throttled += 1;
             let after = s.opts.retry_after.to_string();

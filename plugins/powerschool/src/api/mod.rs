@@ -114,7 +114,7 @@ pub fn stage(ctx: &OpenContext, cfg: &SourceConfig) -> Result<Staged, Error> {
     };
     let auth =
         Auth::ClientCredentials(ClientCredentials::new(format!("{base}/oauth/access_token"), id, secret));
-    let http = HttpClient::new(settings, auth, ctx.cancel.clone())?;
+    let http = HttpClient::new(settings, auth, ctx.cancel)?;
     let dir = ctx.resolve(cfg.state_dir.as_deref().unwrap_or(DEFAULT_STATE_DIR));
     private_dir(&dir)?;
     let pages_dir = dir.join(PAGES_DIR);
@@ -364,7 +364,7 @@ impl Reader<'_> {
             }
         };
         let resp = self.http.send(req)?;
-        if matches!(resp.status, 403 | 404 | 405) {
+        if matches!(resp.status, 403..=405) {
             let why = match resp.status {
                 403 => "403, not granted",
                 404 => "404, not on the server",
