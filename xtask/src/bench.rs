@@ -1051,7 +1051,7 @@ fn api_section(ferry: &Path, plugins: &Path, fake: &Path, work: &Path, export: &
     }
     let _ = writeln!(
         md,
-        "\nThe API read fetches every page over loopback HTTP from the fake server (no latency, no 429s), brings each JSON record down to an export row, stages the pages in an owner-only folder, then maps them as the export read does; the API mode reads the tables the connector maps, not the district's `U_`/`S_` extension tables, so it reads fewer records than the export. A real server's latency and rate limits, not the connector, set the pace of a real read.\n"
+        "\nThe API read fetches every page over loopback HTTP from the fake server (no latency, no 429s), brings each JSON record down to an export row, stages the pages in an owner-only folder, then maps them as the export read does; by default the API mode reads the tables the connector maps, not the district's `U_`/`S_` extension tables (they would be listed in `tables`), so the students carry fewer extensions than from the export. A real server's latency and rate limits, not the connector, set the pace of a real read.\n"
     );
     Ok(md)
 }

@@ -151,6 +151,32 @@ fn short_lived_tokens_are_refreshed() {
 }
 
 #[test]
+fn a_token_that_dies_early_is_fetched_again_on_the_401() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    district(&export, 20);
+    let fake = FakePowerSchool::serve_folder(
+        &export,
+        Options {
+            token_dies_after: Some(Duration::from_millis(400)),
+            latency: Duration::from_millis(15),
+            max_page_size: 50,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let cfg = api_config(&fake, &tmp.path().join("s"));
+    let out = testkit::run_source::<PowerSchoolPlugin>(&cfg, tmp.path(), 500).unwrap();
+    assert!(out.count(EntityKind::Students) > 0);
+    let s = fake.stats();
+    assert!(
+        s.unauthorized >= 1 && s.tokens_issued >= 2,
+        "the expired token was refused and a new one fetched: {s:?}"
+    );
+}
+
+#[test]
 fn a_count_that_disagrees_names_the_table() {
     let tmp = tempfile::tempdir().unwrap();
     let export = tmp.path().join("export");
@@ -168,6 +194,56 @@ fn a_count_that_disagrees_names_the_table() {
     warn["count_check"] = json!("warn");
     let out = testkit::run_source::<PowerSchoolPlugin>(&warn, tmp.path(), 500).unwrap();
     assert!(out.count(EntityKind::Courses) > 0);
+}
+
+#[test]
+fn a_resumed_read_keeps_the_tables_read_and_reads_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    district(&export, 30);
+    let whole =
+        testkit::run_source::<PowerSchoolPlugin>(&json!({ "directory": export }), tmp.path(), 500).unwrap();
+    let fake = FakePowerSchool::serve_folder(
+        &export,
+        Options {
+            max_page_size: 20,
+            count_offset: [("sections".to_owned(), 1)].into(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let state = tmp.path().join("s");
+    let cfg = api_config(&fake, &state);
+    // The first read stops at Sections (its count disagrees).
+    let e = testkit::run_source::<PowerSchoolPlugin>(&cfg, tmp.path(), 500).unwrap_err();
+    assert!(e.to_string().contains("sections"), "{e}");
+    assert!(state.join("state.json").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state.join("state.json")), 0o600);
+        assert_eq!(mode(&state.join("pages")), 0o700);
+        assert_eq!(mode(&state.join("pages").join("schools.txt")), 0o600);
+    }
+    let before = fake.stats().pages;
+    fake.set_count_offset("sections", 0);
+    let mut resume = cfg.clone();
+    resume["resume"] = json!(true);
+    let out = testkit::run_source::<PowerSchoolPlugin>(&resume, tmp.path(), 500).unwrap();
+    let after = fake.stats().pages;
+    assert_eq!(after["schools"], before["schools"], "schools, read whole before, is not read again");
+    assert!(after["sections"].len() > before["sections"].len(), "sections is read again");
+    let notices = out.notices.join("\n");
+    assert!(
+        notices.contains("resumed an interrupted read") && notices.contains("schools pages 1-1"),
+        "{notices}"
+    );
+    assert!(!notices.contains("sections pages"), "sections is not reported as kept: {notices}");
+    for e in entities() {
+        assert_eq!(canonical(&whole, e), canonical(&out, e), "{e:?}");
+    }
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //!
 //! - **OAuth2 client credentials** at `POST /oauth/access_token` (and with a
 //!   trailing slash), HTTP Basic; `expires_in` as a *string*, as one real
-//!   client models it; tokens expire after `token_lifetime`; a data request
-//!   without a live token is a 401.
+//!   client models it; tokens expire after `token_lifetime` (or earlier than
+//!   they say: `token_dies_after`); a data request without a live token is
+//!   a 401.
 //! - `GET /ws/v1/metadata`: the max page sizes (`schema_table_query_max_page_size`
 //!   and the v1 ones), as strings.
 //! - `GET /ws/schema/table/{table}?projection=…&page=N&pagesize=M`: the
@@ -97,8 +98,11 @@ pub struct Options {
     pub client_id: String,
     /// The secret it accepts.
     pub client_secret: String,
-    /// How long a token lives.
+    /// How long a token lives (what `expires_in` says).
     pub token_lifetime: Duration,
+    /// How long a token really lives, when shorter than it says (a server
+    /// that revokes early): a request with it is then a 401.
+    pub token_dies_after: Option<Duration>,
     /// The schema-table page size limit.
     pub max_page_size: u64,
     /// Every Nth data request answers 429.
@@ -121,6 +125,7 @@ impl Default for Options {
             client_id: "ferry-ps-test".into(),
             client_secret: "ps-s3cret-not-logged".into(),
             token_lifetime: Duration::from_secs(3600),
+            token_dies_after: None,
             max_page_size: 100,
             throttle_every: None,
             retry_after: 0,
@@ -207,6 +212,11 @@ impl FakePowerSchool {
     /// Sets the latency of every data request from now on.
     pub fn set_latency(&self, d: Duration) {
         self.with(|s| s.opts.latency = d);
+    }
+
+    /// Adds `n` to the `/count` of `table` from now on (0: the truth).
+    pub fn set_count_offset(&self, table: &str, n: i64) {
+        self.with(|s| s.opts.count_offset.insert(table.to_ascii_lowercase(), n));
     }
 
     /// Rows of a table it serves.
@@ -464,7 +474,8 @@ fn token(state: &Arc<Mutex<State>>, headers: &HeaderMap, body: &[u8]) -> Respons
     s.stats.tokens_issued += 1;
     let token = format!("ps{:016x}", s.stats.tokens_issued.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let life = s.opts.token_lifetime;
-    s.tokens.insert(token.clone(), Instant::now() + life);
+    let dies = s.opts.token_dies_after.map_or(life, |d| d.min(life));
+    s.tokens.insert(token.clone(), Instant::now() + dies);
     // expires_in as a string, as one real client models it.
     reply(
         200,

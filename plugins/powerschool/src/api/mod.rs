@@ -214,7 +214,13 @@ pub fn stage(ctx: &OpenContext, cfg: &SourceConfig) -> Result<Staged, Error> {
     let mut again = Vec::new();
     for r in &reads {
         let st = state.tables.entry(r.stem.clone()).or_default();
-        if st.pages > 0 || st.done {
+        let staged = pages_dir.join(format!("{}.txt", r.stem));
+        if st.pages > 0 && std::fs::metadata(&staged).map_or(0, |m| m.len()) < st.bytes {
+            // Its staged pages are gone: nothing of it is kept.
+            tracing::warn!("{}: its staged pages are missing; it is read again from its first page", r.name);
+            *st = TableState::default();
+        }
+        if st.pages > 0 {
             kept.push(format!("{} pages 1-{}", r.name, st.pages));
         }
         if !st.inflight.is_empty() {
@@ -393,6 +399,12 @@ impl Reader<'_> {
         let path = self.pages.join(format!("{}.txt", r.stem));
         let st = state.tables.get(&r.stem).cloned().unwrap_or_default();
         let mut st = TableState { inflight: Vec::new(), ..st };
+        let staged_len = std::fs::metadata(&path).map_or(0, |m| m.len());
+        if st.pages > 0 && staged_len < st.bytes {
+            // The staged file is gone or shorter than its state says.
+            tracing::warn!("{}: its staged pages are missing; it is read again from its first page", r.name);
+            st = TableState::default();
+        }
         // Anything past the last written page is a page that was being
         // written when the run stopped: cut it off.
         if st.pages > 0 {
@@ -475,8 +487,13 @@ impl Reader<'_> {
             );
             match check {
                 CountCheck::Error => {
+                    // Nothing of this table is kept: a resumed run reads it again.
+                    drop(file);
+                    let _ = std::fs::remove_file(&path);
+                    state.tables.insert(r.stem.clone(), TableState::default());
+                    state.save(self.dir)?;
                     return Err(Error::data(format!(
-                        "{msg}; read again (without resume), or set count_check = \"warn\" to go on with the rows read"
+                        "{msg}; run again (with resume = true, the tables already read are kept and this one is read again), or set count_check = \"warn\" to go on with the rows read"
                     )));
                 }
                 CountCheck::Warn => tracing::warn!("{msg}"),
