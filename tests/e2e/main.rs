@@ -17,6 +17,8 @@
 //! - `oneroster`: OneRoster packages: the LMS Toolkit sample, a delta into an archive, a generated
 //!   district into a package `ferry validate oneroster` accepts, a round trip compared file by file;
 //! - `powerschool`: generated districts (quirks, encodings) through the PowerSchool connector;
+//! - `powerschool_api`: the PowerSchool connector's API mode against the fake PowerSchool: the same
+//!   district as its export, 429s, short-lived tokens, Ctrl-C then a resume, a `/count` that disagrees;
 //! - `core2`: the Core 2.0 contract (older model minor, dry runs, late rejects and receipts,
 //!   accounting, field policy, stops at any moment, secrets, `PLUGIN:LOCATION`);
 //! - `workflow`: migration folders: `ferry init`, the journal, `ferry status`;
@@ -59,6 +61,7 @@ mod oneroster;
 mod oneroster_validate;
 mod plugins_cli;
 mod powerschool;
+mod powerschool_api;
 mod readers;
 mod solution;
 mod third_party;

@@ -14,13 +14,22 @@
 //!    bench makes at `target/bench/venv`, script in `xtask/duckdb_load.py`).
 //!    Ferry's runs are [`FERRY_ARCHIVE_RUNS`].
 //!
-//! 5. The Ed-Fi connector against the fake Ed-Fi API (`edfi`): a smaller
-//!    generated district written to it and read back, records per second.
+//! 5. The PowerSchool REST API source (API mode) reading the district of
+//!    section 3 from the fake PowerSchool (`tests/src/bin/fake_powerschool.rs`,
+//!    loopback, pages of 500, no latency) into CSV, against the export read
+//!    of the same district: canonical records read per second.
+//!
+//! 6. The Ed-Fi connector against the fake Ed-Fi API (`fake-edfi`): a
+//!    smaller generated district written to it and read back, records per
+//!    second.
 //!
 //! `cargo xtask bench --peers-only [--students N | --export DIR]` runs the
-//! two peers alone and prints their figures, table by table;
+//! two peers alone and prints their figures, table by table.
+//! `cargo xtask bench --api-only [--quick] [--students N] [--debug]` runs
+//! section 5 alone and prints it (`--debug`: on the debug build, to check it
+//! runs; never for the figures of the docs).
 //! `cargo xtask bench --edfi-only [--quick] [--students N] [--debug]` runs
-//! section 5 alone and prints it.
+//! section 6 alone and prints it.
 //!
 //! Wall time comes from the run report (a peer's: its whole process); peak
 //! memory is the process's VmHWM, polled from /proc while it runs (Linux).
@@ -236,6 +245,8 @@ struct BenchArgs {
     /// Only the cost of isolation (CSV → CSV and PowerSchool → archive, in
     /// process and isolated), printed, not written.
     isolation_only: bool,
+    /// Section 5 alone (`--api-only`), printed.
+    api_only: bool,
     /// With `--isolation-only`: the debug build (the tests' binaries), for a
     /// quick look at gross costs; never for the figures of the docs.
     debug: bool,
@@ -243,7 +254,7 @@ struct BenchArgs {
     edfi_only: bool,
 }
 
-const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]\n       cargo xtask bench --isolation-only [--quick] [--students N] [--debug]\n       cargo xtask bench --edfi-only [--quick] [--students N] [--debug]";
+const BENCH_USAGE: &str = "usage: cargo xtask bench [--quick] [--students N]\n       cargo xtask bench --peers-only [--quick] [--students N | --export DIR]\n       cargo xtask bench --isolation-only [--quick] [--students N] [--debug]\n       cargo xtask bench --api-only [--quick] [--students N] [--debug]\n       cargo xtask bench --edfi-only [--quick] [--students N] [--debug]";
 
 impl BenchArgs {
     fn parse(args: &[String]) -> Result<BenchArgs> {
@@ -253,6 +264,7 @@ impl BenchArgs {
             students: None,
             export: None,
             isolation_only: false,
+            api_only: false,
             debug: false,
             edfi_only: false,
         };
@@ -264,6 +276,7 @@ impl BenchArgs {
                 "--peers-only" => b.peers_only = true,
                 "--isolation-only" => b.isolation_only = true,
                 "--edfi-only" => b.edfi_only = true,
+                "--api-only" => b.api_only = true,
                 "--debug" => b.debug = true,
                 "--students" => {
                     b.students = Some(value(a)?.parse().map_err(|e| format!("--students: {e}"))?);
@@ -272,8 +285,10 @@ impl BenchArgs {
                 other => return Err(format!("bench: unknown argument {other:?}\n{BENCH_USAGE}")),
             }
         }
-        if b.debug && !b.isolation_only && !b.edfi_only {
-            return Err(format!("bench: --debug goes with --isolation-only or --edfi-only\n{BENCH_USAGE}"));
+        if b.debug && !b.isolation_only && !b.api_only && !b.edfi_only {
+            return Err(format!(
+                "bench: --debug goes with --isolation-only, --api-only or --edfi-only\n{BENCH_USAGE}"
+            ));
         }
         if b.export.is_some() && (!b.peers_only || b.students.is_some()) {
             return Err(format!("bench: --export goes with --peers-only, without --students\n{BENCH_USAGE}"));
@@ -331,8 +346,11 @@ pub fn run(args: &[String]) -> Result {
         let built = tasks::build_plugins(!args.debug)?;
         let bench_dir = tasks::target_dir().join(if args.debug { "bench-debug" } else { "bench" });
         let f = edfi::run(&built.ferry, &built.plugins, &bench_dir, args.edfi_students(), !args.debug)?;
-        println!("{}", f.markdown(5));
+        println!("{}", f.markdown(6));
         return Ok(());
+    }
+    if args.api_only {
+        return api_only(&args);
     }
     let quick = args.quick;
     // The DuckDB peer's venv first: a missing python3 or pip fails here,
@@ -367,7 +385,7 @@ pub fn run(args: &[String]) -> Result {
     let _ = writeln!(md, "Written by `cargo xtask bench` on {}. Machine: {}.\n", tasks::today(), machine());
     let _ = writeln!(
         md,
-        "Sections 1, 2 and 4 give the median of three runs, section 3 one run; wall time is the run's own report (a peer's: its whole process), peak memory the process's high-water mark (VmHWM). \"1 core\" runs are pinned with `taskset -c 0`.\n"
+        "Sections 1, 2 and 4 give the median of three runs, sections 3 and 5 one run; wall time is the run's own report (a peer's: its whole process), peak memory the process's high-water mark (VmHWM). \"1 core\" runs are pinned with `taskset -c 0`.\n"
     );
 
     // 1. The plugin boundary.
@@ -496,8 +514,16 @@ pub fn run(args: &[String]) -> Result {
 
     archive_section(&mut md, &ferry, &plugin_path, &ps_dir, &export, &manifest)?;
 
+    // 5. The PowerSchool REST API source against the fake server.
+    let fake = build_fake(true)?;
+    let _ = writeln!(
+        md,
+        "## 5. PowerSchool REST API source → CSV ({students} students, fake server on loopback)\n"
+    );
+    md.push_str(&api_section(&ferry, &plugin_path, &fake, &ps_dir, &export)?);
+
     let f = edfi::run(&ferry, &plugins, &bench_dir, args.edfi_students(), true)?;
-    md.push_str(&f.markdown(5));
+    md.push_str(&f.markdown(6));
     md.push('\n');
 
     let path = root.join("docs/performance.md");
@@ -938,6 +964,145 @@ fn isolation_only(args: &BenchArgs) -> Result {
         figures[1],
         cost(figures[0], figures[1])
     );
+    Ok(())
+}
+
+/// Builds the fake PowerSchool server's binary; its path.
+fn build_fake(release: bool) -> Result<PathBuf> {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(tasks::root()).args(["build", "--locked", "-p", "ferry-e2e", "--bin", "fake_powerschool"]);
+    if release {
+        c.arg("--release");
+    }
+    tasks::run(c)?;
+    Ok(tasks::target_dir().join(if release { "release" } else { "debug" }).join("fake_powerschool"))
+}
+
+/// Pages the fake serves in the API benchmark, and the requests in flight.
+const API_PAGE_SIZE: u32 = 500;
+const API_CONCURRENCY: u32 = 4;
+
+/// Canonical records read (every entity's `read`) in a run report.
+fn records_read(report: &str) -> Result<u64> {
+    let v: serde_json::Value = serde_json::from_str(report).map_err(|e| format!("the run report: {e}"))?;
+    let entities = v["entities"].as_array().ok_or("the run report has no entities")?;
+    Ok(entities.iter().filter_map(|e| e["read"].as_u64()).sum())
+}
+
+/// Section 5: the district in `export` read through the API of the fake
+/// server (`fake`, its binary) into CSV, against the export read into CSV;
+/// one run each, as a markdown table.
+fn api_section(ferry: &Path, plugins: &Path, fake: &Path, work: &Path, export: &Path) -> Result<String> {
+    let mut child = Command::new(fake)
+        .arg(export)
+        .args(["--page-size", &API_PAGE_SIZE.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", fake.display()))?;
+    let mut lines = String::new();
+    {
+        let out = child.stdout.as_mut().ok_or("the fake's stdout")?;
+        let mut buf = [0u8; 1];
+        // Three lines: url=, client_id=, client_secret=.
+        while lines.matches('\n').count() < 3 {
+            match out.read(&mut buf) {
+                Ok(1) => lines.push(char::from(buf[0])),
+                _ => return Err(format!("the fake server ended before giving its address: {lines}")),
+            }
+        }
+    }
+    let field = |k: &str| {
+        lines
+            .lines()
+            .find_map(|l| l.strip_prefix(k).map(str::to_owned))
+            .ok_or(format!("the fake gave no {k}"))
+    };
+    let (url, id, secret) = (field("url=")?, field("client_id=")?, field("client_secret=")?);
+    let secret_file = work.join("ps-api-secret.txt");
+    std::fs::write(&secret_file, &secret).map_err(|e| e.to_string())?;
+    let out_api = work.join("csv-out-api");
+    let out_export = work.join("csv-out-export");
+    let from = format!("powerschool:{}", export.join(ferry_gen::SOURCE_CONFIG_FILE).display());
+    let state = work.join("ps-api-state");
+    let api_args: Vec<String> = vec![
+        "migrate".into(),
+        "--from".into(),
+        "powerschool".into(),
+        "--from-set".into(),
+        format!("directory={url}"),
+        "--from-set".into(),
+        format!("client_id={id}"),
+        "--from-set".into(),
+        format!("client_secret={{ file = \"{}\" }}", secret_file.display()),
+        "--from-set".into(),
+        format!("concurrency={API_CONCURRENCY}"),
+        "--from-set".into(),
+        format!("state_dir=\"{}\"", state.display()),
+        "--to".into(),
+        "csv".into(),
+        "--to-set".into(),
+        format!("directory={}", out_api.display()),
+    ];
+    let api_refs: Vec<&str> = api_args.iter().map(String::as_str).collect();
+    let api = measure(ferry, plugins, work, &api_refs, false);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let api = api?;
+    let exp = measure(
+        ferry,
+        plugins,
+        work,
+        &[
+            "migrate",
+            "--from",
+            &from,
+            "--to",
+            "csv",
+            "--to-set",
+            &format!("directory={}", out_export.display()),
+        ],
+        false,
+    )?;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "| read | seconds | canonical records read | records/s | peak MB |\n|---|---|---|---|---|"
+    );
+    for (what, m) in [
+        (format!("API, pages of {API_PAGE_SIZE}, {API_CONCURRENCY} in flight"), &api),
+        ("export folder".to_owned(), &exp),
+    ] {
+        let n = records_read(&m.report)?;
+        let _ = writeln!(
+            md,
+            "| {what} | {:.2} | {n} | {:.0} | {:.1} |",
+            m.seconds,
+            rate(n, m.seconds),
+            m.peak_rss_mb
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nThe API read fetches every page over loopback HTTP from the fake server (no latency, no 429s), brings each JSON record down to an export row, stages the pages in an owner-only folder, then maps them as the export read does; by default the API mode reads the tables the connector maps, not the district's `U_`/`S_` extension tables (they would be listed in `tables`), so the students carry fewer extensions than from the export. A real server's latency and rate limits, not the connector, set the pace of a real read.\n"
+    );
+    Ok(md)
+}
+
+/// `cargo xtask bench --api-only`: section 5 alone, printed;
+/// docs/performance.md is untouched. With `--debug`, on the debug build.
+fn api_only(args: &BenchArgs) -> Result {
+    let built = tasks::build_plugins(!args.debug)?;
+    let fake = build_fake(!args.debug)?;
+    let bench_dir = tasks::target_dir().join(if args.debug { "bench-debug" } else { "bench" });
+    let students = args.students.unwrap_or(if args.quick { 1_000 } else { 100_000 });
+    let ps_dir = bench_dir.join(format!("powerschool-{students}"));
+    let export = ps_dir.join("export");
+    district(students, &export)?;
+    let profile = if args.debug { "debug build" } else { "release build" };
+    println!("PowerSchool REST API source → CSV, {students} students ({profile}):\n");
+    print!("{}", api_section(&built.ferry, &built.plugins, &fake, &ps_dir, &export)?);
     Ok(())
 }
 

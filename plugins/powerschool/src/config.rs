@@ -56,6 +56,66 @@ pub struct SourceConfig {
     /// `hispanic_or_latino`.
     #[serde(default)]
     pub race_codes: BTreeMap<String, String>,
+    /// API mode (`directory` is a URL): the OAuth client id.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// API mode: the OAuth client secret.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// API mode: requests in flight at once (default 4).
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+    /// API mode: rows per page (default: the server's maximum).
+    #[serde(default)]
+    pub page_size: Option<u64>,
+    /// API mode: schema tables to read beyond the default ones, or a
+    /// projection for a default one: table name → projection (`*`, or
+    /// columns separated by commas).
+    #[serde(default)]
+    pub tables: BTreeMap<String, String>,
+    /// API mode: named PowerQueries to read.
+    #[serde(default)]
+    pub powerqueries: BTreeMap<String, PowerQueryConfig>,
+    /// API mode: pick an interrupted read up where it stopped.
+    #[serde(default)]
+    pub resume: bool,
+    /// API mode: the owner-only folder holding the staged pages and the
+    /// resume state (relative to the job file).
+    #[serde(default)]
+    pub state_dir: Option<String>,
+    /// API mode: retries of a request that failed retryably (default 5).
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    /// API mode: seconds one request may take (default 60).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+    /// API mode: a table whose rows read differ from its `/count`.
+    #[serde(default)]
+    pub count_check: CountCheck,
+}
+
+/// One PowerQuery read in API mode.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(crate = "ferry_sdk::serde", deny_unknown_fields)]
+pub struct PowerQueryConfig {
+    /// The PowerSchool table its rows are (mapped as that table's rows);
+    /// without it, they are kept as a source table.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// The query's arguments (the JSON body).
+    #[serde(default)]
+    pub arguments: Option<ferry_sdk::serde_json::Value>,
+}
+
+/// What a row count that differs from the API's `/count` does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(crate = "ferry_sdk::serde", rename_all = "lowercase")]
+pub enum CountCheck {
+    /// Stops the read, naming the table.
+    #[default]
+    Error,
+    /// A warning naming the table; the rows read go on.
+    Warn,
 }
 
 fn yes() -> bool {

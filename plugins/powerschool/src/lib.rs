@@ -24,6 +24,7 @@
 //! - `sink`: the import files, kept records, late rejects, dry runs and
 //!   `IMPORT-GUIDE.md`.
 
+mod api;
 mod codes;
 mod columns;
 mod config;
@@ -58,7 +59,7 @@ pub struct PowerSchoolPlugin;
 impl Plugin for PowerSchoolPlugin {
     const MANIFEST: &'static str = r#"
 id = "powerschool"
-description = "PowerSchool SIS: reads a folder of PowerSchool text exports; writes PowerSchool import files"
+description = "PowerSchool SIS: reads a folder of PowerSchool text exports or a live PowerSchool through its REST API; writes PowerSchool import files"
 capabilities = ["source", "sink"]
 entities = [
     "orgs", "academic_sessions", "students", "staff", "contacts", "student_contacts", "demographics",
@@ -88,7 +89,7 @@ requires = [
 [config.directory]
 type = "string"
 required = true
-description = "Source: the folder of export files. Sink: the folder the import files are written to. Relative to the job file. A bare location (--from powerschool:DIR, --to powerschool:DIR) fills it; every other key has a default."
+description = "Source: the folder of export files, or the PowerSchool server's https:// URL to read it through its REST API (API mode). Sink: the folder the import files are written to. Relative to the job file. A bare location (--from powerschool:DIR, --to powerschool:DIR) fills it; every other key has a default."
 
 [config.dialect]
 type = "table"
@@ -133,6 +134,51 @@ description = "Source: exit code = canonical exit kind (graduated, endOfYear, tr
 [config.race_codes]
 type = "table"
 description = "Source: RaceCD = race field (white, asian, black_or_african_american, american_indian_or_alaska_native, native_hawaiian_or_other_pacific_islander, hispanic_or_latino)."
+
+[config.client_id]
+type = "string"
+description = "Source, API mode (directory is an https:// URL): the OAuth client id of the PowerSchool plugin granting API access."
+
+[config.client_secret]
+type = "string"
+secret = true
+description = "Source, API mode: the OAuth client secret; give it as { env = \"VAR\" } or { file = \"path\" }."
+
+[config.concurrency]
+type = "integer"
+description = "Source, API mode: requests (pages) in flight at once (default 4, at most 64)."
+
+[config.page_size]
+type = "integer"
+description = "Source, API mode: rows per page (default, and at most, the server's schema_table_query_max_page_size from /ws/v1/metadata)."
+
+[config.tables]
+type = "table"
+description = "Source, API mode: table = projection (\"*\" or columns separated by commas), for schema tables beyond the default ones or a projection for one of them."
+
+[config.powerqueries]
+type = "table"
+description = "Source, API mode: [powerqueries.\"com.org.query\"] table = \"Students\" (the table its rows are; else kept as a source table), arguments = { … } (the JSON body)."
+
+[config.resume]
+type = "boolean"
+description = "Source, API mode: pick an interrupted read up at its first page not read (--from-set resume=true)."
+
+[config.state_dir]
+type = "string"
+description = "Source, API mode: the owner-only folder for the pages read and the resume state (default ferry-powerschool-api, relative to the job file); emptied when the read ends."
+
+[config.max_retries]
+type = "integer"
+description = "Source, API mode: retries of a request that failed retryably: 429 (after its Retry-After), 5xx, a lost connection (default 5)."
+
+[config.timeout_seconds]
+type = "integer"
+description = "Source, API mode: seconds one request may take (default 60)."
+
+[config.count_check]
+type = "string"
+description = "Source, API mode: a table whose rows read differ from its /count: error (the default) or warn."
 
 [config.encoding]
 type = "string"

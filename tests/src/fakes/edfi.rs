@@ -512,7 +512,7 @@ fn problem(status: u16, kind: &str, detail: &str, errors: Option<Value>) -> Resp
     reply(status, &body, &[])
 }
 
-fn reply(status: u16, body: &Value, headers: &[(&str, String)]) -> Response<Body> {
+pub(crate) fn reply(status: u16, body: &Value, headers: &[(&str, String)]) -> Response<Body> {
     let mut r = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("content-type", "application/json");
@@ -522,7 +522,7 @@ fn reply(status: u16, body: &Value, headers: &[(&str, String)]) -> Response<Body
     r.body(Body::from(body.to_string())).unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-fn query_pairs(q: &str) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -532,7 +532,7 @@ fn query_pairs(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -557,7 +557,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let val = |c: u8| match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),

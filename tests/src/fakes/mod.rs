@@ -3,3 +3,4 @@
 //! synchronous tests (and the `ferry` binary they start) can talk to it.
 
 pub mod edfi;
+pub mod powerschool;

@@ -130,14 +130,35 @@ pub struct PowerSchoolSource {
     notices: Vec<String>,
     /// A row with its secrets blanked, for the raw line of a record.
     masked: Row,
+    /// API mode: the state folder the API's pages are staged in, emptied
+    /// once the read is over.
+    staged: Option<std::path::PathBuf>,
 }
 
 impl PowerSchoolSource {
-    /// Opens the folder named by the configuration.
+    /// Opens the folder named by the configuration, or, when `directory`
+    /// is a URL, reads the API into the state folder and opens that (see
+    /// [`crate::api`]).
     pub fn open(ctx: &OpenContext) -> Result<PowerSchoolSource, Error> {
         let cfg: SourceConfig = ctx.config()?;
-        let dir = ctx.resolve(&cfg.directory);
-        let files = files::discover(&dir, &cfg)?;
+        if crate::api::is_url(&cfg.directory) {
+            let staged = crate::api::stage(ctx, &cfg)?;
+            let mut src = PowerSchoolSource::open_folder(ctx, &staged.cfg, &staged.dir)?;
+            src.notices.extend(staged.notices);
+            src.staged = Some(staged.dir);
+            return Ok(src);
+        }
+        PowerSchoolSource::open_folder(ctx, &cfg, &ctx.resolve(&cfg.directory))
+    }
+
+    /// Opens the export folder `dir`.
+    fn open_folder(
+        ctx: &OpenContext,
+        cfg: &SourceConfig,
+        dir: &std::path::Path,
+    ) -> Result<PowerSchoolSource, Error> {
+        let cfg = cfg.clone();
+        let files = files::discover(dir, &cfg)?;
         let has = |t: Table| files.iter().any(|f| f.table == t);
         let mut settings = Settings::new(&cfg, has(Table::Person))?;
         // The source tables hold every row as it came: no record repeats it.
@@ -194,6 +215,7 @@ impl PowerSchoolSource {
             raw: None,
             notices,
             masked: Row::new(),
+            staged: None,
             files,
         };
         src.lk.keep_cc = src.files.iter().any(|f| f.table == Table::Attendance && f.has("ccid"));
@@ -520,6 +542,9 @@ impl Source for PowerSchoolSource {
                             s.table
                         );
                     }
+                }
+                if let Some(dir) = self.staged.take() {
+                    crate::api::finish(&dir);
                 }
                 return Ok(false);
             };
