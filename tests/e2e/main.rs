@@ -31,6 +31,9 @@
 //!   DevTools protocol client over `--remote-debugging-pipe`;
 //! - `edfi`: a generated district through the Ed-Fi connector into the fake Ed-Fi API, and `ferry verify`
 //!   reading it back;
+//! - `live_chain`: a generated district from the fake PowerSchool API to the fake Ed-Fi API through the
+//!   binary: 429s and token refreshes on both sides, a dry run naming a missing descriptor, Ctrl-C in
+//!   mid-read, then a resume, every record accounted for;
 //! - `faults`: `kill -9` and SIGTERM at seeded random moments of a run into an archive;
 //! - `isolation`: `--isolate`: runners that segfault, abort, are killed, pass their memory or time
 //!   limit, or are stopped, each failing the run cleanly; isolated runs write what in-process runs write.
@@ -56,6 +59,7 @@ mod faults;
 mod integrity;
 #[cfg(unix)]
 mod isolation;
+mod live_chain;
 mod load_errors;
 mod oneroster;
 mod oneroster_validate;
