@@ -98,8 +98,9 @@ pub struct SourceConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(crate = "ferry_sdk::serde", deny_unknown_fields)]
 pub struct PowerQueryConfig {
-    /// The PowerSchool table its rows are (mapped as that table's rows);
-    /// without it, they are kept as a source table.
+    /// The PowerSchool table its rows are (mapped as that table's rows,
+    /// read in place of the table); without it, the staged file is
+    /// recognised by its column names, or kept as a source table.
     #[serde(default)]
     pub table: Option<String>,
     /// The query's arguments (the JSON body).

@@ -158,7 +158,7 @@ description = "Source, API mode: table = projection (\"*\" or columns separated 
 
 [config.powerqueries]
 type = "table"
-description = "Source, API mode: [powerqueries.\"com.org.query\"] table = \"Students\" (the table its rows are; else kept as a source table), arguments = { … } (the JSON body)."
+description = "Source, API mode: [powerqueries.\"com.org.query\"] table = \"Students\" (the table its rows are, read in place of that table; else recognised by its column names, or kept as a source table), arguments = { … } (the JSON body)."
 
 [config.resume]
 type = "boolean"

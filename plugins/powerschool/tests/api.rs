@@ -247,6 +247,35 @@ fn a_resumed_read_keeps_the_tables_read_and_reads_the_rest() {
 }
 
 #[test]
+fn a_powerquery_is_read_in_place_of_its_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    district(&export, 10);
+    let fake = FakePowerSchool::serve_folder(
+        &export,
+        Options {
+            max_page_size: 7,
+            queries: [("com.example.ferry.courses".to_owned(), "courses".to_owned())].into(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let mut cfg = api_config(&fake, &tmp.path().join("s"));
+    cfg["powerqueries"] =
+        json!({ "com.example.ferry.courses": { "table": "Courses", "arguments": { "yearid": "35" } } });
+    let out = testkit::run_source_with_tables::<PowerSchoolPlugin>(&cfg, tmp.path(), 500).unwrap();
+    let courses = fake.rows("courses").unwrap() as u64;
+    let stats = fake.stats();
+    let pages = &stats.pages["com.example.ferry.courses"];
+    assert_eq!(pages.len() as u64, courses / 7 + 1, "paged by 7: {pages:?}");
+    assert!(!stats.pages.contains_key("courses"), "the Courses table is read through the query only");
+    let kept: u64 = out.tables.iter().filter(|(t, _)| t == "Courses").map(|(_, b)| b.num_rows() as u64).sum();
+    assert_eq!(kept, courses, "every row of the query is kept as a Courses row");
+    assert_eq!(out.count(EntityKind::Courses) + out.rejects_of(EntityKind::Courses).len() as u64, courses);
+}
+
+#[test]
 fn missing_credentials_and_unknown_tables_are_clear() {
     let tmp = tempfile::tempdir().unwrap();
     let fake = FakePowerSchool::start(Vec::new(), Options::default());

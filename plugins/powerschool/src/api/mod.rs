@@ -196,6 +196,11 @@ pub fn stage(ctx: &OpenContext, cfg: &SourceConfig) -> Result<Staged, Error> {
                 FileConfig { table: Some(table.clone()), ..FileConfig::default() },
             );
         }
+        if let Some(table) = &q.table {
+            // The query's rows are that table's rows: the table itself is not read too.
+            let t = table.to_ascii_lowercase();
+            reads.retain(|r| r.name != t || r.configured);
+        }
         let body = q.arguments.clone().unwrap_or_else(|| serde_json::json!({}));
         reads.push(Read { name: name.clone(), stem, kind: Kind::Query { body }, configured: true });
     }
