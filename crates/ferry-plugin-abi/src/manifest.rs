@@ -233,8 +233,35 @@ impl Manifest {
     }
 }
 
+/// Whether `id` is a valid plugin id: 1 to 64 characters, lowercase ASCII
+/// letters, digits and `-`, starting with a letter and not ending with `-`.
+pub fn check_plugin_id(id: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{id}' is not a valid plugin id: use 1 to 64 lowercase letters, digits and '-', starting with a letter (e.g. acme-roster)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plugin_ids() {
+        for ok in ["csv", "acme-roster", "model-2-0", "a"] {
+            assert!(check_plugin_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Acme", "acme_roster", "-x", "x-", "1x", "a b", "../x", &"a".repeat(65)] {
+            let e = check_plugin_id(bad).unwrap_err();
+            assert!(e.contains("not a valid plugin id"), "{bad}: {e}");
+        }
+    }
+
     use super::*;
 
     fn manifest(abi: &str, model: &str) -> Manifest {
