@@ -209,10 +209,16 @@ impl Manifest {
                 self.id,
                 host_model.0,
                 host_model.1,
-                if maj != host_model.0 {
-                    "rebuild the plugin against a matching ferry-sdk"
+                if maj == host_model.0 {
+                    format!(
+                        "upgrade ferry to one that knows model {maj}.{min}, or rebuild the plugin against ferry-sdk {host_abi} (model {}.{})",
+                        host_model.0, host_model.1
+                    )
                 } else {
-                    "upgrade ferry"
+                    format!(
+                        "rebuild the plugin against the ferry-sdk of this ferry (plugin ABI {host_abi}, model {}.{}), or use a ferry release that knows model {maj}.x",
+                        host_model.0, host_model.1
+                    )
                 }
             )),
             None => bad(format!(
@@ -308,6 +314,15 @@ mod tests {
                 .0
                 .contains("upgrade ferry")
         );
-        assert!(manifest("0.1.0", "2.0").check_compatible("0.1.0", (1, 2)).is_err());
+        let e = manifest("0.1.0", "2.0").check_compatible("0.1.0", (1, 2)).unwrap_err().0;
+        assert!(
+            e.contains("model 2.0")
+                && e.contains(
+                    "rebuild the plugin against the ferry-sdk of this ferry (plugin ABI 0.1.0, model 1.2)"
+                ),
+            "{e}"
+        );
+        // The previous compatible minor loads.
+        assert!(manifest("0.1.0", "1.1").check_compatible("0.1.0", (1, 2)).is_ok());
     }
 }
