@@ -661,7 +661,6 @@ impl crate::Source for Panicking {
     fn entities(&self) -> Vec<EntityKind> {
         self.0.entities()
     }
-    #[allow(clippy::panic, reason = "the conformance kit checks that a panic is caught")]
     fn next_batch(&mut self, _: &mut crate::source::BatchBuilder) -> Result<bool, Error> {
         std::panic::panic_any(DELIBERATE)
     }
@@ -875,10 +874,8 @@ fn check_manifest(m: &Manifest, report: &mut Report) {
             );
         }
     }
-    if let Some(l) = &m.location {
-        if !m.config.contains_key(l) {
-            report.fail(NAME, format!("`location = \"{l}\"` names no [config.{l}] key"));
-        }
+    if let Some(l) = m.location.as_ref().filter(|l| !m.config.contains_key(*l)) {
+        report.fail(NAME, format!("`location = \"{l}\"` names no [config.{l}] key"));
     }
     if report.failures().len() == before {
         report.push(NAME, Outcome::Passed);

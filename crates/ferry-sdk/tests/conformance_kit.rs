@@ -1,6 +1,6 @@
 //! The conformance kit itself: a plugin that keeps the contract passes every
 //! check, and each way of breaking it fails the check that names it.
-#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stdout, reason = "test code")]
 
 use std::path::PathBuf;
 
@@ -91,7 +91,7 @@ impl Source for OrgSource {
                     self.n -= 1;
                     return Ok(true);
                 }
-                let s = ferry_sdk::model::Session {
+                let s = ferry_sdk::model::Course {
                     meta: Meta::new("kit", "s"),
                     ..ferry_sdk::testkit::sample_record("s", 1, true)
                 };
@@ -189,7 +189,7 @@ fn an_undeclared_entity_fails_the_entities_check() {
     let text = r.to_string();
     assert!(
         text.contains(
-            "the source produced sessions records, but the manifest's `entities` does not list sessions"
+            "the source produced courses records, but the manifest's `entities` does not list courses"
         ),
         "{text}"
     );
