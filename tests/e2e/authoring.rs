@@ -14,9 +14,10 @@ fn cargo(cwd: &Path, args: &[&str], target: &Path) -> Run {
     let bin = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(bin)
         .current_dir(cwd)
-        .args(args)
+        .args(&args[..1])
         .arg("--target-dir")
         .arg(target)
+        .args(&args[1..])
         .env_remove("RUSTFLAGS")
         .output()
         .expect("run cargo");
@@ -102,7 +103,7 @@ fn a_new_plugin_goes_from_template_to_migration_and_out_again() {
     // 5. untrusted until trusted
     let refused = ferry(home, &[plugins_dir()], &["plugins", "install", bundle]);
     assert_ne!(refused.code, Some(0), "an untrusted signer is refused: {}", refused.stdout);
-    ferry(home, &[plugins_dir()], &["plugins", "trust", "add", "my-key.pub"]).ok();
+    ferry(home, &[plugins_dir()], &["plugins", "trust", "add", "my-key.pub", "--name", "E2E Authors"]).ok();
     let installed = ferry(home, &[plugins_dir()], &["plugins", "install", bundle]);
     assert!(
         installed.ok().stdout.contains("installed e2e-roster 0.1.0")

@@ -189,7 +189,9 @@ fn a_library_without_an_embedded_manifest_loads_from_its_folder_but_is_not_packa
     // still loads: loading reads the manifest file and the library's own
     // manifest function, not the section.
     let plugins = tmp.path().join("p");
-    fake_plugin(&plugins, "model-2-0", &old, "0.2.0");
+    let dir = fake_plugin(&plugins, "model-2-0", &old, "0.2.0");
+    let m = dir.join("ferry-plugin.toml");
+    std::fs::write(&m, read(&m).replace("version = \"0.1.0\"", "version = \"2.0.0\"")).unwrap();
     let run = ferry(
         tmp.path(),
         &[plugins, plugins_dir()],
