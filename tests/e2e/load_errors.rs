@@ -145,3 +145,83 @@ fn a_sink_whose_counts_do_not_add_up_fails_the_run() {
     );
     assert!(run.stderr.contains("bug in the sink"), "{}", run.stderr);
 }
+
+/// A copy of `library` whose manifest section is renamed: a library as the
+/// SDK built it before manifests were embedded (the bytes stay, the section
+/// the host looks for is gone).
+#[cfg(target_os = "linux")]
+fn without_manifest_section(library: &std::path::Path, out: &std::path::Path) -> std::path::PathBuf {
+    let mut bytes = std::fs::read(library).unwrap();
+    let name = b".ferry_manifest\0";
+    let mut renamed = 0;
+    let mut i = 0;
+    while let Some(at) = bytes[i..].windows(name.len()).position(|w| w == name) {
+        bytes[i + at + name.len() - 2] = b'x';
+        renamed += 1;
+        i += at + name.len();
+    }
+    assert!(renamed > 0, "the section's name is in {}", library.display());
+    let path = out.join(library.file_name().unwrap());
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_library_without_an_embedded_manifest_loads_from_its_folder_but_is_not_packaged_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = without_manifest_section(&lib("ferry-test-plugin-model-2-0"), tmp.path());
+    for args in [
+        vec!["plugins", "package", old.to_str().unwrap(), "--out", "x"],
+        vec!["plugins", "bundle", old.to_str().unwrap(), "--out", "x.ferry-plugin"],
+    ] {
+        let run = ferry(tmp.path(), &[], &args);
+        assert_eq!(run.code, Some(1), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("no embedded manifest")
+                && run.stderr.contains("rebuild it against the current ferry-sdk"),
+            "{args:?} says what to do: {}",
+            run.stderr
+        );
+    }
+    assert!(!tmp.path().join("x").exists() && !tmp.path().join("x.ferry-plugin").exists());
+    // Packaged before (a folder with its ferry-plugin.toml and SHA-256), it
+    // still loads: loading reads the manifest file and the library's own
+    // manifest function, not the section.
+    let plugins = tmp.path().join("p");
+    let dir = fake_plugin(&plugins, "model-2-0", &old, "0.2.0");
+    let m = dir.join("ferry-plugin.toml");
+    std::fs::write(&m, read(&m).replace("version = \"0.1.0\"", "version = \"2.0.0\"")).unwrap();
+    let run = ferry(
+        tmp.path(),
+        &[plugins, plugins_dir()],
+        &["migrate", "--from", "model-2-0", "--to", "csv:out", "--format", "json"],
+    );
+    assert_eq!(entity(&run.ok().json(), "students")["written"], 3);
+}
+
+#[test]
+fn a_plugin_of_another_model_is_refused_saying_what_to_rebuild_against() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = tmp.path().join("p");
+    for (id, model) in [("model-one", "1.4"), ("model-next", "2.99")] {
+        let dir = fake_plugin(&plugins, id, &lib("ferry-test-plugin-model-2-0"), "0.2.0");
+        let m = dir.join("ferry-plugin.toml");
+        let text = read(&m).replace("model_version = \"2.0\"", &format!("model_version = \"{model}\""));
+        std::fs::write(&m, text).unwrap();
+    }
+    let paths = [plugins, plugins_dir()];
+    let one = migrate_from(tmp.path(), &paths, "model-one");
+    assert_eq!(one.code, Some(1), "{}", one.stderr);
+    assert!(
+        one.stderr.contains("canonical model 1.4")
+            && one.stderr.contains(
+                "rebuild the plugin against the ferry-sdk of this ferry (plugin ABI 0.2.0, model 2.2)"
+            ),
+        "{}",
+        one.stderr
+    );
+    let next = migrate_from(tmp.path(), &paths, "model-next");
+    assert_eq!(next.code, Some(1), "{}", next.stderr);
+    assert!(next.stderr.contains("model 2.99") && next.stderr.contains("upgrade ferry"), "{}", next.stderr);
+}

@@ -7,6 +7,8 @@
 //! - `plugins_cli`: `ferry plugins list | info | package`;
 //! - `load_errors`: wrong ABI, not a plugin, panics, tampered and incompatible plugins;
 //! - `third_party`: a plugin built outside the workspace with ferry-sdk only;
+//! - `authoring`: `docs/plugin-authoring.md` literally: `ferry plugins new`, cargo build and test (the
+//!   conformance kit) offline, bundle, keygen, trust, install, migrate with it, remove;
 //! - `bundles`: signed bundles, the trust store, `ferry plugins install|verify|remove`, tampered,
 //!   untrusted, wrong-target and wrong-ABI bundles, an interrupted install, pinned and ambiguous versions;
 //! - `integrity`: unverified and tampered plugins, the private image `dlopen` maps, which file
@@ -44,6 +46,7 @@ mod support;
 
 mod accounting;
 mod archive;
+mod authoring;
 #[cfg(unix)]
 mod browser;
 mod bundles;

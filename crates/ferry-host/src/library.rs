@@ -31,7 +31,7 @@ fn section(bytes: &[u8]) -> Result<&[u8], String> {
     let found = file.sections().find(|s| s.name().is_ok_and(|n| names.contains(&n)));
     let Some(s) = found else {
         return Err(format!(
-            "the library has no embedded manifest (section {}): it is not a Ferry plugin, or it was built with a ferry-sdk older than the one for ABI {ABI_VERSION}; rebuild it against the current ferry-sdk",
+            "the library has no embedded manifest (section {}): it is not a Ferry plugin, or it was built with a ferry-sdk older than the one for ABI {ABI_VERSION}; rebuild it against the current ferry-sdk (a plugin folder packaged before, with its ferry-plugin.toml, still loads as it is)",
             embedded::SECTION_ELF
         ));
     };

@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use abi_stable::std_types::{ROption, RResult, RString};
-use ferry_model::{Diagnostic, EntityKind, FieldsView, MetaView, Receipt, RecordBatch, Severity};
+use ferry_model::{Diagnostic, EntityKind, Receipt, RecordBatch, Severity};
 use ferry_plugin_abi::{
     Batch, CommitInfo, EntityCounts, EntityPlan, ErrorKind, PrepareInfo, RunSummary, SinkBox, SourceBox,
 };
@@ -335,44 +335,6 @@ enum Msg {
     Cancelled,
 }
 
-/// Checks that `batch` has the model's layout for `kind`: known columns of
-/// the right type, identity and required fields present and never null.
-fn check_layout(kind: EntityKind, batch: &RecordBatch) -> Result<(), String> {
-    FieldsView::new(kind, batch).map_err(|e| e.0)?;
-    MetaView::new(batch).map_err(|e| e.0)?;
-    let required = [ferry_model::SOURCE_SYSTEM, ferry_model::SOURCE_ID]
-        .into_iter()
-        .chain(kind.fields().iter().filter(|f| f.required).map(|f| f.name));
-    for name in required {
-        match batch.column_by_name(name) {
-            None => return Err(format!("the required column `{name}` is missing")),
-            Some(c) if c.null_count() > 0 => return Err(format!("the required column `{name}` has nulls")),
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// Checks a source table's batch: a struct of named columns with the line column.
-fn check_table(batch: &RecordBatch) -> Result<(), String> {
-    use ferry_model::source_table::{ColumnType, LINE_COLUMN};
-    let schema = batch.schema_ref();
-    match schema.fields().first() {
-        Some(f) if f.name() == LINE_COLUMN && ColumnType::of(f.data_type()) == Some(ColumnType::Integer) => {}
-        _ => return Err(format!("its first column must be `{LINE_COLUMN}`, the rows' lines (Int64)")),
-    }
-    for f in schema.fields().iter().skip(1) {
-        if ColumnType::of(f.data_type()).is_none() {
-            return Err(format!(
-                "column `{}` is {}; source tables hold Int64, Decimal128(18, 4), Date32 or Utf8 columns",
-                f.name(),
-                f.data_type()
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn import_batch(plugin: &LoadedPlugin, b: Batch, tables_asked: bool) -> Result<Imported, PluginCallError> {
     let Batch { entity, records, diagnostics, model_major, .. } = b;
     let bad = |m: String| plugin.host_error(ErrorKind::Data, m);
@@ -393,7 +355,7 @@ fn import_batch(plugin: &LoadedPlugin, b: Batch, tables_asked: bool) -> Result<I
             )));
         }
         if let Some(r) = &records {
-            check_table(r)
+            ferry_wire::check_table(r)
                 .map_err(|e| bad(format!("sent source table {table} in a form the host cannot read: {e}")))?;
         }
         return Ok(Imported { entity: None, records, table: Some(table.to_owned()), diagnostics });
@@ -406,7 +368,7 @@ fn import_batch(plugin: &LoadedPlugin, b: Batch, tables_asked: bool) -> Result<I
         })?),
     };
     if let (Some(kind), Some(r)) = (entity, &records) {
-        check_layout(kind, r)
+        ferry_wire::check_layout(kind, r)
             .map_err(|e| bad(format!("sent a batch of {kind} that does not follow the model: {e}")))?;
     }
     Ok(Imported { entity, records, table: None, diagnostics })

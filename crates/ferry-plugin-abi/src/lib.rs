@@ -39,7 +39,7 @@ pub mod embedded;
 mod manifest;
 
 pub use arrow::{ArrowArray, ArrowBatch, ArrowSchema};
-pub use manifest::{Capability, ConfigField, DestinationRules, Manifest, ManifestError};
+pub use manifest::{Capability, ConfigField, DestinationRules, Manifest, ManifestError, check_plugin_id};
 
 /// The plugin ABI version this crate defines. abi_stable compares the crate
 /// version (`0.y` must match) when loading; the manifest repeats it so that

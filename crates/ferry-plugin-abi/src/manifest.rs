@@ -209,10 +209,16 @@ impl Manifest {
                 self.id,
                 host_model.0,
                 host_model.1,
-                if maj != host_model.0 {
-                    "rebuild the plugin against a matching ferry-sdk"
+                if maj == host_model.0 {
+                    format!(
+                        "upgrade ferry to one that knows model {maj}.{min}, or rebuild the plugin against ferry-sdk {host_abi} (model {}.{})",
+                        host_model.0, host_model.1
+                    )
                 } else {
-                    "upgrade ferry"
+                    format!(
+                        "rebuild the plugin against the ferry-sdk of this ferry (plugin ABI {host_abi}, model {}.{}), or use a ferry release that knows model {maj}.x",
+                        host_model.0, host_model.1
+                    )
                 }
             )),
             None => bad(format!(
@@ -233,8 +239,35 @@ impl Manifest {
     }
 }
 
+/// Whether `id` is a valid plugin id: 1 to 64 characters, lowercase ASCII
+/// letters, digits and `-`, starting with a letter and not ending with `-`.
+pub fn check_plugin_id(id: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{id}' is not a valid plugin id: use 1 to 64 lowercase letters, digits and '-', starting with a letter (e.g. acme-roster)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plugin_ids() {
+        for ok in ["csv", "acme-roster", "model-2-0", "a"] {
+            assert!(check_plugin_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Acme", "acme_roster", "-x", "x-", "1x", "a b", "../x", &"a".repeat(65)] {
+            let e = check_plugin_id(bad).unwrap_err();
+            assert!(e.contains("not a valid plugin id"), "{bad}: {e}");
+        }
+    }
+
     use super::*;
 
     fn manifest(abi: &str, model: &str) -> Manifest {
@@ -281,6 +314,15 @@ mod tests {
                 .0
                 .contains("upgrade ferry")
         );
-        assert!(manifest("0.1.0", "2.0").check_compatible("0.1.0", (1, 2)).is_err());
+        let e = manifest("0.1.0", "2.0").check_compatible("0.1.0", (1, 2)).unwrap_err().0;
+        assert!(
+            e.contains("model 2.0")
+                && e.contains(
+                    "rebuild the plugin against the ferry-sdk of this ferry (plugin ABI 0.1.0, model 1.2)"
+                ),
+            "{e}"
+        );
+        // The previous compatible minor loads.
+        assert!(manifest("0.1.0", "1.1").check_compatible("0.1.0", (1, 2)).is_ok());
     }
 }

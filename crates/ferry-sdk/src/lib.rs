@@ -67,6 +67,7 @@ mod plugin;
 mod reject;
 mod sink;
 mod source;
+pub mod testing;
 pub mod testkit;
 pub mod text;
 

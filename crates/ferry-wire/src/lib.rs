@@ -206,6 +206,47 @@ pub fn import_receipts(batch: ArrowBatch) -> Result<Vec<Receipt>, WireError> {
     }
 }
 
+// The host's per-batch checks, shared with the SDK's conformance kit
+// (`ferry_sdk::testing`), so a plugin that passes there passes in the host.
+
+/// Checks that `batch` has the model's layout for `kind`: known columns of
+/// the right type, identity and required fields present and never null.
+pub fn check_layout(kind: ferry_model::EntityKind, batch: &RecordBatch) -> Result<(), String> {
+    ferry_model::FieldsView::new(kind, batch).map_err(|e| e.0)?;
+    ferry_model::MetaView::new(batch).map_err(|e| e.0)?;
+    let required = [ferry_model::SOURCE_SYSTEM, ferry_model::SOURCE_ID]
+        .into_iter()
+        .chain(kind.fields().iter().filter(|f| f.required).map(|f| f.name));
+    for name in required {
+        match batch.column_by_name(name) {
+            None => return Err(format!("the required column `{name}` is missing")),
+            Some(c) if c.null_count() > 0 => return Err(format!("the required column `{name}` has nulls")),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks a source table's batch: a struct of named columns with the line column.
+pub fn check_table(batch: &RecordBatch) -> Result<(), String> {
+    use ferry_model::source_table::{ColumnType, LINE_COLUMN};
+    let schema = batch.schema_ref();
+    match schema.fields().first() {
+        Some(f) if f.name() == LINE_COLUMN && ColumnType::of(f.data_type()) == Some(ColumnType::Integer) => {}
+        _ => return Err(format!("its first column must be `{LINE_COLUMN}`, the rows' lines (Int64)")),
+    }
+    for f in schema.fields().iter().skip(1) {
+        if ColumnType::of(f.data_type()).is_none() {
+            return Err(format!(
+                "column `{}` is {}; source tables hold Int64, Decimal128(18, 4), Date32 or Utf8 columns",
+                f.name(),
+                f.data_type()
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use ferry_model::{Record, RecordBuilder, RecordView, Student, StudentView};

@@ -303,6 +303,21 @@ pub enum Format {
 
 #[derive(Subcommand, Debug)]
 pub enum PluginsCommand {
+    /// Create a connector crate of your own, outside Ferry's workspace, from
+    /// a template: a JSON Lines source and sink of students, its manifest, a
+    /// README, and conformance tests (`ferry_sdk::testing`). It depends on
+    /// ferry-sdk only, by path, and builds offline as it is.
+    New {
+        /// The plugin's id (and crate name): lowercase letters, digits and '-'.
+        name: String,
+        /// The folder to create (default: ./NAME); must not exist or be empty.
+        #[arg(long)]
+        path: Option<PathBuf>,
+        /// The ferry-sdk crate to depend on (default: the one of the Ferry
+        /// checkout this ferry was built from).
+        #[arg(long)]
+        sdk_path: Option<PathBuf>,
+    },
     /// List the plugins on the search path (reads manifests only; loads no code).
     List {
         /// Output format.

@@ -20,6 +20,7 @@ mod freeze;
 mod html;
 mod inventory;
 mod migrate;
+mod new_plugin;
 mod output;
 mod plan;
 mod plugins;

@@ -41,6 +41,18 @@ fn entry_json(e: &PluginEntry) -> serde_json::Value {
 
 pub fn run(cmd: PluginsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        PluginsCommand::New { name, path, sdk_path } => {
+            let c = crate::new_plugin::create(&name, path, sdk_path)?;
+            outln!("created plugin crate {name} in {} (ferry-sdk at {})", c.dir.display(), c.sdk.display());
+            for f in &c.files {
+                outln!("  {f}");
+            }
+            outln!(
+                "next: cd {} && cargo build --offline && cargo test --offline; then bundle, sign and install it (its README.md)",
+                c.dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         PluginsCommand::List { format } => list(format),
         PluginsCommand::Info { id, check, allow_unverified, format } => {
             info(&id, check.then(|| crate::cli::verification(allow_unverified)), format)

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail the test on error, like the tests")]
 
 mod bad_bytes;
+mod conformance;
 mod perf;
 mod round_trip;
 mod sink;

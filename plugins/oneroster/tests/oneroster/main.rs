@@ -3,6 +3,7 @@
 //! round trips.
 #![allow(clippy::unwrap_used, reason = "test helpers fail the test on error, like the tests")]
 
+mod conformance;
 mod sink;
 mod source;
 
