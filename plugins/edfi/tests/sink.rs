@@ -413,3 +413,33 @@ fn a_missing_receipts_file_is_named() {
     };
     assert!(e.to_string().contains("nowhere.jsonl"), "{e}");
 }
+
+#[test]
+fn the_ed_fi_connector_passes_the_conformance_kit() {
+    let fake = FakeEdFi::start();
+    let input = district(6);
+    let o = run(&fake, &input, false);
+    assert!(o.rejects.is_empty(), "{:?}", o.rejects);
+    let tmp = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = o
+        .receipts
+        .iter()
+        .map(|r| {
+            json!({ "entity": r.entity, "source_id": r.source_id, "natural_key": r.natural_key }).to_string()
+        })
+        .collect();
+    std::fs::write(tmp.path().join("ferry-receipts.jsonl"), lines.join("\n")).unwrap();
+    let mut source = config(&fake);
+    source["receipts"] = json!("ferry-receipts.jsonl");
+    let sink = config(&fake);
+    let before = fake.stats().posts;
+    let report = ferry_sdk::testing::Conformance::<EdFiPlugin>::new(tmp.path())
+        .source(source)
+        .sink(move |_| sink.clone())
+        .sink_input(input)
+        .run();
+    eprintln!("{report}");
+    report.assert_passed();
+    assert!(report.passed("receipts"), "{report}");
+    assert!(fake.stats().posts > before, "the kit's sink runs wrote to the API");
+}
