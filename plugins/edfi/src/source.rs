@@ -252,6 +252,23 @@ impl EdFiSource {
         Ok(docs.into_iter().filter_map(|v| if let Value::Object(o) = v { Some(o) } else { None }).collect())
     }
 
+    /// Every resource of `resource` read and mapped by `map` (given the
+    /// record's meta, the resource, and the issues to fill), into `q`.
+    fn each<R>(
+        &self,
+        resource: &str,
+        q: &mut Q<R>,
+        mut map: impl FnMut(&Self, Meta, &Map<String, Value>, &mut Vec<FieldIssue>) -> R,
+    ) -> Result<(), Error> {
+        for d in self.read(resource)? {
+            let Some(id) = self.id_of(resource, &d) else { continue };
+            let mut issues = Vec::new();
+            let r = map(self, self.meta(id, resource, &d), &d, &mut issues);
+            q.push_back((r, issues));
+        }
+        Ok(())
+    }
+
     fn load(&mut self, entity: EntityKind) -> Result<Queue, Error> {
         let codes = Codes::new(&self.settings);
         Ok(match entity {
@@ -325,66 +342,61 @@ impl EdFiSource {
             }
             EntityKind::Courses => {
                 let mut q = VecDeque::new();
-                for d in self.read("courses")? {
-                    let Some(id) = self.id_of("courses", &d) else { continue };
-                    let x = Course {
-                        meta: self.meta(id, "courses", &d),
-                        course_number: text(&d, "courseCode"),
-                        title: text(&d, "courseTitle").unwrap_or_default(),
-                        org_id: self.ref_id(
-                            &d,
-                            "educationOrganizationReference",
-                            &["schools", "localEducationAgencies"],
-                        ),
-                        ..Course::default()
-                    };
-                    q.push_back((x, Vec::new()));
-                }
+                self.each("courses", &mut q, |me, meta, d, _| Course {
+                    meta,
+                    course_number: text(d, "courseCode"),
+                    title: text(d, "courseTitle").unwrap_or_default(),
+                    org_id: me.ref_id(
+                        d,
+                        "educationOrganizationReference",
+                        &["schools", "localEducationAgencies"],
+                    ),
+                    ..Course::default()
+                })?;
                 Queue::Courses(q)
             }
             EntityKind::Students => {
                 let mut q = VecDeque::new();
-                for d in self.read("students")? {
-                    let Some(id) = self.id_of("students", &d) else { continue };
-                    let mut issues = Vec::new();
-                    let unique = text(&d, "studentUniqueId");
+                let choice = self.settings.student_unique_id;
+                self.each("students", &mut q, |_, meta, d, issues| {
                     let mut x = Student {
-                        meta: self.meta(id, "students", &d),
-                        first_name: text(&d, "firstName").unwrap_or_default(),
-                        middle_name: text(&d, "middleName"),
-                        last_name: text(&d, "lastSurname").unwrap_or_default(),
-                        birth_date: date(&d, "birthDate", &mut issues, "birth_date"),
-                        sex: text(&d, "birthSexDescriptor").map(|u| codes.back::<Sex>("SexDescriptor", &u)),
+                        meta,
+                        first_name: text(d, "firstName").unwrap_or_default(),
+                        middle_name: text(d, "middleName"),
+                        last_name: text(d, "lastSurname").unwrap_or_default(),
+                        birth_date: date(d, "birthDate", issues, "birth_date"),
+                        sex: text(d, "birthSexDescriptor").map(|u| codes.back::<Sex>("SexDescriptor", &u)),
                         ..Student::default()
                     };
-                    match self.settings.student_unique_id {
+                    let unique = text(d, "studentUniqueId");
+                    match choice {
                         PersonId::Number => x.student_number = unique,
                         PersonId::StateId => x.state_id = unique,
                         PersonId::SourceId => {}
                     }
-                    q.push_back((x, issues));
-                }
+                    x
+                })?;
                 Queue::Students(q)
             }
             EntityKind::Staff => {
                 let mut q = VecDeque::new();
-                for d in self.read("staffs")? {
-                    let Some(id) = self.id_of("staffs", &d) else { continue };
-                    let unique = text(&d, "staffUniqueId");
+                let choice = self.settings.staff_unique_id;
+                self.each("staffs", &mut q, |_, meta, d, _| {
                     let mut x = Staff {
-                        meta: self.meta(id, "staffs", &d),
-                        first_name: text(&d, "firstName").unwrap_or_default(),
-                        middle_name: text(&d, "middleName"),
-                        last_name: text(&d, "lastSurname").unwrap_or_default(),
+                        meta,
+                        first_name: text(d, "firstName").unwrap_or_default(),
+                        middle_name: text(d, "middleName"),
+                        last_name: text(d, "lastSurname").unwrap_or_default(),
                         ..Staff::default()
                     };
-                    match self.settings.staff_unique_id {
+                    let unique = text(d, "staffUniqueId");
+                    match choice {
                         PersonId::Number => x.staff_number = unique,
                         PersonId::StateId => x.state_id = unique,
                         PersonId::SourceId => {}
                     }
-                    q.push_back((x, Vec::new()));
-                }
+                    x
+                })?;
                 Queue::Staff(q)
             }
             EntityKind::Sections => {
@@ -431,56 +443,41 @@ impl EdFiSource {
             }
             EntityKind::SchoolEnrollments => {
                 let mut q = VecDeque::new();
-                for d in self.read("studentSchoolAssociations")? {
-                    let Some(id) = self.id_of("studentSchoolAssociations", &d) else { continue };
-                    let mut issues = Vec::new();
-                    let x = SchoolEnrollment {
-                        meta: self.meta(id, "studentSchoolAssociations", &d),
-                        student_id: self.ref_id(&d, "studentReference", &["students"]),
-                        school_id: self.ref_id(&d, "schoolReference", &["schools"]),
-                        entry_date: date(&d, "entryDate", &mut issues, "entry_date"),
-                        exit_date: date(&d, "exitWithdrawDate", &mut issues, "exit_date"),
-                        grade_level: text(&d, "entryGradeLevelDescriptor")
-                            .map(|u| codes.back::<GradeLevel>("GradeLevelDescriptor", &u)),
-                        primary: d.get("primarySchool").and_then(Value::as_bool),
-                        ..SchoolEnrollment::default()
-                    };
-                    q.push_back((x, issues));
-                }
+                self.each("studentSchoolAssociations", &mut q, |me, meta, d, issues| SchoolEnrollment {
+                    meta,
+                    student_id: me.ref_id(d, "studentReference", &["students"]),
+                    school_id: me.ref_id(d, "schoolReference", &["schools"]),
+                    entry_date: date(d, "entryDate", issues, "entry_date"),
+                    exit_date: date(d, "exitWithdrawDate", issues, "exit_date"),
+                    grade_level: text(d, "entryGradeLevelDescriptor")
+                        .map(|u| codes.back::<GradeLevel>("GradeLevelDescriptor", &u)),
+                    primary: d.get("primarySchool").and_then(Value::as_bool),
+                    ..SchoolEnrollment::default()
+                })?;
                 Queue::SchoolEnrollments(q)
             }
             EntityKind::SectionEnrollments => {
                 let mut q = VecDeque::new();
-                for d in self.read("studentSectionAssociations")? {
-                    let Some(id) = self.id_of("studentSectionAssociations", &d) else { continue };
-                    let mut issues = Vec::new();
-                    let x = SectionEnrollment {
-                        meta: self.meta(id, "studentSectionAssociations", &d),
-                        student_id: self.ref_id(&d, "studentReference", &["students"]),
-                        section_id: self.ref_id(&d, "sectionReference", &["sections"]),
-                        entry_date: date(&d, "beginDate", &mut issues, "entry_date"),
-                        exit_date: date(&d, "endDate", &mut issues, "exit_date"),
-                        status: None,
-                    };
-                    q.push_back((x, issues));
-                }
+                self.each("studentSectionAssociations", &mut q, |me, meta, d, issues| SectionEnrollment {
+                    meta,
+                    student_id: me.ref_id(d, "studentReference", &["students"]),
+                    section_id: me.ref_id(d, "sectionReference", &["sections"]),
+                    entry_date: date(d, "beginDate", issues, "entry_date"),
+                    exit_date: date(d, "endDate", issues, "exit_date"),
+                    status: None,
+                })?;
                 Queue::SectionEnrollments(q)
             }
             EntityKind::SectionStaff => {
                 let mut q = VecDeque::new();
-                for d in self.read("staffSectionAssociations")? {
-                    let Some(id) = self.id_of("staffSectionAssociations", &d) else { continue };
-                    let mut issues = Vec::new();
-                    let x = SectionStaff {
-                        meta: self.meta(id, "staffSectionAssociations", &d),
-                        section_id: self.ref_id(&d, "sectionReference", &["sections"]),
-                        staff_id: self.ref_id(&d, "staffReference", &["staffs"]),
-                        role: None,
-                        start_date: date(&d, "beginDate", &mut issues, "start_date"),
-                        end_date: date(&d, "endDate", &mut issues, "end_date"),
-                    };
-                    q.push_back((x, issues));
-                }
+                self.each("staffSectionAssociations", &mut q, |me, meta, d, issues| SectionStaff {
+                    meta,
+                    section_id: me.ref_id(d, "sectionReference", &["sections"]),
+                    staff_id: me.ref_id(d, "staffReference", &["staffs"]),
+                    role: None,
+                    start_date: date(d, "beginDate", issues, "start_date"),
+                    end_date: date(d, "endDate", issues, "end_date"),
+                })?;
                 Queue::SectionStaff(q)
             }
             other => return Err(Error::internal(format!("the Ed-Fi source does not read {other}"))),
