@@ -28,7 +28,6 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{Map, Value, json};
@@ -349,10 +348,8 @@ pub fn default_descriptors() -> Vec<String> {
 
 /// A running fake; stopped on drop.
 pub struct FakeEdFi {
-    base_url: String,
+    server: super::Server,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FakeEdFi {
@@ -371,38 +368,20 @@ impl FakeEdFi {
             next_id: 1,
             ..State::default()
         }));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).expect("non-blocking listener");
-        let port = listener.local_addr().expect("local address").port();
-        let base_url = format!("http://127.0.0.1:{port}");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let st = Arc::clone(&state);
-        let base = base_url.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-edfi".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-                rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    let app = Router::new().fallback(move |req: axum::extract::Request| {
-                        let st = Arc::clone(&st);
-                        let base = base.clone();
-                        async move { handle(st, base, req).await }
-                    });
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
-                        })
-                        .await;
-                });
-            })
-            .expect("spawn the fake's thread");
-        FakeEdFi { base_url, state, stop: Some(tx), thread: Some(thread) }
+        let server = super::Server::start("fake-edfi", move |base: String| {
+            move |req: axum::extract::Request| {
+                let st = Arc::clone(&st);
+                let base = base.clone();
+                async move { handle(st, base, req).await }
+            }
+        });
+        FakeEdFi { server, state }
     }
 
     /// `http://127.0.0.1:PORT`: the connector's `base_url`.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.server.base_url()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -487,17 +466,6 @@ impl FakeEdFi {
                 .insert(key_string(&key), Stored { id: id.clone(), doc, key });
             Ok(id)
         })
-    }
-}
-
-impl Drop for FakeEdFi {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

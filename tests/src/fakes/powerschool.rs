@@ -32,7 +32,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Response};
 use serde_json::{Map, Value, json};
@@ -146,10 +145,8 @@ struct State {
 
 /// A running fake; stopped on drop.
 pub struct FakePowerSchool {
-    base_url: String,
+    server: super::Server,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FakePowerSchool {
@@ -163,36 +160,19 @@ impl FakePowerSchool {
         let tables = tables.into_iter().map(|t| (t.name.to_ascii_lowercase(), t)).collect();
         let state =
             Arc::new(Mutex::new(State { opts, tables, tokens: HashMap::new(), stats: Stats::default() }));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).expect("non-blocking listener");
-        let port = listener.local_addr().expect("local address").port();
-        let base_url = format!("http://127.0.0.1:{port}");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let st = Arc::clone(&state);
-        let thread = std::thread::Builder::new()
-            .name("fake-powerschool".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-                rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    let app = Router::new().fallback(move |req: axum::extract::Request| {
-                        let st = Arc::clone(&st);
-                        async move { handle(st, req).await }
-                    });
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
-                        })
-                        .await;
-                });
-            })
-            .expect("spawn the fake's thread");
-        FakePowerSchool { base_url, state, stop: Some(tx), thread: Some(thread) }
+        let server = super::Server::start("fake-powerschool", move |_| {
+            move |req: axum::extract::Request| {
+                let st = Arc::clone(&st);
+                async move { handle(st, req).await }
+            }
+        });
+        FakePowerSchool { server, state }
     }
 
     /// `http://127.0.0.1:PORT`: the connector's `directory`.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.server.base_url()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -222,17 +202,6 @@ impl FakePowerSchool {
     /// Rows of a table it serves.
     pub fn rows(&self, table: &str) -> Option<usize> {
         self.with(|s| s.tables.get(&table.to_ascii_lowercase()).map(|t| t.rows.len()))
-    }
-}
-
-impl Drop for FakePowerSchool {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
