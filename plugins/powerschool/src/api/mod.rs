@@ -485,6 +485,8 @@ impl Reader<'_> {
         st.done = true;
         state.tables.insert(r.stem.clone(), st.clone());
         state.save(self.dir)?;
+        // With -v: a line per table read (no values, so no personal data).
+        tracing::info!(table = %r.name, rows = st.rows, pages = st.pages, "PowerSchool API table read");
         if st.rows != count {
             let msg = format!(
                 "{}: the API's /count gave {count} rows but {} were read (rows changed during the read, or a resumed read spans a change)",
