@@ -138,7 +138,8 @@ impl Default for Options {
 
 struct State {
     opts: Options,
-    tables: HashMap<String, FakeTable>,
+    /// Shared, so that serving a page does not copy its table.
+    tables: HashMap<String, Arc<FakeTable>>,
     tokens: HashMap<String, Instant>,
     stats: Stats,
 }
@@ -157,7 +158,7 @@ impl FakePowerSchool {
 
     /// Serves `tables` on 127.0.0.1 (a free port).
     pub fn start(tables: Vec<FakeTable>, opts: Options) -> FakePowerSchool {
-        let tables = tables.into_iter().map(|t| (t.name.to_ascii_lowercase(), t)).collect();
+        let tables = tables.into_iter().map(|t| (t.name.to_ascii_lowercase(), Arc::new(t))).collect();
         let state =
             Arc::new(Mutex::new(State { opts, tables, tokens: HashMap::new(), stats: Stats::default() }));
         let st = Arc::clone(&state);
