@@ -232,10 +232,30 @@ pub(crate) fn forward_logs(forward: LogForward, max: LogLevel) {
     let _ = FORWARD.set((forward, max));
 }
 
+/// What shows a plugin's progress lines (the command line's progress bar).
+type ProgressHook = Box<dyn Fn(&str) + Send + Sync>;
+static PROGRESS: Mutex<Option<ProgressHook>> = Mutex::new(None);
+
+/// Sends the progress lines of plugins (`ferry_sdk::progress`) to `hook`
+/// from now on, in place of any earlier one; `None`: they are dropped.
+pub fn set_progress_hook(hook: Option<ProgressHook>) {
+    if let Ok(mut h) = PROGRESS.lock() {
+        *h = hook;
+    }
+}
+
 extern "C" fn host_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
     // A panic must not unwind into the plugin.
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let (target, message) = (target.as_str(), message.as_str());
+        if target == ferry_plugin_abi::PROGRESS_LOG_TARGET {
+            if let Ok(h) = PROGRESS.lock()
+                && let Some(h) = h.as_ref()
+            {
+                h(message);
+            }
+            return;
+        }
         if let Some((forward, _)) = FORWARD.get() {
             forward(level, target, message);
             return;
@@ -506,4 +526,33 @@ pub fn package(library: &Path, out: &Path) -> Result<PathBuf, LoadError> {
     let mpath = dir.join(ferry_plugin_abi::MANIFEST_FILE);
     std::fs::write(&mpath, text).map_err(|e| io(e, &mpath))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_of_plugins_go_to_the_hook_and_nowhere_else() {
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let into = Arc::clone(&seen);
+        set_progress_hook(Some(Box::new(move |t: &str| into.lock().unwrap().push(t.to_owned()))));
+        host_log(
+            LogLevel::Info,
+            RStr::from_str(ferry_plugin_abi::PROGRESS_LOG_TARGET),
+            RStr::from_str("CC page 3 of 9"),
+        );
+        host_log(
+            LogLevel::Info,
+            RStr::from_str("ferry_plugin_powerschool::api"),
+            RStr::from_str("a log line"),
+        );
+        set_progress_hook(None);
+        host_log(
+            LogLevel::Info,
+            RStr::from_str(ferry_plugin_abi::PROGRESS_LOG_TARGET),
+            RStr::from_str("dropped"),
+        );
+        assert_eq!(*seen.lock().unwrap(), vec!["CC page 3 of 9".to_owned()]);
+    }
 }

@@ -73,6 +73,7 @@ pub mod text;
 
 pub use error::{Error, Result};
 pub use hash::row_hash;
+pub use log::progress;
 pub use plugin::{__private, OpenContext, Plugin, build_manifest, parse_config};
 pub use reject::Reject;
 pub use sink::{Committed, Prepared, Sink, SinkBatch, Written};

@@ -48,6 +48,7 @@ impl Visit for Fields {
 impl Subscriber for Bridge {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         level_of(metadata.level()) <= self.logger.max_level
+            || metadata.target() == ferry_plugin_abi::PROGRESS_LOG_TARGET
     }
     fn new_span(&self, _span: &Attributes<'_>) -> Id {
         Id::from_u64(1)
@@ -77,4 +78,11 @@ pub(crate) fn install(logger: HostLogger, plugin: &str) {
         let text = format!("plugin '{plugin}' panicked{at}: {msg}");
         (logger.log)(LogLevel::Debug, RStr::from_str("ferry_sdk::panic"), RStr::from_str(&text));
     }));
+}
+
+/// Tells the host how far a long step has got (`"PowerSchool API: CC page 12
+/// of 340"`): shown in its progress bar on a terminal, whatever the log
+/// level, and nowhere else. Say where, never what: no record values.
+pub fn progress(text: &str) {
+    tracing::info!(target: "ferry::progress", "{text}");
 }

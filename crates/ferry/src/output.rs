@@ -219,10 +219,16 @@ impl RunObserver {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
+        // A plugin's progress lines (an API's pages) show until records flow.
+        let shown = bar.clone();
+        ferry_host::loader::set_progress_hook(Some(Box::new(move |text: &str| {
+            shown.set_message(text.to_owned())
+        })));
         RunObserver { rejects, receipts, ids: None, bar }
     }
 
     pub fn finish(&self) {
+        ferry_host::loader::set_progress_hook(None);
         self.bar.finish_and_clear();
     }
 }

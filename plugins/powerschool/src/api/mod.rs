@@ -469,6 +469,7 @@ impl Reader<'_> {
                 st.rows += n;
                 st.bytes = file.get_ref().metadata().map(|m| m.len()).unwrap_or(st.bytes);
                 tracing::debug!(table = %r.name, page, rows = n, total = st.rows, "PowerSchool API page read");
+                ferry_sdk::progress(&format!("PowerSchool API: {} page {page} of {last_expected}", r.name));
                 if n < self.page_size {
                     ended = true;
                     break;
