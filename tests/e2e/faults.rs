@@ -345,10 +345,12 @@ fn stray(dir: &Path) -> Vec<String> {
 }
 
 /// Leftovers only a process that died cannot remove (its temporary copy, its
-/// partial rejects file): allowed after a `kill -9`, until the next run.
+/// partial rejects file, the previous rejects file it had set aside to put
+/// back if the commit failed): allowed after a `kill -9`, until the next run.
 fn left_by_a_killed_run(name: &str) -> bool {
     name.contains(".ferry-tmp-")
         || name.ends_with(".partial")
+        || (name.starts_with(&format!(".{REJECTS}.run-")) && name.ends_with(".previous"))
         || name == format!("{ARCHIVE}.ferry-lock-journal")
         || name == format!(".{REJECTS}.lock")
 }
