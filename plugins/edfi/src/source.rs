@@ -368,12 +368,7 @@ impl EdFiSource {
                         sex: text(d, "birthSexDescriptor").map(|u| codes.back::<Sex>("SexDescriptor", &u)),
                         ..Student::default()
                     };
-                    let unique = text(d, "studentUniqueId");
-                    match choice {
-                        PersonId::Number => x.student_number = unique,
-                        PersonId::StateId => x.state_id = unique,
-                        PersonId::SourceId => {}
-                    }
+                    unique_id(choice, text(d, "studentUniqueId"), &mut x.student_number, &mut x.state_id);
                     x
                 })?;
                 Queue::Students(q)
@@ -389,12 +384,7 @@ impl EdFiSource {
                         last_name: text(d, "lastSurname").unwrap_or_default(),
                         ..Staff::default()
                     };
-                    let unique = text(d, "staffUniqueId");
-                    match choice {
-                        PersonId::Number => x.staff_number = unique,
-                        PersonId::StateId => x.state_id = unique,
-                        PersonId::SourceId => {}
-                    }
+                    unique_id(choice, text(d, "staffUniqueId"), &mut x.staff_number, &mut x.state_id);
                     x
                 })?;
                 Queue::Staff(q)
@@ -482,6 +472,20 @@ impl EdFiSource {
             }
             other => return Err(Error::internal(format!("the Ed-Fi source does not read {other}"))),
         })
+    }
+}
+
+/// A person's `*UniqueId` back into the id it was written from (`choice`).
+fn unique_id(
+    choice: PersonId,
+    unique: Option<String>,
+    number: &mut Option<String>,
+    state: &mut Option<String>,
+) {
+    match choice {
+        PersonId::Number => *number = unique,
+        PersonId::StateId => *state = unique,
+        PersonId::SourceId => {}
     }
 }
 
